@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+//
+// DataHealth: the service layer of Japan's national health-data platform.
+// The layers and how a request flows through them: docs/ARCHITECTURE.md.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "DataHealth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "dh", targets: ["dh"]),
+        .executable(name: "dh-protoc", targets: ["dh-protoc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config. Only DHTLS imports COpenSSL and only
+        // DHStorage imports CLibPQ; CProtobufC serves the interop tests.
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", path: "Sources/CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+
+        // The protobuf wire runtime: binary format, and later JSON and dynamic messages.
+        // Knows nothing of networking or TLS.
+        .target(name: "DHWire", swiftSettings: swiftSettings),
+
+        // TLS 1.3 with mutual authentication over the system's OpenSSL.
+        .target(name: "DHTLS", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // PostgreSQL through libpq.
+        .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
+
+        // The protobuf compiler front end (lexer, parser, linker) and its command line.
+        .target(name: "DHProtoCompiler", path: "Codegen/DHProtoCompiler", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-protoc", dependencies: ["DHProtoCompiler"], path: "Codegen/dh-protoc",
+            swiftSettings: swiftSettings),
+
+        // The ops CLI and the server.
+        .target(
+            name: "DHCLI",
+            dependencies: [
+                "DHTLS", "DHStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
+            swiftSettings: swiftSettings),
+    ]
+)

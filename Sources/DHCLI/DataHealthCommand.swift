@@ -1,0 +1,25 @@
+public import ArgumentParser
+
+/// The DataHealth release this build belongs to.
+public enum DataHealthVersion {
+    public static let current = "0.1.0"
+}
+
+/// `dh`: the DataHealth server and the operators' command line.
+public struct DataHealthCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "dh",
+        abstract: "DataHealth: the service layer of Japan's national health-data platform.",
+        discussion: """
+            Runs DataHealth servers and gives operators their tools.
+
+            Examples:
+              dh --version            Print the DataHealth release.
+              dh version --libraries  Print the release and the C libraries this binary runs on.
+            """,
+        version: DataHealthVersion.current,
+        subcommands: [VersionCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,8 @@
+import DHCLI
+
+@main
+enum Entry {
+    static func main() async {
+        await DataHealthCommand.main()
+    }
+}
