@@ -16,6 +16,8 @@ let package = Package(
     products: [
         .executable(name: "dh", targets: ["dh"]),
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
+        // Libraries the benchmark package (Benchmarks/) measures.
+        .library(name: "DHWire", targets: ["DHWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
