@@ -53,10 +53,10 @@ fuzz: setup
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
-	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Targets
 
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Targets
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build var

@@ -20,7 +20,7 @@ let package = Package(
         .library(name: "DHWire", targets: ["DHWire"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
     ],
     targets: [
         // C libraries, found through pkg-config. Only DHTLS imports COpenSSL and only
