@@ -44,6 +44,9 @@ let package = Package(
         // PostgreSQL through libpq.
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
 
+        // The tamper-evident audit log: an RFC 9162 Merkle tree over audit entries.
+        .target(name: "DHAudit", dependencies: ["DHTLS"], swiftSettings: swiftSettings),
+
         // The protobuf compiler front end (lexer, parser, linker) and its command line.
         .target(name: "DHProtoCompiler", path: "Codegen/DHProtoCompiler", swiftSettings: swiftSettings),
         .executableTarget(
@@ -60,6 +63,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
 
+        .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SystemLibraryTests",
