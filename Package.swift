@@ -65,6 +65,6 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // DHTLS: certificate machinery and the TLS engine, tested without sockets.
-        .testTarget(name: "DHTLSTests", dependencies: ["DHTLS"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHTLSTests", dependencies: ["DHTLS", "COpenSSL"], swiftSettings: swiftSettings),
     ]
 )
