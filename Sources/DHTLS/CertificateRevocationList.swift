@@ -124,6 +124,18 @@ public struct CertificateRevocationList: Sendable, Hashable {
         }
     }
 
+    /// Whether the list carries a valid signature by `issuer`'s key.
+    public func isSigned(by issuer: Certificate) -> Bool {
+        guard let x509 = try? issuer.makeX509() else { return false }
+        defer { X509_free(x509) }
+        let verified = inspect { crl in
+            guard let key = X509_get0_pubkey(x509) else { return false }
+            return X509_CRL_verify(crl, key) == 1
+        }
+        OpenSSLErrorQueue.clear()
+        return verified
+    }
+
     /// Whether `serialNumber` is on the list.
     public func contains(_ serialNumber: SerialNumber) -> Bool {
         entries.contains { $0.serialNumber == serialNumber }

@@ -217,3 +217,73 @@ struct PeerIdentityTests {
         }
     }
 }
+
+@Suite("Development PKI: what dh pki init, issue and revoke build on")
+struct DevelopmentPKITests {
+    @Test("init makes a CA, a server certificate, one client per role and an empty CRL that work together")
+    func initialize() throws {
+        let pki = try DevelopmentPKI.make(organization: "1312345678")
+        #expect(pki.server.certificate.subjectAlternativeNames.dnsNames == ["localhost"])
+        #expect(pki.server.certificate.issuer == pki.authority.certificate.subject)
+        #expect(Set(pki.clients.keys) == Set(PeerIdentity.Role.allCases))
+        for (role, client) in pki.clients {
+            let identity = try client.certificate.peerIdentity()
+            #expect(identity.role == role)
+            #expect(identity.organization == "1312345678")
+            #expect(identity.id == "dev-\(role.rawValue)")
+        }
+        #expect(pki.revocationList.entries.isEmpty)
+        #expect(pki.revocationList.number == 1)
+        let names = pki.files.map(\.name)
+        #expect(names.count == 5 + 2 * PeerIdentity.Role.allCases.count)
+        #expect(Set(names).count == names.count)
+        #expect(names.contains("clients/genome-lab.key.pem"))
+
+        // The files work as TLS material: a gateway client reaches the server.
+        let files = Dictionary(uniqueKeysWithValues: pki.files.map { ($0.name, $0.contents) })
+        let server = try TLSContext(
+            configuration: .server(
+                certificateChain: .pem(files["server.crt.pem"]!), privateKey: .pem(files["server.key.pem"]!),
+                trustRoots: [.pem(files["ca.crt.pem"]!)], revocationLists: [.pem(files["ca.crl.pem"]!)]))
+        let client = try TLSContext(
+            configuration: .client(
+                certificateChain: .pem(files["clients/gateway.crt.pem"]!),
+                privateKey: .pem(files["clients/gateway.key.pem"]!), trustRoots: [.pem(files["ca.crt.pem"]!)]))
+        let serverConnection = try TLSConnection(context: server)
+        try pump(client: TLSConnection(context: client, serverName: "127.0.0.1"), server: serverConnection)
+        #expect(serverConnection.peerIdentity?.uri == "dh://1312345678/gateway/dev-gateway")
+    }
+
+    @Test("revoke adds serials to the CRL, keeps earlier ones and bumps the number")
+    func revoke() throws {
+        let pki = try DevelopmentPKI.make(algorithm: .ed25519)
+        let now = Date()
+        let gateway = try #require(pki.clients[.gateway]).certificate.serialNumber
+        let auditor = try #require(pki.clients[.auditor]).certificate.serialNumber
+        let first = try pki.authority.revoking([gateway], in: pki.revocationList, at: now, nextUpdate: now + 3600)
+        #expect(first.number == 2)
+        #expect(first.contains(gateway))
+        let second = try pki.authority.revoking([auditor, gateway], in: first, at: now, nextUpdate: now + 3600)
+        #expect(second.number == 3)
+        let serials = second.entries.map(\.serialNumber)
+        #expect(serials.count == 2)
+        #expect(Set(serials) == [gateway, auditor])
+
+        let other = try DevelopmentPKI.make()
+        #expect(other.authority.certificate.subject != pki.authority.certificate.subject)
+        #expect(first.isSigned(by: pki.authority.certificate))
+        #expect(!first.isSigned(by: other.authority.certificate))
+        let error = try #require(throws: PKIError.self) {
+            try other.authority.revoking([gateway], in: first, at: now, nextUpdate: now + 3600)
+        }
+        #expect(error.code == .invalidRevocationList)
+
+        // Two CAs with the same name: the signature tells them apart.
+        let one = try CertificateAuthority.makeDevelopmentCA(privateKey: .generate(), notBefore: now, notAfter: now + 60)
+        let twin = try CertificateAuthority.makeDevelopmentCA(privateKey: .generate(), notBefore: now, notAfter: now + 60)
+        #expect(one.certificate.subject == twin.certificate.subject)
+        let list = try one.revoking([gateway], in: nil, at: now, nextUpdate: now + 60)
+        #expect(list.number == 1)
+        #expect(throws: PKIError.self) { try twin.revoking([auditor], in: list, at: now, nextUpdate: now + 60) }
+    }
+}
