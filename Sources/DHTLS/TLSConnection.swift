@@ -51,7 +51,8 @@ public final class TLSConnection {
         case handshaking
         /// Application data flows both ways.
         case established
-        /// close_notify was sent or received; nothing more can be sent.
+        /// close_notify was sent or received; nothing more can be sent. After sending it,
+        /// data still arrives until the peer's close_notify (``TLSOutput/peerClosed``).
         case closed
         /// The connection failed (see ``TLSConnection/error``).
         case failed
@@ -75,6 +76,7 @@ public final class TLSConnection {
     private let ssl: OpaquePointer
     private let notes: ConnectionNotes
     private var started = false
+    private var peerSentCloseNotify = false
 
     /// Makes a connection from `context`.
     ///
@@ -92,12 +94,16 @@ public final class TLSConnection {
                 code: .internalError, message: "cannot allocate an SSL", openSSLReason: OpenSSLErrorQueue.drainText())
         }
         self.ssl = ssl
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+        let input = BIO_new(BIO_s_mem())
+        let output = BIO_new(BIO_s_mem())
+        guard let input, let output else {
+            if let input { BIO_free(input) }
+            if let output { BIO_free(output) }
             throw TLSError(
                 code: .internalError, message: "cannot allocate memory BIOs",
                 openSSLReason: OpenSSLErrorQueue.drainText())
         }
-        SSL_set_bio(ssl, input, output)
+        SSL_set_bio(ssl, input, output)  // The SSL owns both from here.
         _ = dh_ssl_set_app_data(ssl, Unmanaged.passUnretained(notes).toOpaque())
 
         switch context.configuration.role {
@@ -145,9 +151,9 @@ public final class TLSConnection {
         case .failed:
             output.error = error
             return output
-        case .closed:
+        case .closed where peerSentCloseNotify:
             return output
-        case .handshaking, .established:
+        case .handshaking, .established, .closed:
             break
         }
         OpenSSLErrorQueue.clear()
@@ -163,7 +169,7 @@ public final class TLSConnection {
             }
         }
         if state == .handshaking { handshake(&output) }
-        if state == .established { read(&output, bound: ciphertext.count) }
+        if state == .established || state == .closed { read(&output, bound: ciphertext.count) }
         output.ciphertext += drainOutgoing()
         OpenSSLErrorQueue.clear()
         return output
@@ -210,7 +216,9 @@ public final class TLSConnection {
 
     /// Sends close_notify; returns the bytes to send. After this, nothing more can be sent.
     public func close() -> [UInt8] {
-        guard state == .established || state == .closed else { return [] }
+        guard state == .established || (state == .closed && SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN == 0) else {
+            return []
+        }
         OpenSSLErrorQueue.clear()
         _ = SSL_shutdown(ssl)
         state = .closed
@@ -278,6 +286,7 @@ public final class TLSConnection {
                 return
             case SSL_ERROR_ZERO_RETURN:
                 output.peerClosed = true
+                peerSentCloseNotify = true
                 state = .closed
                 return
             default:
