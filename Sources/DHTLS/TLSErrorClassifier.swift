@@ -43,8 +43,7 @@ enum TLSErrorClassifier {
             switch reason {
             case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
                 return error(.noClientCertificate, "the client sent no certificate")
-            case SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_VERSION_TOO_LOW, SSL_R_NO_PROTOCOLS_AVAILABLE,
-                SSL_R_WRONG_VERSION_NUMBER:
+            case SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_VERSION_TOO_LOW, SSL_R_NO_PROTOCOLS_AVAILABLE:
                 return error(.protocolVersion, "the peer does not speak TLS 1.3")
             case SSL_R_NO_APPLICATION_PROTOCOL:
                 return error(.noALPNMatch, "no common ALPN protocol")

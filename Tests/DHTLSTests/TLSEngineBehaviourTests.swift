@@ -179,4 +179,28 @@ struct TLSEngineBehaviourTests {
         #expect(client.state == .failed)
         #expect(client.applicationProtocol == nil)
     }
+
+    @Test(
+        "bytes that are not a TLS 1.3 ClientHello fail the handshake cleanly",
+        arguments: [
+            Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+            [UInt8](repeating: 0, count: 64),
+            [0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00],  // a ClientHello cut short
+            [0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0xAA, count: 32),  // data before a handshake
+        ])
+    func garbage(bytes: [UInt8]) throws {
+        let pki = try TestPKI()
+        let context = try TLSContext(configuration: pki.serverConfiguration())
+        let server = try TLSConnection(context: context)
+        let output = server.receive(bytes)
+        let error = try #require(output.error)
+        #expect(error.code == .handshakeFailure, "\(error)")
+        #expect(error.openSSLReason != nil)
+        #expect(server.state == .failed)
+        #expect(RawPeer.errorQueueIsEmpty)
+        // The context still serves.
+        let next = try TLSConnection(context: context)
+        try pump(client: TLSConnection(context: TLSContext(configuration: pki.clientConfiguration())), server: next)
+        #expect(next.state == .established)
+    }
 }
