@@ -251,3 +251,8 @@ public struct Certificate: Sendable, Hashable {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension Certificate: CustomStringConvertible {
+    /// Subject, issuer and serial number, e.g. for logs.
+    public var description: String { "Certificate(subject: \(subject), issuer: \(issuer), serial: \(serialNumber))" }
+}

@@ -99,3 +99,9 @@ public struct PrivateKey: Sendable, Hashable {
         }
     }
 }
+
+extension PrivateKey: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Names the algorithm only: a key never appears in logs or error messages.
+    public var description: String { "PrivateKey(\(algorithm?.rawValue ?? "other"))" }
+    public var debugDescription: String { description }
+}

@@ -12,6 +12,11 @@ struct PKITests {
         let again = try PrivateKey(pem: key.pemString)
         #expect(again == key)
         #expect(try PrivateKey.generate(algorithm) != key)
+        // Keys never show up in logs, not even inside other values.
+        #expect("\(key)" == "PrivateKey(\(algorithm.rawValue))")
+        let pair = IssuedCertificate(certificate: try TestPKI().ca.certificate, privateKey: key)
+        #expect(!"\(pair)".contains("PRIVATE KEY"))
+        #expect(!String(reflecting: pair).contains("PRIVATE KEY"))
     }
 
     @Test("a development CA is a self-signed CA certificate", arguments: PrivateKey.Algorithm.allCases)
