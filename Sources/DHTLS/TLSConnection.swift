@@ -158,15 +158,20 @@ public final class TLSConnection {
         }
         OpenSSLErrorQueue.clear()
         started = true
-        if !ciphertext.isEmpty {
-            let written = BIO_write(SSL_get_rbio(ssl), ciphertext.baseAddress, Int32(ciphertext.count))
-            guard written == Int32(ciphertext.count) else {
+        // BIO_write takes an Int32 length: large inputs go in pieces.
+        var offset = 0
+        while offset < ciphertext.count {
+            let piece = min(ciphertext.count - offset, 1 << 20)
+            let written = BIO_write(SSL_get_rbio(ssl), ciphertext.baseAddress! + offset, Int32(piece))
+            guard written == Int32(piece) else {
                 fail(
-                    TLSError(code: .internalError, message: "cannot buffer received bytes",
+                    TLSError(
+                        code: .internalError, message: "cannot buffer received bytes",
                         openSSLReason: OpenSSLErrorQueue.drainText()), into: &output)
                 output.ciphertext += drainOutgoing()
                 return output
             }
+            offset += piece
         }
         if state == .handshaking { handshake(&output) }
         if state == .established || state == .closed { read(&output, bound: ciphertext.count) }

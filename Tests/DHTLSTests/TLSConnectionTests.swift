@@ -44,6 +44,12 @@ struct TLSConnectionTests {
         let response = client.receive(try server.send(Array("ok".utf8)))
         #expect(response.plaintext == Array("ok".utf8))
 
+        // Inputs above a megabyte reach OpenSSL in pieces; all of it comes out.
+        let huge = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 >> 7) }
+        let hugeReceived = server.receive(try client.send(huge))
+        #expect(hugeReceived.plaintext.count == huge.count)
+        #expect(hugeReceived.plaintext == huge)
+
         // Split delivery: one byte at a time still yields the whole message.
         let dripped = try client.send(Array("drip".utf8))
         var collected: [UInt8] = []
