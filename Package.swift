@@ -69,5 +69,8 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
             swiftSettings: swiftSettings),
+
+        // DHTLS: certificate machinery and the TLS engine, tested without sockets.
+        .testTarget(name: "DHTLSTests", dependencies: ["DHTLS", "COpenSSL"], swiftSettings: swiftSettings),
     ]
 )
