@@ -115,6 +115,13 @@ public struct MethodPattern: Sendable, Hashable, CustomStringConvertible {
         return "/\(service)/\(method ?? "*")"
     }
 
+    /// Whether `path` is a well-formed `/package.Service/Method`.
+    public static func isMethodPath(_ path: String) -> Bool {
+        guard let (service, method) = split(path) else { return false }
+        return service.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(PolicyParser.isIdentifier)
+            && PolicyParser.isIdentifier(method)
+    }
+
     /// Splits `/package.Service/Method` into its service and method.
     static func split(_ path: String) -> (service: Substring, method: Substring)? {
         guard path.hasPrefix("/") else { return nil }

@@ -59,9 +59,12 @@ extension Policy {
         parser.parse(text)
         guard parser.problems.isEmpty else {
             let count = parser.problems.count
+            // In line order; problems of one line keep the order they were found in.
+            let problems = parser.problems.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
+                .map(\.element)
             throw PolicyError(
                 code: .invalidPolicy, message: "\(source): \(count) problem\(count == 1 ? "" : "s")",
-                problems: parser.problems)
+                problems: problems)
         }
         self.init(rules: parser.rules)
     }
@@ -337,7 +340,7 @@ struct PolicyParser {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A)
     }
 
-    private static func isIdentifier(_ text: Substring) -> Bool {
+    static func isIdentifier(_ text: Substring) -> Bool {
         guard let first = text.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
         return text.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == UInt8(ascii: "_")

@@ -336,7 +336,7 @@ struct PolicyParseTests {
             ("", 1, "must say 'version = 1'"),
             ("version = 1\n[allow Bad_Name]", 2, "rule name 'Bad_Name'"),
             ("version = 1\n[allow a", 2, "must end with ']'"),
-            ("version = 1\n[allow a]\nwho = *\nwho = *", 4, "'who' is already set on line 3"),
+            ("version = 1\n[allow a]\nwho = *\nwho = *\nmethods = *\npurposes = audit\nscopes = none", 4, "'who' is already set on line 3"),
             ("version = 1\n[allow a]\nwho =\nmethods = *\npurposes = audit\nscopes = none", 3, "the list is empty"),
             ("version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = dataset:Bad!", 6, "dataset name 'Bad!'"),
             ("version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\nacting-user = dh://1312345678/ops/*",
