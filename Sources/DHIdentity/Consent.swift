@@ -84,7 +84,7 @@ public struct ConsentDecision: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case ownInstitution, viewingConsent, breakGlass, noSecondaryUseOptOut, patientLink, auditDuty
             case sharingOptOut, noViewingConsent, viewingConsentExpired, secondaryUseOptOut
-            case breakGlassNotOpen, breakGlassExpired, noPatientLink, purposeNotForPatientData
+            case breakGlassNotOpen, breakGlassExpired, noPatientLink, purposeNotForPatientData, noPatientNamed
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -119,6 +119,8 @@ public struct ConsentDecision: Sendable, Hashable, CustomStringConvertible {
         public static let noPatientLink = Basis(.noPatientLink)
         /// The purpose (operations) never reaches patient data.
         public static let purposeNotForPatientData = Basis(.purposeNotForPatientData)
+        /// Other institutions' records were asked for without naming a patient (``Authorizer``).
+        public static let noPatientNamed = Basis(.noPatientNamed)
 
         public var description: String { value.rawValue }
     }

@@ -38,6 +38,8 @@ public final class PolicyStore: Sendable {
     public let path: String
     public let configuration: Configuration
     private let state: Mutex<State>
+    /// Held for a whole reload, so two reloads racing cannot swap in an older file last.
+    private let reloading = Mutex(())
 
     /// Reads and parses the file; it must be valid.
     ///
@@ -70,6 +72,10 @@ public final class PolicyStore: Sendable {
     ///   force stays, and ``lastError`` holds the same error.
     @discardableResult
     public func reload() throws(PolicyError) -> ReloadOutcome {
+        try reloading.withLock { _ throws(PolicyError) in try reloadLocked() }
+    }
+
+    private func reloadLocked() throws(PolicyError) -> ReloadOutcome {
         let result: Result<(String, Policy), PolicyError>
         do throws(PolicyError) {
             let text = try Self.read(path, configuration: configuration)
