@@ -4,9 +4,9 @@ internal import DHTLS
 internal import Foundation
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Darwin)
-internal import Darwin
+    internal import Darwin
 #endif
 
 /// `dh pki`: a development PKI for local servers, tests and demos.
@@ -57,14 +57,17 @@ enum PEMFiles {
             at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         // Written to a private temporary file first, so a key is never readable by others,
         // and a reader never sees half a file.
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(UUID().uuidString)")
         guard
             FileManager.default.createFile(
                 atPath: temporary.path, contents: Data(text.utf8),
                 attributes: [.posixPermissions: secret ? 0o600 : 0o644])
         else { throw CLIError("cannot write \(temporary.path)") }
         do {
-            if rename(temporary.path, path) != 0 { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            if rename(temporary.path, path) != 0 {
+                throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
@@ -125,7 +128,8 @@ struct PKIInitCommand: ParsableCommand {
     @Option(help: "ORG of the certificates of every other role.")
     var organization = "datahealth-dev"
 
-    @Option(name: .customLong("dns-name"), help: "A DNS name of the server certificate (repeatable; default localhost).")
+    @Option(
+        name: .customLong("dns-name"), help: "A DNS name of the server certificate (repeatable; default localhost).")
     var dnsNames: [String] = []
 
     @Option(
@@ -178,9 +182,10 @@ struct PKIInitCommand: ParsableCommand {
         }
         var report = "Wrote a development PKI to \(directory), valid \(days) days:\n"
         report += "  ca.crt.pem ca.key.pem ca.crl.pem   \(pki.authority.certificate.subject)\n"
-        report += "  server.crt.pem server.key.pem      "
+        report +=
+            "  server.crt.pem server.key.pem      "
             + (pki.server.certificate.subjectAlternativeNames.dnsNames
-                + pki.server.certificate.subjectAlternativeNames.ipAddresses).joined(separator: " ") + "\n"
+            + pki.server.certificate.subjectAlternativeNames.ipAddresses).joined(separator: " ") + "\n"
         for role in PeerIdentity.Role.allCases {
             guard let client = pki.clients[role] else { continue }
             let uri = (try? client.certificate.peerIdentity().uri) ?? "?"
@@ -250,7 +255,9 @@ struct PKIIssueCommand: ParsableCommand {
         let stem = name ?? "\(peer.organization)-\(peer.role.rawValue)-\(peer.id)"
         let certificatePath = directory + "/clients/\(stem).crt.pem"
         let keyPath = directory + "/clients/\(stem).key.pem"
-        if !force, FileManager.default.fileExists(atPath: certificatePath) || FileManager.default.fileExists(atPath: keyPath) {
+        if !force,
+            FileManager.default.fileExists(atPath: certificatePath) || FileManager.default.fileExists(atPath: keyPath)
+        {
             throw CLIError("\(certificatePath) already exists; use --force or --name")
         }
         let notAfter = min(now + TimeInterval(days) * 86_400, authority.certificate.notAfter)
@@ -324,13 +331,15 @@ struct PKIRevokeCommand: ParsableCommand {
             serials.append(revoked.serialNumber)
         }
         let crlPath = directory + "/ca.crl.pem"
-        let current = FileManager.default.fileExists(atPath: crlPath)
+        let current =
+            FileManager.default.fileExists(atPath: crlPath)
             ? try CertificateRevocationList(pem: PEMFiles.read(crlPath)) : nil
         let list = try authority.revoking(
             serials, in: current, at: now, nextUpdate: now + TimeInterval(nextUpdateDays) * 86_400)
         try PEMFiles.write(list.pemString, to: crlPath, secret: false)
         let before = Set(current?.entries.map(\.serialNumber) ?? [])
-        var report = "Wrote \(crlPath): CRL number \(list.number.map(String.init) ?? "?"), \(list.entries.count) revoked\n"
+        var report =
+            "Wrote \(crlPath): CRL number \(list.number.map(String.init) ?? "?"), \(list.entries.count) revoked\n"
         for entry in list.entries {
             let new = before.contains(entry.serialNumber) ? "" : "  (new)"
             report += "  \(entry.serialNumber)\(new)\n"

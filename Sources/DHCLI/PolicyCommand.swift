@@ -59,7 +59,9 @@ struct PolicyCheckCommand: ParsableCommand {
     @Option(help: "The acting user a gateway asserts: dh://ORG/clinician/ID or a clinician id.")
     var actingUser: String?
 
-    @Option(help: "The purpose of use: treatment, emergency, research, insurance-scoring, audit, operations, patient-access.")
+    @Option(
+        help:
+            "The purpose of use: treatment, emergency, research, insurance-scoring, audit, operations, patient-access.")
     var purpose: String?
 
     @Option(help: "The break-glass reason (with --purpose emergency).")
@@ -113,7 +115,8 @@ struct PolicyCheckCommand: ParsableCommand {
         var output = "\(file): valid, \(rules.count) rules (\(rules.count - denies) allow, \(denies) deny)\n"
         guard let identity, let method else {
             for rule in rules {
-                output += "  line \(rule.line): \(rule.effect.rawValue) \(rule.name): "
+                output +=
+                    "  line \(rule.line): \(rule.effect.rawValue) \(rule.name): "
                     + rule.subjects.map(\.description).joined(separator: ", ") + " → "
                     + rule.methods.map(\.description).joined(separator: ", ") + "\n"
             }
@@ -121,11 +124,9 @@ struct PolicyCheckCommand: ParsableCommand {
         }
         let caller = try makeCaller(identity: identity)
         let target: DataTarget =
-            if let institution { .patientRecords(institution: institution) }
-            else if let dataset { .dataset(dataset) }
-            else if let members { .memberRecords(insurer: members) }
-            else if auditLog { .auditLog }
-            else { .none }
+            if let institution { .patientRecords(institution: institution) } else if let dataset {
+                .dataset(dataset)
+            } else if let members { .memberRecords(insurer: members) } else if auditLog { .auditLog } else { .none }
         output += "caller: \(caller)\nmethod: \(method)\ndata:   \(target)\n"
         let decision = store.decide(AccessRequest(caller: caller, method: method, target: target))
         output += decision.description + "\n"

@@ -16,14 +16,18 @@ public struct Authorizer: Sendable {
     ///
     /// - Throws: ``ConsentError`` `unavailable` when consent cannot be checked; the call must
     ///   then fail (and be audited as failed).
-    public func authorize(_ request: AccessRequest, patient: PatientPseudonym?) async throws(ConsentError) -> Authorization {
+    public func authorize(_ request: AccessRequest, patient: PatientPseudonym?) async throws(ConsentError)
+        -> Authorization
+    {
         let decision = policy.decide(request)
         guard decision.isAllowed else { return Authorization(policy: decision, consent: nil) }
         guard let patient else {
             if decision.scope == .anyInstitutionWithConsent {
                 let refusal = ConsentDecision(
                     isAllowed: false, basis: .noPatientNamed,
-                    message: "the call reads other institutions' records without naming a patient, so consent cannot be checked")
+                    message:
+                        "the call reads other institutions' records without naming a patient, so consent cannot be checked"
+                )
                 return Authorization(policy: decision, consent: refusal)
             }
             return Authorization(policy: decision, consent: nil)

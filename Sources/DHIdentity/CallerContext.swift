@@ -139,7 +139,8 @@ public struct CallerContext: Sendable, Hashable, CustomStringConvertible {
             guard let parsed = Purpose(rawValue: text) else {
                 throw CallerContextError(
                     code: .unknownPurpose,
-                    message: "purpose '\(text)' is not one of " + Purpose.allCases.map(\.rawValue).joined(separator: ", "))
+                    message: "purpose '\(text)' is not one of "
+                        + Purpose.allCases.map(\.rawValue).joined(separator: ", "))
             }
             purpose = parsed
         }
@@ -168,7 +169,9 @@ public struct CallerContext: Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
-    private static func parseActingUser(_ text: String, for identity: PeerIdentity) throws(CallerContextError) -> PeerIdentity {
+    private static func parseActingUser(_ text: String, for identity: PeerIdentity) throws(CallerContextError)
+        -> PeerIdentity
+    {
         do throws(IdentityError) {
             if text.hasPrefix(PeerIdentity.scheme + ":") {
                 return try PeerIdentity(uri: text)

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+    public import FoundationEssentials
 #else
-public import Foundation
+    public import Foundation
 #endif
 
 /// A patient as services know them: a pseudonym, never a name, マイナンバー or insurance number.
@@ -216,7 +216,9 @@ public struct ConsentConfiguration: Sendable, Hashable {
     /// How long a break-glass grant lasts before the clinician must open a new one.
     public var breakGlassDuration: Duration
 
-    public init(viewingConsentValidity: Duration = .seconds(24 * 3600), breakGlassDuration: Duration = .seconds(4 * 3600)) {
+    public init(
+        viewingConsentValidity: Duration = .seconds(24 * 3600), breakGlassDuration: Duration = .seconds(4 * 3600)
+    ) {
         self.viewingConsentValidity = viewingConsentValidity
         self.breakGlassDuration = breakGlassDuration
     }

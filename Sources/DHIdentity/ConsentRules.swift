@@ -1,9 +1,9 @@
 import Synchronization
 
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+    public import FoundationEssentials
 #else
-public import Foundation
+    public import Foundation
 #endif
 
 /// What a patient has decided, as a consent store holds it.
@@ -138,7 +138,8 @@ public enum ConsentRules {
             guard caller.actingUser != nil else {
                 throw ConsentError(
                     code: .breakGlassRefused,
-                    message: "a gateway opens break-glass only for a named clinician ('\(CallerContext.actingUserKey)')")
+                    message: "a gateway opens break-glass only for a named clinician ('\(CallerContext.actingUserKey)')"
+                )
             }
         default:
             throw ConsentError(
@@ -165,7 +166,9 @@ public final class InMemoryConsentStore: ConsentChecker {
     private let now: @Sendable () -> Date
     private let state = Mutex(State())
 
-    public init(configuration: ConsentConfiguration = ConsentConfiguration(), now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        configuration: ConsentConfiguration = ConsentConfiguration(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.configuration = configuration
         self.now = now
     }

@@ -215,13 +215,15 @@ public struct PolicyRule: Sendable, Hashable {
         }
         if let purposes, !purposes.contains(caller.purpose) {
             return (
-                "purpose \(caller.purpose) is not among " + purposes.map(\.rawValue).sorted().joined(separator: ", "), nil
+                "purpose \(caller.purpose) is not among " + purposes.map(\.rawValue).sorted().joined(separator: ", "),
+                nil
             )
         }
         guard let scopes else { return (nil, nil) }
         // Own data first: it needs no cross-institution consent.
         let ordered = scopes.filter { $0 == .ownInstitution } + scopes.filter { $0 != .ownInstitution }
-        guard let scope = ordered.first(where: { $0.covers(request.target, organization: caller.identity.organization) })
+        guard
+            let scope = ordered.first(where: { $0.covers(request.target, organization: caller.identity.organization) })
         else {
             return (
                 "\(request.target) is outside scopes " + scopes.map(\.description).joined(separator: ", ")

@@ -60,8 +60,10 @@ extension Policy {
         guard parser.problems.isEmpty else {
             let count = parser.problems.count
             // In line order; problems of one line keep the order they were found in.
-            let problems = parser.problems.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
-                .map(\.element)
+            let problems = parser.problems.enumerated().sorted {
+                ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
+            }
+            .map(\.element)
             throw PolicyError(
                 code: .invalidPolicy, message: "\(source): \(count) problem\(count == 1 ? "" : "s")",
                 problems: problems)
@@ -139,7 +141,9 @@ struct PolicyParser {
         }
         let name = String(words[1])
         guard Self.isValidName(name) else {
-            problem(line, "rule name '\(name)' must be 1–64 characters of a-z, 0-9 and '-', starting with a letter or digit")
+            problem(
+                line, "rule name '\(name)' must be 1–64 characters of a-z, 0-9 and '-', starting with a letter or digit"
+            )
             return
         }
         if version == nil {
@@ -159,7 +163,8 @@ struct PolicyParser {
                 if version != nil {
                     problem(line, "'version' is given twice")
                 } else if value != String(Policy.formatVersion) {
-                    problem(line, "version '\(value)' is not supported; this build reads version \(Policy.formatVersion)")
+                    problem(
+                        line, "version '\(value)' is not supported; this build reads version \(Policy.formatVersion)")
                     version = Policy.formatVersion
                 } else {
                     version = Policy.formatVersion
@@ -204,15 +209,17 @@ struct PolicyParser {
         }
         var purposes: Set<Purpose>?
         if let entry = isAllow ? required("purposes") : current.entries["purposes"] {
-            purposes = Set(list(entry).compactMap { word -> Purpose? in
-                guard let purpose = Purpose(rawValue: word) else {
-                    problem(
-                        entry.line,
-                        "unknown purpose '\(word)'; purposes are " + Purpose.allCases.map(\.rawValue).joined(separator: ", "))
-                    return nil
-                }
-                return purpose
-            })
+            purposes = Set(
+                list(entry).compactMap { word -> Purpose? in
+                    guard let purpose = Purpose(rawValue: word) else {
+                        problem(
+                            entry.line,
+                            "unknown purpose '\(word)'; purposes are "
+                                + Purpose.allCases.map(\.rawValue).joined(separator: ", "))
+                        return nil
+                    }
+                    return purpose
+                })
         }
         var scopes: [DataScope]?
         if let entry = isAllow ? required("scopes") : current.entries["scopes"] {
@@ -253,7 +260,10 @@ struct PolicyParser {
         if word.hasPrefix("role:") {
             let name = word.dropFirst(5)
             guard let role = PeerIdentity.Role(rawValue: String(name)) else {
-                problem(line, "unknown role '\(name)'; roles are " + PeerIdentity.Role.allCases.map(\.rawValue).joined(separator: ", "))
+                problem(
+                    line,
+                    "unknown role '\(name)'; roles are "
+                        + PeerIdentity.Role.allCases.map(\.rawValue).joined(separator: ", "))
                 return nil
             }
             return IdentityPattern(organization: nil, role: role, id: nil)
@@ -263,7 +273,8 @@ struct PolicyParser {
             problem(line, "'\(word)' is not an identity pattern: use *, role:ROLE or dh://ORG/ROLE/ID (parts may be *)")
             return nil
         }
-        let parts = word.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let parts = word.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(
+            String.init)
         guard parts.count == 3 else {
             problem(line, "'\(word)' must have three parts after dh://: ORG/ROLE/ID")
             return nil
@@ -343,7 +354,8 @@ struct PolicyParser {
     static func isIdentifier(_ text: Substring) -> Bool {
         guard let first = text.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
         return text.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == UInt8(ascii: "_")
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A)
+                || $0 == UInt8(ascii: "_")
         }
     }
 }

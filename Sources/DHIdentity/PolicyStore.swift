@@ -1,9 +1,9 @@
 import Synchronization
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The policy in force, read from a file and reloaded without restart.
@@ -119,7 +119,8 @@ public final class PolicyStore: Sendable {
         guard data.count <= configuration.maximumFileSize else {
             throw PolicyError(
                 code: .tooLarge,
-                message: "policy file \(path) is \(data.count) bytes; at most \(configuration.maximumFileSize) are accepted")
+                message:
+                    "policy file \(path) is \(data.count) bytes; at most \(configuration.maximumFileSize) are accepted")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PolicyError(code: .unreadable, message: "policy file \(path) is not UTF-8")

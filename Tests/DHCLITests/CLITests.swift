@@ -1,9 +1,10 @@
 import ArgumentParser
-@testable import DHCLI
 import DHIdentity
 import DHTLS
 import Foundation
 import Testing
+
+@testable import DHCLI
 
 /// A fresh temporary directory, removed at the end.
 final class Scratch {
@@ -80,7 +81,9 @@ struct PKICommandTests {
     @Test("init options are checked")
     func initOptions() throws {
         let scratch = try Scratch()
-        #expect(throws: (any Error).self) { try DataHealthCommand.parseAsRoot(["pki", "init", scratch.path, "--days", "0"]) }
+        #expect(throws: (any Error).self) {
+            try DataHealthCommand.parseAsRoot(["pki", "init", scratch.path, "--days", "0"])
+        }
         #expect(throws: (any Error).self) {
             try DataHealthCommand.parseAsRoot(["pki", "init", scratch.path, "--algorithm", "rsa"])
         }
@@ -121,13 +124,17 @@ struct PKICommandTests {
             ["pki", "issue", scratch.path, "--identity", "dh://kenpo-a/insurer/batch", "--name", "insurer-a"],
             as: PKIIssueCommand.self)
         #expect(throws: CLIError.self) { try twice.execute() }
-        let invalid = try command(["pki", "issue", scratch.path, "--identity", "dh://kenpo-a/doctor/x"], as: PKIIssueCommand.self)
+        let invalid = try command(
+            ["pki", "issue", scratch.path, "--identity", "dh://kenpo-a/doctor/x"], as: PKIIssueCommand.self)
         let error = try #require(throws: CLIError.self) { try invalid.execute() }
         #expect(error.description.contains("role 'doctor'"))
         #expect(throws: (any Error).self) {
-            try DataHealthCommand.parseAsRoot(["pki", "issue", scratch.path, "--identity", "dh://a-b/ops/x", "--name", "../x"])
+            try DataHealthCommand.parseAsRoot([
+                "pki", "issue", scratch.path, "--identity", "dh://a-b/ops/x", "--name", "../x",
+            ])
         }
-        let noCA = try command(["pki", "issue", scratch.path + "/nowhere", "--identity", "dh://a-b/ops/x"], as: PKIIssueCommand.self)
+        let noCA = try command(
+            ["pki", "issue", scratch.path + "/nowhere", "--identity", "dh://a-b/ops/x"], as: PKIIssueCommand.self)
         #expect(throws: CLIError.self) { try noCA.execute() }
     }
 
@@ -166,7 +173,8 @@ struct PKICommandTests {
         let other = try Scratch()
         _ = try command(["pki", "init", other.path], as: PKIInitCommand.self).execute()
         let foreign = try command(
-            ["pki", "revoke", scratch.path, "--certificate", other.path + "/clients/ops.crt.pem"], as: PKIRevokeCommand.self)
+            ["pki", "revoke", scratch.path, "--certificate", other.path + "/clients/ops.crt.pem"],
+            as: PKIRevokeCommand.self)
         #expect(throws: CLIError.self) { try foreign.execute() }
         #expect(try CertificateRevocationList(pem: scratch.read("ca.crl.pem")).number == 3)
     }
@@ -213,7 +221,8 @@ struct PolicyCheckCommandTests {
     @Test("an invalid file lists every problem with its line and exits 2")
     func invalid() throws {
         let scratch = try Scratch()
-        let path = try write(Self.policy.replacingOccurrences(of: "purposes = audit", with: "purposes = auditing"), in: scratch)
+        let path = try write(
+            Self.policy.replacingOccurrences(of: "purposes = audit", with: "purposes = auditing"), in: scratch)
         let (output, status) = try command(["policy", "check", path], as: PolicyCheckCommand.self).execute()
         #expect(status == 2)
         #expect(output.contains("line 12: unknown purpose 'auditing'"))
@@ -227,24 +236,51 @@ struct PolicyCheckCommandTests {
     @Test(
         "decisions are explained; allow exits 0, deny 1",
         arguments: [
-            (["--identity", "dh://1312345678/gateway/gw-01", "--acting-user", "D0001", "--purpose", "treatment",
-              "--method", "/datahealth.records.v1.Records/Get", "--institution", "2712345678"],
-             Int32(0), "ALLOW by allow rule 'clinician' (line 2) under scope any-institution-with-consent"),
-            (["--identity", "dh://1312345678/gateway/gw-01", "--acting-user", "dh://1312345678/clinician/D0001",
-              "--purpose", "treatment", "--method", "/datahealth.records.v1.Records/Get", "--institution", "1312345678"],
-             0, "under scope own-institution"),
-            (["--identity", "dh://1312345678/gateway/gw-01", "--purpose", "treatment",
-              "--method", "/datahealth.records.v1.Records/Get", "--institution", "1312345678"],
-             1, "the call has no acting user; the rule wants acting-user = required"),
-            (["--identity", "dh://1312345678/gateway/gw-old", "--acting-user", "D0001", "--purpose", "treatment",
-              "--method", "/datahealth.records.v1.Records/Get", "--institution", "1312345678"],
-             1, "DENY by deny rule 'suspended' (line 14)"),
-            (["--identity", "dh://mhlw/auditor/a1", "--method", "/datahealth.audit.v1.Audit/Query", "--audit-log"],
-             0, "ALLOW by allow rule 'auditor' (line 9) under scope audit-log"),
-            (["--identity", "dh://mhlw/auditor/a1", "--method", "/datahealth.audit.v1.Audit/Query",
-              "--dataset", "ndb-2024"], 1, "dataset ndb-2024 is outside scopes audit-log"),
-            (["--identity", "dh://kenpo-a/insurer/batch", "--method", "/datahealth.scoring.v1.Scoring/Build",
-              "--members", "kenpo-a"], 1, "no allow rule names dh://kenpo-a/insurer/batch"),
+            (
+                [
+                    "--identity", "dh://1312345678/gateway/gw-01", "--acting-user", "D0001", "--purpose", "treatment",
+                    "--method", "/datahealth.records.v1.Records/Get", "--institution", "2712345678",
+                ],
+                Int32(0), "ALLOW by allow rule 'clinician' (line 2) under scope any-institution-with-consent"
+            ),
+            (
+                [
+                    "--identity", "dh://1312345678/gateway/gw-01", "--acting-user", "dh://1312345678/clinician/D0001",
+                    "--purpose", "treatment", "--method", "/datahealth.records.v1.Records/Get", "--institution",
+                    "1312345678",
+                ],
+                0, "under scope own-institution"
+            ),
+            (
+                [
+                    "--identity", "dh://1312345678/gateway/gw-01", "--purpose", "treatment",
+                    "--method", "/datahealth.records.v1.Records/Get", "--institution", "1312345678",
+                ],
+                1, "the call has no acting user; the rule wants acting-user = required"
+            ),
+            (
+                [
+                    "--identity", "dh://1312345678/gateway/gw-old", "--acting-user", "D0001", "--purpose", "treatment",
+                    "--method", "/datahealth.records.v1.Records/Get", "--institution", "1312345678",
+                ],
+                1, "DENY by deny rule 'suspended' (line 14)"
+            ),
+            (
+                ["--identity", "dh://mhlw/auditor/a1", "--method", "/datahealth.audit.v1.Audit/Query", "--audit-log"],
+                0, "ALLOW by allow rule 'auditor' (line 9) under scope audit-log"
+            ),
+            (
+                [
+                    "--identity", "dh://mhlw/auditor/a1", "--method", "/datahealth.audit.v1.Audit/Query",
+                    "--dataset", "ndb-2024",
+                ], 1, "dataset ndb-2024 is outside scopes audit-log"
+            ),
+            (
+                [
+                    "--identity", "dh://kenpo-a/insurer/batch", "--method", "/datahealth.scoring.v1.Scoring/Build",
+                    "--members", "kenpo-a",
+                ], 1, "no allow rule names dh://kenpo-a/insurer/batch"
+            ),
         ] as [([String], Int32, String)])
     func decisions(arguments: [String], status: Int32, expected: String) throws {
         let scratch = try Scratch()

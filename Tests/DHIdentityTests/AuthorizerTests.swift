@@ -47,7 +47,8 @@ struct AuthorizerTests {
         #expect(!nobody.isAllowed)
         #expect(nobody.consent?.basis == .noPatientNamed)
 
-        let own = try await authorize(clinician, "\(records)/Get", .patientRecords(institution: "1312345678"), patient: nil)
+        let own = try await authorize(
+            clinician, "\(records)/Get", .patientRecords(institution: "1312345678"), patient: nil)
         #expect(own.isAllowed)
         #expect(own.consent == nil)
     }

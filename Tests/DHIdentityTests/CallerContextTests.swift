@@ -8,7 +8,8 @@ let gateway = try! PeerIdentity(uri: "dh://1312345678/gateway/gw-01")
 struct CallerContextTests {
     @Test("a gateway acting for its own clinician, by bare id or full identity")
     func actingUser() throws {
-        let short = try CallerContext(identity: gateway, metadata: [("dh-purpose", "treatment"), ("dh-acting-user", "D0001")])
+        let short = try CallerContext(
+            identity: gateway, metadata: [("dh-purpose", "treatment"), ("dh-acting-user", "D0001")])
         #expect(short.actingUser?.uri == "dh://1312345678/clinician/D0001")
         #expect(short.purpose == .treatment)
         #expect(short.reason == nil)
@@ -16,8 +17,10 @@ struct CallerContextTests {
 
         let full = try CallerContext(
             identity: gateway,
-            metadata: [("DH-Purpose", "emergency"), ("dh-acting-user", "dh://1312345678/clinician/D0001"),
-                       ("dh-purpose-reason", "意識不明で搬送"), ("x-other", "ignored")])
+            metadata: [
+                ("DH-Purpose", "emergency"), ("dh-acting-user", "dh://1312345678/clinician/D0001"),
+                ("dh-purpose-reason", "意識不明で搬送"), ("x-other", "ignored"),
+            ])
         #expect(full.actingUser == short.actingUser)
         #expect(full.purpose == .emergency)
         #expect(full.reason == "意識不明で搬送")
@@ -59,25 +62,38 @@ struct CallerContextTests {
             (gateway.uri, [("dh-purpose", "Treatment")], .unknownPurpose),
             (gateway.uri, [("dh-purpose", "treatment"), ("dh-purpose", "research")], .duplicateKey),
             (gateway.uri, [("dh-purpose", "treatment"), ("DH-PURPOSE", "treatment")], .duplicateKey),
-            (gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://2712345678/clinician/D0001")],
-             .foreignActingUser),
-            (gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://1312345678/auditor/a1")],
-             .invalidActingUser),
-            (gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://1312345678/gateway/gw-02")],
-             .invalidActingUser),
+            (
+                gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://2712345678/clinician/D0001")],
+                .foreignActingUser
+            ),
+            (
+                gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://1312345678/auditor/a1")],
+                .invalidActingUser
+            ),
+            (
+                gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://1312345678/gateway/gw-02")],
+                .invalidActingUser
+            ),
             (gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "D 0001")], .invalidActingUser),
             (gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "")], .invalidActingUser),
-            (gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://1312345678/clinician")],
-             .invalidActingUser),
-            ("dh://1312345678/clinician/D0001", [("dh-purpose", "treatment"), ("dh-acting-user", "D0002")],
-             .actingUserNotAllowed),
+            (
+                gateway.uri, [("dh-purpose", "treatment"), ("dh-acting-user", "dh://1312345678/clinician")],
+                .invalidActingUser
+            ),
+            (
+                "dh://1312345678/clinician/D0001", [("dh-purpose", "treatment"), ("dh-acting-user", "D0002")],
+                .actingUserNotAllowed
+            ),
             ("dh://phr-co/phr-backend/app", [("dh-acting-user", "D0002")], .actingUserNotAllowed),
             (gateway.uri, [("dh-purpose", "treatment"), ("dh-purpose-reason", "unconscious")], .reasonNotAllowed),
             (gateway.uri, [("dh-purpose", "emergency"), ("dh-purpose-reason", "  \u{3000} ")], .invalidReason),
             (gateway.uri, [("dh-purpose", "emergency"), ("dh-purpose-reason", "")], .invalidReason),
             (gateway.uri, [("dh-purpose", "emergency"), ("dh-purpose-reason", "line\nbreak")], .invalidReason),
-            (gateway.uri, [("dh-purpose", "emergency"), ("dh-purpose-reason", String(repeating: "a", count: 1_001))],
-             .invalidReason),
+            (
+                gateway.uri,
+                [("dh-purpose", "emergency"), ("dh-purpose-reason", String(repeating: "a", count: 1_001))],
+                .invalidReason
+            ),
         ] as [(String, [(String, String)], CallerContextError.Code)])
     func invalid(identity: String, metadata: [(String, String)], code: CallerContextError.Code) throws {
         let peer = try PeerIdentity(uri: identity)

@@ -177,7 +177,8 @@ struct ConsentTests {
     func configuration() async throws {
         let clock = ManualClock()
         let store = InMemoryConsentStore(
-            configuration: ConsentConfiguration(viewingConsentValidity: .seconds(60), breakGlassDuration: .seconds(600)),
+            configuration: ConsentConfiguration(
+                viewingConsentValidity: .seconds(60), breakGlassDuration: .seconds(600)),
             now: { clock.now })
         let emergency = try caller("dh://1312345678/clinician/D0001", purpose: .emergency, reason: "anaphylaxis")
         let grant = try await store.beginBreakGlass(patient: patient, caller: emergency)

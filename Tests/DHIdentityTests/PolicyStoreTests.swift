@@ -36,7 +36,8 @@ struct PolicyStoreTests {
     }
 
     func decide(_ store: PolicyStore, _ method: String) throws -> Bool {
-        store.decide(AccessRequest(caller: try caller("dh://mhlw/auditor/a1"), method: method, target: .auditLog)).isAllowed
+        store.decide(AccessRequest(caller: try caller("dh://mhlw/auditor/a1"), method: method, target: .auditLog))
+            .isAllowed
     }
 
     @Test("a valid change is swapped in; an unchanged file is left alone")
@@ -118,7 +119,8 @@ struct PolicyStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for round in 0..<50 {
-                    try (round.isMultiple(of: 2) ? second : first).write(toFile: path, atomically: true, encoding: .utf8)
+                    try (round.isMultiple(of: 2) ? second : first).write(
+                        toFile: path, atomically: true, encoding: .utf8)
                     try store.reload()
                 }
             }
@@ -126,8 +128,10 @@ struct PolicyStoreTests {
                 group.addTask {
                     for _ in 0..<500 {
                         let policy = store.policy
-                        let one = policy.decide(AccessRequest(caller: auditor, method: "/a.Audit/One", target: .auditLog))
-                        let two = policy.decide(AccessRequest(caller: auditor, method: "/a.Audit/Two", target: .auditLog))
+                        let one = policy.decide(
+                            AccessRequest(caller: auditor, method: "/a.Audit/One", target: .auditLog))
+                        let two = policy.decide(
+                            AccessRequest(caller: auditor, method: "/a.Audit/Two", target: .auditLog))
                         #expect(one.isAllowed != two.isAllowed)
                     }
                 }

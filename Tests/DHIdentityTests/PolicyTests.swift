@@ -42,79 +42,113 @@ let doctor = "dh://1312345678/clinician/D0001"
 
 let policyCases: [PolicyCase] = [
     // Operations: no data, only health and reflection.
-    .init(identity: "dh://datahealth/ops/alice", method: "/grpc.health.v1.Health/Check", target: .none,
-          outcome: .allowed, rule: "ops-platform", scope: DataScope.none),
-    .init(identity: "dh://datahealth/server/api-2", method: "/datahealth.reflection.v1.Reflection/List",
-          target: .none, outcome: .allowed, rule: "ops-platform", scope: DataScope.none),
-    .init(identity: "dh://datahealth/ops/alice", method: "\(records)/Get", target: .patientRecords(institution: "1312345678"),
-          outcome: .noMatchingRule),
-    .init(identity: "dh://datahealth/ops/alice", method: "/grpc.health.v1.Health/Check",
-          target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://datahealth/ops/alice", method: "/grpc.health.v1.Health/Check", target: .none,
+        outcome: .allowed, rule: "ops-platform", scope: DataScope.none),
+    .init(
+        identity: "dh://datahealth/server/api-2", method: "/datahealth.reflection.v1.Reflection/List",
+        target: .none, outcome: .allowed, rule: "ops-platform", scope: DataScope.none),
+    .init(
+        identity: "dh://datahealth/ops/alice", method: "\(records)/Get",
+        target: .patientRecords(institution: "1312345678"),
+        outcome: .noMatchingRule),
+    .init(
+        identity: "dh://datahealth/ops/alice", method: "/grpc.health.v1.Health/Check",
+        target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
     // Gateway submission: own institution only.
-    .init(identity: gw, purpose: .treatment, method: "\(records)/Upload", target: .patientRecords(institution: "1312345678"),
-          outcome: .allowed, rule: "gateway-submit", scope: .ownInstitution),
-    .init(identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Upload",
-          target: .patientRecords(institution: "1312345678"), outcome: .allowed, rule: "gateway-submit", scope: .ownInstitution),
-    .init(identity: gw, purpose: .treatment, method: "\(records)/Upload", target: .patientRecords(institution: "2712345678"),
-          outcome: .noMatchingRule),
+    .init(
+        identity: gw, purpose: .treatment, method: "\(records)/Upload",
+        target: .patientRecords(institution: "1312345678"),
+        outcome: .allowed, rule: "gateway-submit", scope: .ownInstitution),
+    .init(
+        identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Upload",
+        target: .patientRecords(institution: "1312345678"), outcome: .allowed, rule: "gateway-submit",
+        scope: .ownInstitution),
+    .init(
+        identity: gw, purpose: .treatment, method: "\(records)/Upload",
+        target: .patientRecords(institution: "2712345678"),
+        outcome: .noMatchingRule),
     // Clinician through the gateway: needs the acting user.
-    .init(identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Get",
-          target: .patientRecords(institution: "1312345678"), outcome: .allowed, rule: "clinician-through-gateway",
-          scope: .ownInstitution),
-    .init(identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Get",
-          target: .patientRecords(institution: "2712345678"), outcome: .allowed, rule: "clinician-through-gateway",
-          scope: .anyInstitutionWithConsent),
-    .init(identity: gw, acting: doctor, purpose: .emergency, method: "\(records)/Watch",
-          target: .patientRecords(institution: "2712345678"), outcome: .allowed, rule: "clinician-through-gateway",
-          scope: .anyInstitutionWithConsent),
-    .init(identity: gw, purpose: .treatment, method: "\(records)/Get", target: .patientRecords(institution: "1312345678"),
-          outcome: .noMatchingRule),
-    .init(identity: gw, acting: doctor, purpose: .operations, method: "\(records)/Get",
-          target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
-    .init(identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Chat",
-          target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
+    .init(
+        identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Get",
+        target: .patientRecords(institution: "1312345678"), outcome: .allowed, rule: "clinician-through-gateway",
+        scope: .ownInstitution),
+    .init(
+        identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Get",
+        target: .patientRecords(institution: "2712345678"), outcome: .allowed, rule: "clinician-through-gateway",
+        scope: .anyInstitutionWithConsent),
+    .init(
+        identity: gw, acting: doctor, purpose: .emergency, method: "\(records)/Watch",
+        target: .patientRecords(institution: "2712345678"), outcome: .allowed, rule: "clinician-through-gateway",
+        scope: .anyInstitutionWithConsent),
+    .init(
+        identity: gw, purpose: .treatment, method: "\(records)/Get", target: .patientRecords(institution: "1312345678"),
+        outcome: .noMatchingRule),
+    .init(
+        identity: gw, acting: doctor, purpose: .operations, method: "\(records)/Get",
+        target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
+    .init(
+        identity: gw, acting: doctor, purpose: .treatment, method: "\(records)/Chat",
+        target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
     // Explicit deny beats allow: the suspended gateway, even with a matching allow rule.
-    .init(identity: "dh://1312345678/gateway/gw-old", acting: doctor, purpose: .treatment, method: "\(records)/Get",
-          target: .patientRecords(institution: "1312345678"), outcome: .deniedByRule, rule: "suspended-gateway"),
-    .init(identity: "dh://1312345678/gateway/gw-old", purpose: .operations, method: "/grpc.health.v1.Health/Check",
-          target: .none, outcome: .deniedByRule, rule: "suspended-gateway"),
+    .init(
+        identity: "dh://1312345678/gateway/gw-old", acting: doctor, purpose: .treatment, method: "\(records)/Get",
+        target: .patientRecords(institution: "1312345678"), outcome: .deniedByRule, rule: "suspended-gateway"),
+    .init(
+        identity: "dh://1312345678/gateway/gw-old", purpose: .operations, method: "/grpc.health.v1.Health/Check",
+        target: .none, outcome: .deniedByRule, rule: "suspended-gateway"),
     // Genome lab.
-    .init(identity: "dh://genomics-inc/genome-lab/seq-1", method: "/datahealth.genome.v1.GenomeCases/Submit",
-          target: .patientRecords(institution: "genomics-inc"), outcome: .allowed, rule: "genome-lab", scope: .ownInstitution),
-    .init(identity: "dh://genomics-inc/genome-lab/seq-1", method: "/datahealth.genome.v1.GenomeCases/Submit",
-          target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
-    .init(identity: "dh://genomics-inc/genome-lab/seq-1", purpose: .research,
-          method: "/datahealth.genome.v1.GenomeCases/Submit", target: .patientRecords(institution: "genomics-inc"),
-          outcome: .noMatchingRule),
+    .init(
+        identity: "dh://genomics-inc/genome-lab/seq-1", method: "/datahealth.genome.v1.GenomeCases/Submit",
+        target: .patientRecords(institution: "genomics-inc"), outcome: .allowed, rule: "genome-lab",
+        scope: .ownInstitution),
+    .init(
+        identity: "dh://genomics-inc/genome-lab/seq-1", method: "/datahealth.genome.v1.GenomeCases/Submit",
+        target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://genomics-inc/genome-lab/seq-1", purpose: .research,
+        method: "/datahealth.genome.v1.GenomeCases/Submit", target: .patientRecords(institution: "genomics-inc"),
+        outcome: .noMatchingRule),
     // PHR backend.
-    .init(identity: "dh://phr-co/phr-backend/app", method: "\(records)/Get",
-          target: .patientRecords(institution: "2712345678"), outcome: .allowed, rule: "phr-backend",
-          scope: .anyInstitutionWithConsent),
-    .init(identity: "dh://phr-co/phr-backend/app", method: "\(records)/Upload",
-          target: .patientRecords(institution: "2712345678"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://phr-co/phr-backend/app", method: "\(records)/Get",
+        target: .patientRecords(institution: "2712345678"), outcome: .allowed, rule: "phr-backend",
+        scope: .anyInstitutionWithConsent),
+    .init(
+        identity: "dh://phr-co/phr-backend/app", method: "\(records)/Upload",
+        target: .patientRecords(institution: "2712345678"), outcome: .noMatchingRule),
     // Researcher: named datasets of one university only.
-    .init(identity: "dh://univ-tokyo/researcher/r1", method: "/datahealth.research.v1.Datasets/Read",
-          target: .dataset("ndb-2024-diabetes"), outcome: .allowed, rule: "researcher-diabetes-study",
-          scope: .dataset("ndb-2024-diabetes")),
-    .init(identity: "dh://univ-tokyo/researcher/r1", method: "/datahealth.research.v1.Datasets/Read",
-          target: .dataset("ndb-2024-cancer"), outcome: .noMatchingRule),
-    .init(identity: "dh://univ-kyoto/researcher/r1", method: "/datahealth.research.v1.Datasets/Read",
-          target: .dataset("ndb-2024-diabetes"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://univ-tokyo/researcher/r1", method: "/datahealth.research.v1.Datasets/Read",
+        target: .dataset("ndb-2024-diabetes"), outcome: .allowed, rule: "researcher-diabetes-study",
+        scope: .dataset("ndb-2024-diabetes")),
+    .init(
+        identity: "dh://univ-tokyo/researcher/r1", method: "/datahealth.research.v1.Datasets/Read",
+        target: .dataset("ndb-2024-cancer"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://univ-kyoto/researcher/r1", method: "/datahealth.research.v1.Datasets/Read",
+        target: .dataset("ndb-2024-diabetes"), outcome: .noMatchingRule),
     // Explicit deny on purpose: research never reads raw records, whatever the allow rules say.
-    .init(identity: "dh://univ-tokyo/researcher/r1", method: "\(records)/Get",
-          target: .patientRecords(institution: "1312345678"), outcome: .deniedByRule, rule: "no-secondary-use-of-records"),
-    .init(identity: "dh://kenpo-a/insurer/batch", method: "\(records)/Get",
-          target: .patientRecords(institution: "1312345678"), outcome: .deniedByRule, rule: "no-secondary-use-of-records"),
+    .init(
+        identity: "dh://univ-tokyo/researcher/r1", method: "\(records)/Get",
+        target: .patientRecords(institution: "1312345678"), outcome: .deniedByRule, rule: "no-secondary-use-of-records"),
+    .init(
+        identity: "dh://kenpo-a/insurer/batch", method: "\(records)/Get",
+        target: .patientRecords(institution: "1312345678"), outcome: .deniedByRule, rule: "no-secondary-use-of-records"),
     // Insurer: own members only.
-    .init(identity: "dh://kenpo-a/insurer/batch", method: "/datahealth.scoring.v1.Scoring/Build",
-          target: .memberRecords(insurer: "kenpo-a"), outcome: .allowed, rule: "insurer-scoring", scope: .ownMembers),
-    .init(identity: "dh://kenpo-a/insurer/batch", method: "/datahealth.scoring.v1.Scoring/Build",
-          target: .memberRecords(insurer: "kenpo-b"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://kenpo-a/insurer/batch", method: "/datahealth.scoring.v1.Scoring/Build",
+        target: .memberRecords(insurer: "kenpo-a"), outcome: .allowed, rule: "insurer-scoring", scope: .ownMembers),
+    .init(
+        identity: "dh://kenpo-a/insurer/batch", method: "/datahealth.scoring.v1.Scoring/Build",
+        target: .memberRecords(insurer: "kenpo-b"), outcome: .noMatchingRule),
     // Auditor: the audit log only.
-    .init(identity: "dh://mhlw/auditor/a1", method: "/datahealth.audit.v1.Audit/Query", target: .auditLog,
-          outcome: .allowed, rule: "auditor", scope: .auditLog),
-    .init(identity: "dh://mhlw/auditor/a1", method: "/datahealth.audit.v1.Audit/Query",
-          target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
+    .init(
+        identity: "dh://mhlw/auditor/a1", method: "/datahealth.audit.v1.Audit/Query", target: .auditLog,
+        outcome: .allowed, rule: "auditor", scope: .auditLog),
+    .init(
+        identity: "dh://mhlw/auditor/a1", method: "/datahealth.audit.v1.Audit/Query",
+        target: .patientRecords(institution: "1312345678"), outcome: .noMatchingRule),
     .init(identity: "dh://mhlw/auditor/a1", method: "\(records)/Get", target: .auditLog, outcome: .noMatchingRule),
 ]
 
@@ -125,7 +159,10 @@ struct PolicyDecisionTests {
     @Test("the example has every role's rules")
     func example() {
         #expect(Self.policy.rules.count == 10)
-        #expect(Self.policy.rules.filter { $0.effect == .deny }.map(\.name) == ["suspended-gateway", "no-secondary-use-of-records"])
+        #expect(
+            Self.policy.rules.filter { $0.effect == .deny }.map(\.name) == [
+                "suspended-gateway", "no-secondary-use-of-records",
+            ])
         let clinician = Self.policy.rules.first { $0.name == "clinician-through-gateway" }
         #expect(clinician?.methods.count == 3)  // a continued list
         #expect(clinician?.actingUser == .required)
@@ -134,7 +171,8 @@ struct PolicyDecisionTests {
     @Test("table of decisions, allowed and denied", arguments: policyCases)
     func decide(_ testCase: PolicyCase) throws {
         let context = try caller(testCase.identity, acting: testCase.acting, purpose: testCase.purpose)
-        let decision = Self.policy.decide(AccessRequest(caller: context, method: testCase.method, target: testCase.target))
+        let decision = Self.policy.decide(
+            AccessRequest(caller: context, method: testCase.method, target: testCase.target))
         #expect(decision.outcome == testCase.outcome, "\(decision)")
         #expect(decision.isAllowed == (testCase.outcome == .allowed))
         #expect(decision.rule?.name == testCase.rule, "\(decision)")
@@ -149,11 +187,13 @@ struct PolicyDecisionTests {
     func explanation() throws {
         let context = try caller(gw, acting: doctor, purpose: .research)
         let decision = Self.policy.decide(
-            AccessRequest(caller: context, method: "\(records)/Get", target: .patientRecords(institution: "1312345678")))
+            AccessRequest(caller: context, method: "\(records)/Get", target: .patientRecords(institution: "1312345678"))
+        )
         #expect(decision.outcome == .deniedByRule)  // research on records: the explicit deny
         let operations = try caller(gw, acting: doctor, purpose: .operations)
         let denied = Self.policy.decide(
-            AccessRequest(caller: operations, method: "\(records)/Get", target: .patientRecords(institution: "1312345678")))
+            AccessRequest(
+                caller: operations, method: "\(records)/Get", target: .patientRecords(institution: "1312345678")))
         #expect(denied.outcome == .noMatchingRule)
         let text = denied.description
         #expect(text.contains("allow rule 'clinician-through-gateway' (line"))
@@ -176,23 +216,24 @@ struct PolicyDecisionTests {
 
     @Test("deny beats allow wherever it appears, and the first matching allow rule decides")
     func ordering() throws {
-        let policy = try Policy(parsing: """
-            version = 1
-            [allow broad]
-            who = role:auditor
-            methods = /a.Audit/*
-            purposes = audit
-            scopes = audit-log
-            [allow narrow]
-            who = dh://mhlw/auditor/a1
-            methods = /a.Audit/Query
-            purposes = audit
-            scopes = audit-log
-            [deny late-deny]
-            who = dh://mhlw/auditor/a2
-            methods = /a.Audit/Query
-            scopes = audit-log
-            """)
+        let policy = try Policy(
+            parsing: """
+                version = 1
+                [allow broad]
+                who = role:auditor
+                methods = /a.Audit/*
+                purposes = audit
+                scopes = audit-log
+                [allow narrow]
+                who = dh://mhlw/auditor/a1
+                methods = /a.Audit/Query
+                purposes = audit
+                scopes = audit-log
+                [deny late-deny]
+                who = dh://mhlw/auditor/a2
+                methods = /a.Audit/Query
+                scopes = audit-log
+                """)
         func decide(_ uri: String, _ method: String) throws -> PolicyDecision {
             policy.decide(AccessRequest(caller: try caller(uri), method: method, target: .auditLog))
         }
@@ -207,15 +248,16 @@ struct PolicyDecisionTests {
 
     @Test("acting-user patterns name the clinicians a rule is for")
     func actingUserPatterns() throws {
-        let policy = try Policy(parsing: """
-            version = 1
-            [allow cardiology]
-            who = role:gateway
-            acting-user = dh://1312345678/clinician/N0042, dh://*/clinician/D0001
-            methods = /r.R/Get
-            purposes = treatment
-            scopes = own-institution
-            """)
+        let policy = try Policy(
+            parsing: """
+                version = 1
+                [allow cardiology]
+                who = role:gateway
+                acting-user = dh://1312345678/clinician/N0042, dh://*/clinician/D0001
+                methods = /r.R/Get
+                purposes = treatment
+                scopes = own-institution
+                """)
         let rule = try #require(policy.rules.first)
         guard case .matching(let patterns) = rule.actingUser else {
             Issue.record("expected a pattern list, got \(rule.actingUser)")
@@ -230,15 +272,16 @@ struct PolicyDecisionTests {
         #expect(!policy.decide(AccessRequest(caller: without, method: "/r.R/Get", target: target)).isAllowed)
         #expect(!policy.decide(AccessRequest(caller: other, method: "/r.R/Get", target: target)).isAllowed)
 
-        let forbidden = try Policy(parsing: """
-            version = 1
-            [allow system-only]
-            who = role:gateway
-            acting-user = forbidden
-            methods = /r.R/Upload
-            purposes = operations
-            scopes = own-institution
-            """)
+        let forbidden = try Policy(
+            parsing: """
+                version = 1
+                [allow system-only]
+                who = role:gateway
+                acting-user = forbidden
+                methods = /r.R/Upload
+                purposes = operations
+                scopes = own-institution
+                """)
         let system = try caller(gw, purpose: .operations)
         let person = try caller(gw, acting: doctor, purpose: .operations)
         #expect(forbidden.decide(AccessRequest(caller: system, method: "/r.R/Upload", target: target)).isAllowed)
@@ -249,16 +292,18 @@ struct PolicyDecisionTests {
 
     @Test("dataset:* covers every dataset; method * covers every method")
     func wildcards() throws {
-        let policy = try Policy(parsing: """
-            version = 1
-            [allow all-data]
-            who = dh://univ-tokyo/researcher/*
-            methods = *
-            purposes = research
-            scopes = dataset:*
-            """)
+        let policy = try Policy(
+            parsing: """
+                version = 1
+                [allow all-data]
+                who = dh://univ-tokyo/researcher/*
+                methods = *
+                purposes = research
+                scopes = dataset:*
+                """)
         let researcher = try caller("dh://univ-tokyo/researcher/r9")
-        #expect(policy.decide(AccessRequest(caller: researcher, method: "/x.Y/Z", target: .dataset("any-one"))).isAllowed)
+        #expect(
+            policy.decide(AccessRequest(caller: researcher, method: "/x.Y/Z", target: .dataset("any-one"))).isAllowed)
         #expect(!policy.decide(AccessRequest(caller: researcher, method: "/x.Y/Z", target: .none)).isAllowed)
         #expect(!policy.decide(AccessRequest(caller: researcher, method: "/x.Y/Z", target: .auditLog)).isAllowed)
     }
@@ -280,7 +325,8 @@ struct PolicyParseTests {
 
     @Test("every problem is reported with its line")
     func lines() {
-        let found = problems("""
+        let found = problems(
+            """
             version = 1
             # a comment
 
@@ -323,7 +369,8 @@ struct PolicyParseTests {
         let sorted = found.sorted { $0.line < $1.line }
         #expect(sorted.count == expected.count, "\(sorted)")
         for (line, text) in expected {
-            #expect(sorted.contains { $0.line == line && $0.message.contains(text) }, "line \(line): \(text) in \(sorted)")
+            #expect(
+                sorted.contains { $0.line == line && $0.message.contains(text) }, "line \(line): \(text) in \(sorted)")
         }
     }
 
@@ -336,15 +383,27 @@ struct PolicyParseTests {
             ("", 1, "must say 'version = 1'"),
             ("version = 1\n[allow Bad_Name]", 2, "rule name 'Bad_Name'"),
             ("version = 1\n[allow a", 2, "must end with ']'"),
-            ("version = 1\n[allow a]\nwho = *\nwho = *\nmethods = *\npurposes = audit\nscopes = none", 4, "'who' is already set on line 3"),
+            (
+                "version = 1\n[allow a]\nwho = *\nwho = *\nmethods = *\npurposes = audit\nscopes = none", 4,
+                "'who' is already set on line 3"
+            ),
             ("version = 1\n[allow a]\nwho =\nmethods = *\npurposes = audit\nscopes = none", 3, "the list is empty"),
-            ("version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = dataset:Bad!", 6, "dataset name 'Bad!'"),
-            ("version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\nacting-user = dh://1312345678/ops/*",
-             7, "acting users are clinicians"),
-            ("version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\nacting-user = sometimes",
-             7, "'sometimes' is not an identity pattern"),
-            ("version = 1\n[deny a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\n[allow b]\nwho = *", 7,
-             "rule 'b' has no 'methods'"),
+            (
+                "version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = dataset:Bad!", 6,
+                "dataset name 'Bad!'"
+            ),
+            (
+                "version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\nacting-user = dh://1312345678/ops/*",
+                7, "acting users are clinicians"
+            ),
+            (
+                "version = 1\n[allow a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\nacting-user = sometimes",
+                7, "'sometimes' is not an identity pattern"
+            ),
+            (
+                "version = 1\n[deny a]\nwho = *\nmethods = *\npurposes = audit\nscopes = none\n[allow b]\nwho = *", 7,
+                "rule 'b' has no 'methods'"
+            ),
         ] as [(String, Int, String)])
     func single(text: String, line: Int, message: String) {
         let found = problems(text)
@@ -355,15 +414,19 @@ struct PolicyParseTests {
 
     @Test("comments, CRLF line ends, continuation lines and commas or spaces all read the same")
     func layout() throws {
-        let compact = try Policy(parsing: """
-            version = 1
-            [allow a]
-            who = role:gateway,role:clinician
-            methods = /a.B/C,/a.B/D
-            purposes = treatment
-            scopes = own-institution
-            """)
-        let fixed = try Policy(parsing: "# header\r\nversion = 1   # the format\r\n\r\n[allow a]\r\nwho = role:gateway\r\n  role:clinician\r\nmethods = /a.B/C   /a.B/D\r\npurposes = treatment\r\nscopes = own-institution\r\n")
+        let compact = try Policy(
+            parsing: """
+                version = 1
+                [allow a]
+                who = role:gateway,role:clinician
+                methods = /a.B/C,/a.B/D
+                purposes = treatment
+                scopes = own-institution
+                """)
+        let fixed = try Policy(
+            parsing:
+                "# header\r\nversion = 1   # the format\r\n\r\n[allow a]\r\nwho = role:gateway\r\n  role:clinician\r\nmethods = /a.B/C   /a.B/D\r\npurposes = treatment\r\nscopes = own-institution\r\n"
+        )
         #expect(compact.rules.map(\.subjects) == fixed.rules.map(\.subjects))
         #expect(compact.rules.map(\.methods) == fixed.rules.map(\.methods))
         #expect(compact.rules.map(\.purposes) == fixed.rules.map(\.purposes))
@@ -371,7 +434,10 @@ struct PolicyParseTests {
 
         // An indented line continues the previous value, even when it looks like a key.
         let error = try #require(throws: PolicyError.self) {
-            try Policy(parsing: "version = 1\n[allow a]\nwho = role:gateway\nmethods = /a.B/C\n  purposes = treatment\nscopes = none")
+            try Policy(
+                parsing:
+                    "version = 1\n[allow a]\nwho = role:gateway\nmethods = /a.B/C\n  purposes = treatment\nscopes = none"
+            )
         }
         #expect(error.problems.map(\.line).contains(4))
         #expect(error.problems.contains { $0.message.contains("rule 'a' has no 'purposes'") })
