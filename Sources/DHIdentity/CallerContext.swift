@@ -146,6 +146,11 @@ public struct CallerContext: Sendable, Hashable, CustomStringConvertible {
         }
         var actingUser: PeerIdentity?
         if let text = values[Self.actingUserKey] {
+            guard identity.role == .gateway else {
+                throw CallerContextError(
+                    code: .actingUserNotAllowed,
+                    message: "only a gateway may assert an acting user; \(identity) is a \(identity.role.rawValue)")
+            }
             actingUser = try Self.parseActingUser(text, for: identity)
         }
         try self.init(

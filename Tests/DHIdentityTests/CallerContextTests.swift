@@ -85,6 +85,7 @@ struct CallerContextTests {
                 .actingUserNotAllowed
             ),
             ("dh://phr-co/phr-backend/app", [("dh-acting-user", "D0002")], .actingUserNotAllowed),
+            ("dh://phr-co/phr-backend/app", [("dh-acting-user", "not a user")], .actingUserNotAllowed),
             (gateway.uri, [("dh-purpose", "treatment"), ("dh-purpose-reason", "unconscious")], .reasonNotAllowed),
             (gateway.uri, [("dh-purpose", "emergency"), ("dh-purpose-reason", "  \u{3000} ")], .invalidReason),
             (gateway.uri, [("dh-purpose", "emergency"), ("dh-purpose-reason", "")], .invalidReason),
