@@ -321,3 +321,51 @@ struct PolicyCheckCommandTests {
         }
     }
 }
+
+@Suite("dh pki files drive the TLS layer")
+struct PKIFilesTLSTests {
+    /// Runs a handshake in memory between a server made from `directory`'s files and the
+    /// client `name`; returns the identity the server saw, or the server's error.
+    func handshake(_ directory: String, client name: String) throws -> Result<String, TLSError> {
+        let server = try TLSContext(
+            configuration: .server(
+                certificateChain: .file(directory + "/server.crt.pem"), privateKey: .file(directory + "/server.key.pem"),
+                trustRoots: [.file(directory + "/ca.crt.pem")], revocationLists: [.file(directory + "/ca.crl.pem")]))
+        let client = try TLSContext(
+            configuration: .client(
+                certificateChain: .file(directory + "/clients/\(name).crt.pem"),
+                privateKey: .file(directory + "/clients/\(name).key.pem"), trustRoots: [.file(directory + "/ca.crt.pem")]))
+        let serverConnection = try TLSConnection(context: server)
+        let clientConnection = try TLSConnection(context: client, serverName: "localhost")
+        var toServer = clientConnection.startHandshake().ciphertext
+        for _ in 0..<16 where !toServer.isEmpty {
+            let fromServer = serverConnection.receive(toServer)
+            if let error = fromServer.error { return .failure(error) }
+            toServer = clientConnection.receive(fromServer.ciphertext).ciphertext
+        }
+        return .success(serverConnection.peerIdentity?.uri ?? "none")
+    }
+
+    @Test("a certificate from dh pki issue is accepted, and refused once dh pki revoke lists it")
+    func issueThenRevoke() throws {
+        let scratch = try Scratch()
+        _ = try command(["pki", "init", scratch.path], as: PKIInitCommand.self).execute()
+        _ = try command(
+            ["pki", "issue", scratch.path, "--identity", "dh://1312345678/gateway/gw-02", "--name", "gw-02"],
+            as: PKIIssueCommand.self
+        ).execute()
+        #expect(try handshake(scratch.path, client: "gw-02").get() == "dh://1312345678/gateway/gw-02")
+        #expect(try handshake(scratch.path, client: "gateway").get() == "dh://1312345678/gateway/dev-gateway")
+
+        _ = try command(
+            ["pki", "revoke", scratch.path, "--certificate", scratch.path + "/clients/gw-02.crt.pem"],
+            as: PKIRevokeCommand.self
+        ).execute()
+        guard case .failure(let error) = try handshake(scratch.path, client: "gw-02") else {
+            Issue.record("a revoked certificate was accepted")
+            return
+        }
+        #expect(error.code == .revoked)
+        #expect(try handshake(scratch.path, client: "gateway").get() == "dh://1312345678/gateway/dev-gateway")
+    }
+}
