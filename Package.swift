@@ -63,5 +63,9 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
             swiftSettings: swiftSettings),
+
+        // --- storage: tests of DHStorage against a throwaway embedded PostgreSQL cluster ---
+        .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),
+        // --- end storage ---
     ]
 )
