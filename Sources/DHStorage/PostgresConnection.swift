@@ -307,7 +307,7 @@ public final class PostgresConnection: PostgresQueryable {
                 // Weak captures: a finished call's timer holds nothing alive until it fires.
                 DispatchQueue.global().asyncAfter(deadline: .now() + limit.dispatchInterval) {
                     [weak self, weak call] in
-                    if let call, call.finish(.failure(PostgresError.deadlineExceeded)) { self?.abandon() }
+                    call?.finish(.failure(PostgresError.deadlineExceeded)) { self?.abandon() }
                 }
                 queue.async { [self] in
                     guard !call.isFinished else { return }
@@ -321,7 +321,7 @@ public final class PostgresConnection: PostgresQueryable {
                 }
             }
         } onCancel: {
-            if call.finish(.failure(PostgresError.taskCancelled)) { abandon() }
+            call.finish(.failure(PostgresError.taskCancelled)) { self.abandon() }
         }
     }
 }
@@ -355,9 +355,10 @@ private final class PendingCall<R: Sendable>: Sendable {
         state.withLock { if case .finished = $0 { true } else { false } }
     }
 
-    /// Resumes the continuation with `result` unless something else already did.
+    /// Resumes the continuation with `result` unless something else already did; if this call
+    /// wins, `beforeResume` runs first.
     @discardableResult
-    func finish(_ result: Result<R, any Error>) -> Bool {
+    func finish(_ result: Result<R, any Error>, beforeResume: () -> Void = {}) -> Bool {
         let continuation: CheckedContinuation<R, any Error>? = state.withLock { state in
             switch state {
             case .waiting(let continuation):
@@ -370,8 +371,10 @@ private final class PendingCall<R: Sendable>: Sendable {
                 return nil
             }
         }
-        continuation?.resume(with: result)
-        return continuation != nil
+        guard let continuation else { return false }
+        beforeResume()
+        continuation.resume(with: result)
+        return true
     }
 }
 

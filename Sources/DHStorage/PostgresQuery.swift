@@ -51,6 +51,12 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             sql += "$\(parameters.count)"
         }
 
+        /// Binds an optional value; `nil` is sent as a typed NULL.
+        public mutating func appendInterpolation<Wrapped: PostgresEncodable>(_ value: Wrapped?) {
+            parameters.append(value.postgresValue())
+            sql += "$\(parameters.count)"
+        }
+
         /// Binds an already encoded value.
         public mutating func appendInterpolation(_ value: PostgresValue) {
             parameters.append(value)

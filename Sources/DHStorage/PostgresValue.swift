@@ -18,6 +18,7 @@ public struct PostgresDataType: Sendable, Hashable, CustomStringConvertible {
     public static let json = PostgresDataType(oid: 114)
     public static let float4 = PostgresDataType(oid: 700)
     public static let float8 = PostgresDataType(oid: 701)
+    public static let numeric = PostgresDataType(oid: 1700)
     public static let bpchar = PostgresDataType(oid: 1042)
     public static let varchar = PostgresDataType(oid: 1043)
     public static let timestamp = PostgresDataType(oid: 1114)
@@ -43,6 +44,7 @@ public struct PostgresDataType: Sendable, Hashable, CustomStringConvertible {
         case .timestamptz: "timestamptz"
         case .uuid: "uuid"
         case .jsonb: "jsonb"
+        case .numeric: "numeric"
         default: "oid \(oid)"
         }
     }
@@ -110,6 +112,49 @@ public struct PostgresCell: Sendable {
         return value
     }
 
+    /// A `numeric` in its text form (`-12.3400`, `NaN`, `Infinity`), from the binary form:
+    /// digit count, weight, sign and display scale, then base-10000 digits.
+    func readNumericText() throws -> String {
+        guard dataType == .numeric, bytes.count >= 8 else { throw mismatch(String.self) }
+        func word(_ index: Int) -> Int {
+            let start = bytes.startIndex + index * 2
+            return Int(Int16(bitPattern: UInt16(bytes[start]) << 8 | UInt16(bytes[start + 1])))
+        }
+        let count = word(0)
+        let weight = word(1)
+        let sign = UInt16(truncatingIfNeeded: word(2))
+        let scale = word(3)
+        guard count >= 0, bytes.count == 8 + count * 2 else { throw mismatch(String.self) }
+        switch sign {
+        case 0xC000: return "NaN"
+        case 0xD000: return "Infinity"
+        case 0xF000: return "-Infinity"
+        default: break
+        }
+        func digit(_ index: Int) -> Int { index >= 0 && index < count ? word(4 + index) : 0 }
+        var text = sign == 0x4000 ? "-" : ""
+        if weight < 0 {
+            text += "0"
+        } else {
+            text += String(digit(0))
+            for index in stride(from: 1, through: weight, by: 1) {
+                let group = String(digit(index))
+                text += String(repeating: "0", count: 4 - group.count) + group
+            }
+        }
+        if scale > 0 {
+            var fraction = ""
+            var group = 1
+            while fraction.count < scale {
+                let value = String(digit(weight + group))
+                fraction += String(repeating: "0", count: 4 - value.count) + value
+                group += 1
+            }
+            text += "." + fraction.prefix(scale)
+        }
+        return text
+    }
+
     func readText() throws -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PostgresError.decoding("column \(columnName) is not valid UTF-8")
@@ -147,10 +192,18 @@ extension Int64: PostgresEncodable, PostgresDecodable {
     public func postgresValue() -> PostgresValue { PostgresValue(dataType: .int8, bytes: bigEndianBytes(self)) }
     public static func decode(from cell: PostgresCell) throws -> Int64 {
         switch cell.dataType {
-        case .int8: try cell.readInteger(Int64.self)
-        case .int4: Int64(try cell.readInteger(Int32.self))
-        case .int2: Int64(try cell.readInteger(Int16.self))
-        case .oidType: Int64(try cell.readInteger(UInt32.self))
+        case .int8: return try cell.readInteger(Int64.self)
+        case .int4: return Int64(try cell.readInteger(Int32.self))
+        case .int2: return Int64(try cell.readInteger(Int16.self))
+        case .oidType: return Int64(try cell.readInteger(UInt32.self))
+        case .numeric:
+            // Whole numbers only, e.g. sum(int8); a fraction other than zeros does not fit.
+            let text = try cell.readNumericText()
+            let parts = text.split(separator: ".", maxSplits: 1)
+            guard let whole = parts.first.flatMap({ Int64($0) }),
+                parts.count == 1 || parts[1].allSatisfy({ $0 == "0" })
+            else { throw cell.mismatch(Int64.self) }
+            return whole
         default: throw cell.mismatch(Int64.self)
         }
     }
@@ -195,6 +248,8 @@ extension Double: PostgresEncodable, PostgresDecodable {
         case .float8: Double(bitPattern: try cell.readInteger(UInt64.self))
         case .float4: Double(Float(bitPattern: try cell.readInteger(UInt32.self)))
         case .int2, .int4, .int8: Double(try Int64.decode(from: cell))
+        case .numeric:
+            try Double(cell.readNumericText()) ?? { throw cell.mismatch(Double.self) }()
         default: throw cell.mismatch(Double.self)
         }
     }
@@ -210,6 +265,7 @@ extension String: PostgresEncodable, PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> String {
         if cell.dataType.isTextual { return try cell.readText() }
         if cell.dataType == .jsonb { return try PostgresJSONB.decode(from: cell).text }
+        if cell.dataType == .numeric { return try cell.readNumericText() }
         throw cell.mismatch(String.self)
     }
 }
