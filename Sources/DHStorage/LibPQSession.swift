@@ -86,7 +86,11 @@ final class LibPQSession {
     /// without blocking; with `roundTrip`, also runs an empty statement.
     func checkHealth(roundTrip: Bool) -> Bool {
         guard let connection, PQstatus(connection) == CONNECTION_OK else { return false }
-        guard PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else { return false }
+        // Twice: a server that ended the session sends its error message and then closes the
+        // socket; the first read takes the message, the second meets the end of the stream.
+        for _ in 0..<2 {
+            guard PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else { return false }
+        }
         guard PQtransactionStatus(connection) == PQTRANS_IDLE else { return false }
         // An idle connection has no result pending; anything there is an asynchronous error.
         if PQisBusy(connection) == 0, let pending = PQgetResult(connection) {
