@@ -109,19 +109,19 @@ public final class EmbeddedPostgres: Sendable {
         }
     }
 
-    /// Finds PostgreSQL's server programs: `pg_config --bindir` if it has initdb, else the
-    /// newest /usr/lib/postgresql/<version>/bin.
+    /// Finds PostgreSQL's server programs: the newest /usr/lib/postgresql/<version>/bin (Debian's
+    /// layout), else `pg_config --bindir`.
     public static func locateBinDirectory() throws -> String {
         let fileManager = FileManager.default
-        if let output = try? runProcess("/usr/bin/env", ["pg_config", "--bindir"]), output.status == 0 {
-            let path = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if fileManager.isExecutableFile(atPath: path + "/initdb") { return path }
-        }
         let root = "/usr/lib/postgresql"
         let versions = ((try? fileManager.contentsOfDirectory(atPath: root)) ?? [])
             .compactMap(Int.init).sorted(by: >)
         for version in versions where fileManager.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb") {
             return "\(root)/\(version)/bin"
+        }
+        if let output = try? runProcess("/usr/bin/env", ["pg_config", "--bindir"]), output.status == 0 {
+            let path = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if fileManager.isExecutableFile(atPath: path + "/initdb") { return path }
         }
         throw PostgresError(
             code: .clusterFailed, message: "PostgreSQL's server programs (initdb, pg_ctl) were not found")

@@ -108,9 +108,14 @@ final class LibPQSession {
     /// Runs one statement with bind parameters, preparing it once per connection while the
     /// statement cache has room. Results come back in binary format.
     func execute(_ query: PostgresQuery) throws -> PostgresResult {
+        try execute(query, mayRetry: true)
+    }
+
+    private func execute(_ query: PostgresQuery, mayRetry: Bool) throws -> PostgresResult {
         let conn = try requireConnection()
         let key = StatementKey(sql: query.sql, types: query.parameters.map(\.dataType.oid))
-        var name = statements[key]
+        let cached = statements[key]
+        var name = cached
         if name == nil, statements.count < configuration.preparedStatementCacheSize {
             statementCounter += 1
             let newName = "dh_\(statementCounter)"
@@ -130,11 +135,15 @@ final class LibPQSession {
         }
         do {
             return try consume(result, conn: conn)
-        } catch let error as PostgresError where error.sqlState == .featureNotSupported && name != nil {
-            // "cached plan must not change result type": the schema changed under the
-            // prepared statement. Forget it so the next call prepares it again.
+        } catch let error as PostgresError where error.sqlState == .featureNotSupported && cached != nil {
+            // "cached plan must not change result type": the schema changed under a prepared
+            // statement. Forget it; outside a transaction nothing has happened yet, so prepare
+            // it again and run it once more.
             statements[key] = nil
-            throw error
+            guard isIdle, let cached else { throw error }
+            _ = try? simple("DEALLOCATE \(cached)")
+            guard mayRetry else { throw error }
+            return try execute(query, mayRetry: false)
         }
     }
 

@@ -451,6 +451,43 @@ extension PostgresTests {
             #expect(!connection.isUsable)
         }
 
+        @Test("a connection URL works as well as key=value pairs")
+        func connectByURL() async throws {
+            let cluster = try SharedCluster.require()
+            let url = "postgresql://datahealth@/datahealth?host=\(cluster.socketDirectory)&port=54321"
+            let connection = try await PostgresConnection.connect(configuration: PostgresConnectionConfiguration(conninfo: url))
+            defer { Task { await connection.close() } }
+            let row = try #require(try await connection.query("SELECT current_database(), current_setting('application_name')").singleRow())
+            #expect(try row.decode(String.self, String.self) == ("datahealth", "datahealth"))
+        }
+
+        @Test("statements are prepared once per connection, within the cache's bound")
+        func preparedStatementCache() async throws {
+            let connection = try await connect { $0.preparedStatementCacheSize = 2 }
+            defer { Task { await connection.close() } }
+            for value in 0..<3 {
+                _ = try await connection.query("SELECT \(value) + 1")
+                _ = try await connection.query("SELECT \(value) + 2")
+                _ = try await connection.query("SELECT \(value) + 3")  // beyond the cache: unprepared
+            }
+            let prepared = try await connection.query("SELECT statement FROM pg_prepared_statements ORDER BY name")
+                .decode(String.self)
+            #expect(prepared == ["SELECT $1 + 1", "SELECT $1 + 2"])
+        }
+
+        @Test("a prepared statement survives a change of the table under it")
+        func schemaChange() async throws {
+            let connection = try await connect()
+            defer { Task { await connection.close() } }
+            let table = uniqueName("evolving")
+            try await connection.execute("CREATE TABLE \(identifier: table) (id int8)")
+            try await connection.execute("INSERT INTO \(identifier: table) VALUES (\(1))")
+            #expect(try await connection.query("SELECT * FROM \(identifier: table)").columns.count == 1)
+            try await connection.execute("ALTER TABLE \(identifier: table) ADD COLUMN note text")
+            let after = try await connection.query("SELECT * FROM \(identifier: table)")
+            #expect(after.columns.map(\.name) == ["id", "note"])
+        }
+
         @Test("connecting to a server that is not there fails with unavailable")
         func unreachable() async throws {
             let directory = try makeTemporaryDirectory("dh-nowhere")
