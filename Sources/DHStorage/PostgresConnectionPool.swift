@@ -40,49 +40,21 @@ public struct PostgresPoolStatistics: Sendable, Hashable {
 /// `unavailable` as soon as a connection attempt fails.
 public final class PostgresConnectionPool: PostgresQueryable {
     public let configuration: PostgresPoolConfiguration
-    private let state: Mutex<State>
-
-    private struct Idle {
-        var connection: PostgresConnection
-        var since: ContinuousClock.Instant
-    }
-
-    private enum Lease {
-        case connection(PostgresConnection, idleSince: ContinuousClock.Instant?)
-        /// Permission to open a new connection (the slot is already counted).
-        case open
-    }
-
-    private struct Waiter {
-        var id: UInt64
-        var continuation: CheckedContinuation<Lease, any Error>
-    }
-
-    private struct State {
-        var idle: [Idle] = []
-        var open = 0
-        var peakOpen = 0
-        var discarded = 0
-        var waiters: [Waiter] = []
-        var nextWaiterID: UInt64 = 0
-        var isClosed = false
-
-        mutating func reserveSlot() {
-            open += 1
-            peakOpen = max(peakOpen, open)
-        }
-    }
+    private typealias Waiter = CheckedContinuation<PoolLease<PostgresConnection>, any Error>
+    private let state: Mutex<PoolStateMachine<PostgresConnection, Waiter>>
+    private let waiterIDs = Atomic<UInt64>(0)
 
     public init(configuration: PostgresPoolConfiguration) throws {
         guard configuration.maxConnections > 0 else {
             throw PostgresError(code: .invalidArgument, message: "a pool needs at least one connection")
         }
         self.configuration = configuration
-        self.state = Mutex(State())
+        self.state = Mutex(
+            PoolStateMachine(maxConnections: configuration.maxConnections, maxWaiters: configuration.maxWaiters))
     }
 
     deinit {
-        for idle in state.withLock({ $0.idle }) { idle.connection.closeInBackground() }
+        for connection in state.withLock({ $0.close().idle }) { connection.closeInBackground() }
     }
 
     public var statistics: PostgresPoolStatistics {
@@ -96,17 +68,9 @@ public final class PostgresConnectionPool: PostgresQueryable {
     /// Closes idle connections and fails waiting calls with `poolClosed`; connections lent out
     /// close when they come back.
     public func close() async {
-        let (idle, waiters) = state.withLock { state in
-            state.isClosed = true
-            defer {
-                state.open -= state.idle.count
-                state.idle.removeAll()
-                state.waiters.removeAll()
-            }
-            return (state.idle, state.waiters)
-        }
-        for entry in idle { entry.connection.closeInBackground() }
-        for waiter in waiters { waiter.continuation.resume(throwing: PostgresError.closed) }
+        let (idle, waiters) = state.withLock { $0.close() }
+        for connection in idle { connection.closeInBackground() }
+        for waiter in waiters { waiter.resume(throwing: PostgresError.closed) }
     }
 
     /// Borrows a connection for `body`.
@@ -133,11 +97,10 @@ public final class PostgresConnectionPool: PostgresQueryable {
     // MARK: Checkout
 
     private func checkout(deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
-        // Each pass either returns, throws, or discards one dead connection; at most one pass
-        // per open slot plus the final open attempt.
+        // Each pass either returns, throws, or discards one dead connection; bounded by the
+        // number of connections that can be open, plus the final open attempt.
         for _ in 0...(configuration.maxConnections + 1) {
-            let lease = try await acquire(deadline: deadline)
-            switch lease {
+            switch try await acquire(deadline: deadline) {
             case .open:
                 return try await openConnection(deadline: deadline)
             case .connection(let connection, let idleSince):
@@ -166,65 +129,37 @@ public final class PostgresConnectionPool: PostgresQueryable {
                 configuration: configuration.connection,
                 timeout: min(remaining, configuration.connection.connectTimeout + .seconds(1)))
         } catch {
-            releaseSlot()
+            if let (waiter, lease) = state.withLock({ $0.openFailed() }) { waiter.resume(returning: lease) }
             throw error
         }
     }
 
-    /// Takes an idle connection, a slot to open one, or waits for either.
-    private func acquire(deadline: ContinuousClock.Instant) async throws -> Lease {
-        enum Immediate {
-            case lease(Lease)
-            case wait(UInt64)
-            case fail(PostgresError)
-        }
+    /// Takes an idle connection, a slot to open one, or waits for either until the deadline.
+    private func acquire(deadline: ContinuousClock.Instant) async throws -> PoolLease<PostgresConnection> {
         if Task.isCancelled { throw PostgresError.taskCancelled }
-        let waiterID = state.withLock { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+        let id = waiterIDs.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                let immediate = state.withLock { state -> Immediate in
-                    if state.isClosed { return .fail(PostgresError.closed) }
-                    if let idle = state.idle.popLast() {
-                        return .lease(.connection(idle.connection, idleSince: idle.since))
-                    }
-                    if state.open < configuration.maxConnections {
-                        state.reserveSlot()
-                        return .lease(.open)
-                    }
-                    guard state.waiters.count < configuration.maxWaiters else {
-                        return .fail(.unavailable("too many calls are waiting for a database connection"))
-                    }
-                    state.waiters.append(Waiter(id: waiterID, continuation: continuation))
-                    return .wait(waiterID)
-                }
-                switch immediate {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                switch state.withLock({ $0.checkout(id: id, waiter: continuation) }) {
                 case .lease(let lease):
                     continuation.resume(returning: lease)
                 case .fail(let error):
                     continuation.resume(throwing: error)
-                case .wait(let id):
-                    let delay = deadline - ContinuousClock.now
-                    DispatchQueue.global().asyncAfter(deadline: .now() + max(delay, .zero).dispatchInterval) {
-                        [weak self] in
+                case .wait:
+                    let delay = max(deadline - ContinuousClock.now, .zero)
+                    DispatchQueue.global().asyncAfter(deadline: .now() + delay.dispatchInterval) { [weak self] in
                         self?.failWaiter(
                             id, with: PostgresError(code: .timeout, message: "no database connection came free in time"))
                     }
                 }
             }
         } onCancel: {
-            failWaiter(waiterID, with: PostgresError.taskCancelled)
+            failWaiter(id, with: PostgresError.taskCancelled)
         }
     }
 
     private func failWaiter(_ id: UInt64, with error: PostgresError) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
-        }
-        waiter?.continuation.resume(throwing: error)
+        state.withLock { $0.removeWaiter(id: id) }?.resume(throwing: error)
     }
 
     // MARK: Checkin
@@ -237,37 +172,8 @@ public final class PostgresConnectionPool: PostgresQueryable {
 
     /// Returns a connection to the pool, or discards it and frees its slot.
     private func release(_ connection: PostgresConnection, healthy: Bool) {
-        guard healthy else {
-            connection.closeInBackground()
-            releaseSlot(discarded: true)
-            return
-        }
-        let waiter = state.withLock { state -> Waiter? in
-            if state.isClosed {
-                state.open -= 1
-                return nil
-            }
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-            state.idle.append(Idle(connection: connection, since: .now))
-            return nil
-        }
-        if let waiter {
-            waiter.continuation.resume(returning: .connection(connection, idleSince: nil))
-        } else if state.withLock({ $0.isClosed }) {
-            connection.closeInBackground()
-        }
-    }
-
-    /// Frees a slot; the first waiter, if any, gets it to open a connection of its own.
-    private func releaseSlot(discarded: Bool = false) {
-        let waiter = state.withLock { state -> Waiter? in
-            if discarded { state.discarded += 1 }
-            if !state.isClosed, !state.waiters.isEmpty {
-                return state.waiters.removeFirst()  // the slot passes to the waiter
-            }
-            state.open -= 1
-            return nil
-        }
-        waiter?.continuation.resume(returning: .open)
+        let action = state.withLock { $0.release(connection, healthy: healthy, now: .now) }
+        action.close?.closeInBackground()
+        if let (waiter, lease) = action.resume { waiter.resume(returning: lease) }
     }
 }
