@@ -142,6 +142,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var isTransactionConflict: Bool { sqlState?.isTransactionConflict ?? false }
 }
 
+extension PostgresError: CustomReflectable {
+    /// Reflection (`dump`, test failure reports) shows what `description` shows and no more.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["code": code, "sqlState": sqlState as Any, "message": message], displayStyle: .struct)
+    }
+}
+
 extension PostgresError {
     /// Classifies a server error by its SQLSTATE and gives it a generic message.
     static func server(sqlState: SQLState?, diagnostics: ServerDiagnostics?) -> PostgresError {

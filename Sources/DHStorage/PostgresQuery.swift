@@ -70,6 +70,17 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     }
 }
 
+extension PostgresQuery: CustomStringConvertible, CustomReflectable {
+    /// The SQL and the parameters' types; never the values (they may be health data).
+    public var description: String {
+        parameters.isEmpty ? sql : "\(sql) [parameters: \(parameters.map(\.dataType.description).joined(separator: ", "))]"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["sql": sql, "parameterCount": parameters.count], displayStyle: .struct)
+    }
+}
+
 /// Quotes an identifier the way PostgreSQL reads it: in double quotes, inner quotes doubled.
 func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""

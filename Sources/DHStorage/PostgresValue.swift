@@ -70,6 +70,18 @@ public struct PostgresValue: Sendable, Hashable {
     }
 }
 
+extension PostgresValue: CustomStringConvertible, CustomReflectable {
+    /// The type and size only; never the value (it may be health data).
+    public var description: String {
+        guard let bytes else { return "NULL \(dataType)" }
+        return "\(dataType) (\(bytes.count) bytes)"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["dataType": dataType, "isNull": bytes == nil], displayStyle: .struct)
+    }
+}
+
 /// A Swift value that can be sent to PostgreSQL as a bind parameter.
 public protocol PostgresEncodable: Sendable {
     /// The PostgreSQL type the value is sent as.

@@ -14,6 +14,12 @@ struct ValueTests {
         #expect(query.parameters[1] == PostgresValue(dataType: .int8, bytes: [0, 0, 0, 0, 0, 0, 0, 42]))
         #expect(query.parameters[2] == .null(.text))
         #expect(!query.sql.contains("DROP"))
+        // Printing or dumping a query shows its SQL and parameter types, never the values.
+        #expect(query.description.hasSuffix("[parameters: text, int8, text]"))
+        var dumped = ""
+        dump(query, to: &dumped)
+        #expect(!dumped.contains("DROP"))
+        #expect(!String(reflecting: query.parameters[0]).contains("Robert"))
     }
 
     @Test("values encode in PostgreSQL's binary format")
@@ -62,6 +68,9 @@ struct ValueTests {
         #expect(!error.description.contains("patient@example.jp"))
         #expect(error.logDescription.contains("patient@example.jp"))
         #expect(error.logDescription.contains("patients_email_key"))
+        var dumped = ""
+        dump(error, to: &dumped)
+        #expect(!dumped.contains("patient@example.jp"))
     }
 
     @Test("SQLSTATEs map to codes", arguments: [
