@@ -311,12 +311,12 @@ public final class PostgresConnection: PostgresQueryable {
                 }
                 queue.async { [self] in
                     guard !call.isFinished else { return }
-                    let result = session.withLock { session in
-                        Result { try operation(session) }
+                    let (result, isOpen) = session.withLock { session in
+                        (Result { try operation(session) }, session.isOpen)
                     }
-                    if case .failure(let error as PostgresError) = result, error.code == .unavailable {
-                        markBroken()
-                    }
+                    // A lost connection, or one the session dropped after a protocol failure,
+                    // serves no further calls.
+                    if !isOpen { markBroken() }
                     call.finish(result)
                 }
             }
