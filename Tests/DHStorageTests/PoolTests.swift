@@ -118,6 +118,37 @@ extension PostgresTests {
             await pool.close()
         }
 
+        @Test("statements blocked in the server do not hold Swift concurrency threads")
+        func blockingOffTheCooperativePool() async throws {
+            // More blocked statements than the cooperative pool has threads: if libpq blocked
+            // those threads, the lock holder could never run again to release them.
+            let blockers = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
+            let pool = try makePool(maxConnections: blockers + 2)
+            let key = Int64.random(in: 1...Int64.max)
+            let holder = try await PostgresConnection.connect(
+                configuration: try SharedCluster.require().connectionConfiguration)
+            try await holder.execute("SELECT pg_advisory_lock(\(key))")
+
+            async let finished = withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<blockers {
+                    group.addTask { try await pool.execute("SELECT pg_advisory_lock(\(key)), pg_advisory_unlock(\(key))") }
+                }
+                return try await group.reduce(into: 0) { count, _ in count += 1 }
+            }
+            // Wait, bounded, until every blocker waits on the lock in the server.
+            var waiting = 0
+            for _ in 0..<100_000 where waiting < blockers {
+                waiting = try await holder.query(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                ).singleRow()?.decode(Int.self, column: 0) ?? 0
+            }
+            #expect(waiting == blockers)
+            try await holder.execute("SELECT pg_advisory_unlock(\(key))")
+            #expect(try await finished == blockers)
+            await holder.close()
+            await pool.close()
+        }
+
         @Test("a closed pool refuses calls")
         func closedPool() async throws {
             let pool = try makePool(maxConnections: 1)
