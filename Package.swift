@@ -59,6 +59,11 @@ let package = Package(
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
 
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+
+        // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
+        .target(name: "DHRPC", swiftSettings: swiftSettings),
+        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        // --- end RPC protocol
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
