@@ -84,7 +84,7 @@ public struct RPCConnectionConfiguration: Sendable, Hashable {
             Setting(.initialStreamWindow, UInt32(initialStreamWindow)),
             Setting(.initialConnectionWindow, UInt32(initialConnectionWindow)),
             Setting(.maxMessageSize, UInt32(maxMessageSize)),
-            Setting(.minorVersion, 0),
+            Setting(.minorVersion, RPCConnectionStateMachine.minorVersion),
         ]
     }
 }

@@ -28,6 +28,9 @@ public struct RPCConnectionStateMachine: Sendable {
         case receivedEndOfStream(streamID: UInt32)
         /// The stream can take messages again (see `isWritable`).
         case streamWritable(streamID: UInt32)
+        /// Client: the server did not process the call (RST_STREAM REFUSED, or above GOAWAY's last
+        /// stream id), so it is safe to retry on another connection. `callClosed` follows.
+        case callRefused(streamID: UInt32)
         /// The stream is finished, with this status: for a client, the call's outcome.
         case callClosed(streamID: UInt32, status: RPCStatus, trailers: Metadata)
         /// The peer sent GOAWAY: start no new calls on this connection.
@@ -107,6 +110,12 @@ public struct RPCConnectionStateMachine: Sendable {
     public var isReady: Bool { peerSettingsReceived && !closed }
     /// Whether this connection is shutting down (GOAWAY sent or received).
     public var isDraining: Bool { goawaySent || goawayReceived != nil }
+    /// The minor protocol version both sides speak (docs/PROTOCOL.md §1).
+    public var agreedMinorVersion: UInt32 { min(Self.minorVersion, peerSettings.minorVersion) }
+    /// The minor version of dh-rpc/1 this implementation speaks.
+    public static let minorVersion: UInt32 = 0
+    /// The ALPN identifier of this protocol version.
+    public static let alpnIdentifier = "dh-rpc/1"
     /// The ids of the streams not yet closed.
     public var openStreamIDs: [UInt32] { streams.keys.sorted() }
     /// Client: whether `startCall` can open a stream now.
@@ -436,7 +445,8 @@ public struct RPCConnectionStateMachine: Sendable {
                 guard sendConnectionWindow <= FrameLayout.maxWindow else {
                     throw RPCConnectionError(code: .flowControlError, reason: "connection window above 2^31-1")
                 }
-                for id in streams.keys.sorted() where streams[id]!.pendingCount > 0 || streams[id]!.pendingEndStream {
+                for id in streams.keys.sorted() {
+                    guard let stream = streams[id], stream.pendingCount > 0 || stream.pendingTrailers != nil else { continue }
                     flush(id)
                 }
             } else {
@@ -497,6 +507,7 @@ public struct RPCConnectionStateMachine: Sendable {
             guard role == .client || !refused else { throw .protocolError("RST_STREAM REFUSED from a client") }
             try checkKnownStream(streamID, frame.type)
             guard streams[streamID] != nil else { return }
+            if refused { actions.append(.callRefused(streamID: streamID)) }
             closeStream(streamID, status, Metadata())
         }
     }
@@ -579,6 +590,7 @@ public struct RPCConnectionStateMachine: Sendable {
         }
         if role == .client {
             for id in streams.keys.sorted() where id > last {
+                actions.append(.callRefused(streamID: id))
                 closeStream(id, RPCStatus(code: .unavailable, message: "not processed; the server is shutting down: \(reason)"), Metadata())
             }
         }

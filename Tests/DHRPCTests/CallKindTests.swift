@@ -36,7 +36,7 @@ struct CallKindTests {
             "/health.v1.Records/Get", metadata: ["x-request-id": .string("42"), "trace-bin": .binary([0x00, 0xFF])],
             timeout: .seconds(5))
         #expect(id == 1)
-        link.fromClient(try link.client.sendMessage(streamID: id, [0x08, 0x96, 0x01], endStream: true))
+        link.executeClient(try link.client.sendMessage(streamID: id, [0x08, 0x96, 0x01], endStream: true))
         #expect(
             Array(link.clientBytes[handshakeBytes...])
                 == hex(
@@ -58,9 +58,9 @@ struct CallKindTests {
                     .receivedEndOfStream(streamID: 1),
                 ])
         let serverStart = link.serverBytes.count
-        link.fromServer(try link.server.sendHeaders(streamID: 1, metadata: [:]))
-        link.fromServer(try link.server.sendMessage(streamID: 1, [0x0A, 0x02, 0x6F, 0x6B]))
-        link.fromServer(try link.server.sendTrailers(streamID: 1, status: .ok))
+        link.executeServer(try link.server.sendHeaders(streamID: 1, metadata: [:]))
+        link.executeServer(try link.server.sendMessage(streamID: 1, [0x0A, 0x02, 0x6F, 0x6B]))
+        link.executeServer(try link.server.sendTrailers(streamID: 1, status: .ok))
         #expect(
             Array(link.serverBytes[serverStart...])
                 == hex(
@@ -87,17 +87,17 @@ struct CallKindTests {
         link.connect()
         let id = try link.startCall("/health.v1.Records/Upload")
         for value in 1...50 as ClosedRange<UInt8> {
-            link.fromClient(try link.client.sendMessage(streamID: id, [0x08, value]))
+            link.executeClient(try link.client.sendMessage(streamID: id, [0x08, value]))
         }
-        link.fromClient(try link.client.halfClose(streamID: id))
+        link.executeClient(try link.client.halfClose(streamID: id))
         #expect(link.clientFrames.last == .message(streamID: id, bytes: [], endStream: true))
         link.pump()
         let received = link.serverEvents.messages
         #expect(received == (1...50).map { [0x08, UInt8($0)] })
         #expect(link.serverEvents.last == .receivedEndOfStream(streamID: id))
         #expect(throws: RPCError.self) { try link.client.sendMessage(streamID: id, [1]) }
-        link.fromServer(try link.server.sendMessage(streamID: id, [0x08, 50]))
-        link.fromServer(try link.server.sendTrailers(streamID: id, status: .ok, metadata: ["x-count": .string("50")]))
+        link.executeServer(try link.server.sendMessage(streamID: id, [0x08, 50]))
+        link.executeServer(try link.server.sendTrailers(streamID: id, status: .ok, metadata: ["x-count": .string("50")]))
         link.pump()
         #expect(link.clientEvents.messages == [[0x08, 50]])
         #expect(link.clientEvents.last == .callClosed(streamID: id, status: .ok, trailers: ["x-count": .string("50")]))
@@ -108,13 +108,13 @@ struct CallKindTests {
         var link = Link()
         link.connect()
         let id = try link.startCall("/health.v1.Records/Watch")
-        link.fromClient(try link.client.sendMessage(streamID: id, [0x08, 0x07], endStream: true))
+        link.executeClient(try link.client.sendMessage(streamID: id, [0x08, 0x07], endStream: true))
         link.pump()
         #expect(link.serverEvents.messages == [[0x08, 0x07]])
-        link.fromServer(try link.server.sendHeaders(streamID: id, metadata: ["x-shard": .string("7")]))
+        link.executeServer(try link.server.sendHeaders(streamID: id, metadata: ["x-shard": .string("7")]))
         #expect(throws: RPCError.self) { try link.server.sendHeaders(streamID: id, metadata: [:]) }
-        for value in 0..<20 as Range<UInt8> { link.fromServer(try link.server.sendMessage(streamID: id, [0x08, value])) }
-        link.fromServer(try link.server.sendTrailers(streamID: id, status: .ok))
+        for value in 0..<20 as Range<UInt8> { link.executeServer(try link.server.sendMessage(streamID: id, [0x08, value])) }
+        link.executeServer(try link.server.sendTrailers(streamID: id, status: .ok))
         link.pump()
         #expect(link.clientEvents.contains(.receivedHeaders(streamID: id, metadata: ["x-shard": .string("7")])))
         #expect(link.clientEvents.messages == (0..<20).map { [0x08, UInt8($0)] })
@@ -126,14 +126,14 @@ struct CallKindTests {
         var link = Link()
         link.connect()
         let id = try link.startCall("/health.v1.Records/Chat", timeout: .seconds(30))
-        link.fromClient(try link.client.sendMessage(streamID: id, [0x08, 0x01]))
+        link.executeClient(try link.client.sendMessage(streamID: id, [0x08, 0x01]))
         link.pump()
-        link.fromServer(try link.server.sendMessage(streamID: id, [0x08, 0x0B]))
+        link.executeServer(try link.server.sendMessage(streamID: id, [0x08, 0x0B]))
         link.pump()
-        link.fromClient(try link.client.sendMessage(streamID: id, [0x08, 0x02], endStream: true))
+        link.executeClient(try link.client.sendMessage(streamID: id, [0x08, 0x02], endStream: true))
         link.pump()
-        link.fromServer(try link.server.sendMessage(streamID: id, [0x08, 0x0C]))
-        link.fromServer(try link.server.sendTrailers(streamID: id, status: RPCStatus(code: .notFound, message: "record not found")))
+        link.executeServer(try link.server.sendMessage(streamID: id, [0x08, 0x0C]))
+        link.executeServer(try link.server.sendTrailers(streamID: id, status: RPCStatus(code: .notFound, message: "record not found")))
         link.pump()
         #expect(link.serverEvents.messages == [[0x08, 0x01], [0x08, 0x02]])
         #expect(link.clientEvents.messages == [[0x08, 0x0B], [0x08, 0x0C]])
@@ -155,13 +155,13 @@ struct CallKindTests {
         for index in 0..<10 {
             let id = try link.startCall("/test.Echo/Get")
             ids.append(id)
-            link.fromClient(try link.client.sendMessage(streamID: id, [UInt8(index)], endStream: true))
+            link.executeClient(try link.client.sendMessage(streamID: id, [UInt8(index)], endStream: true))
         }
         #expect(ids == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19])
         link.pump()
         for id in ids.reversed() {
-            link.fromServer(try link.server.sendMessage(streamID: id, [UInt8(id)]))
-            link.fromServer(try link.server.sendTrailers(streamID: id, status: .ok))
+            link.executeServer(try link.server.sendMessage(streamID: id, [UInt8(id)]))
+            link.executeServer(try link.server.sendTrailers(streamID: id, status: .ok))
         }
         link.pump()
         let closed = link.clientEvents.closedStatuses
@@ -174,12 +174,57 @@ struct CallKindTests {
         var link = Link()
         link.connect()
         let (id, actions) = try link.client.startCall(path: "/a/b", endStream: true, now: link.now)
-        link.fromClient(actions)
+        link.executeClient(actions)
         #expect(link.clientFrames.last == .call(streamID: id, path: "/a/b", timeoutMicroseconds: 0, metadata: [:], endStream: true))
         link.pump()
         #expect(link.serverEvents.suffix(2) == [
             .callStarted(streamID: id, path: "/a/b", metadata: [:], deadline: nil), .receivedEndOfStream(streamID: id),
         ])
         #expect(throws: RPCError.self) { try link.client.sendMessage(streamID: id, [1]) }
+    }
+}
+
+@Suite("State machines: stream errors reset one call and the connection goes on")
+struct StreamErrorTests {
+    @Test("HEADERS after a message, or twice, resets the call with INTERNAL")
+    func headersOrder() throws {
+        var link = Link()
+        link.connect()
+        let first = try link.startCall()
+        let second = try link.startCall()
+        link.pump()
+        link.executeServer(try link.server.sendMessage(streamID: first, [1]))
+        link.pump()
+        var actions = link.client.receive(try FrameEncoder.encode(.headers(streamID: first, metadata: [:])), now: link.now)
+        #expect(actions.closedStatuses[first]?.code == .internal)
+        #expect(actions.frames.first?.type == .rstStream)
+        _ = link.client.receive(try FrameEncoder.encode(.headers(streamID: second, metadata: [:])), now: link.now)
+        actions = link.client.receive(try FrameEncoder.encode(.headers(streamID: second, metadata: [:])), now: link.now)
+        #expect(actions.closedStatuses[second]?.code == .internal)
+        #expect(link.client.isReady)
+    }
+
+    @Test("MESSAGE after the client's END_STREAM resets the call with INTERNAL")
+    func messageAfterEnd() throws {
+        var link = Link()
+        link.connect()
+        let id = try link.startCall()
+        link.executeClient(try link.client.halfClose(streamID: id))
+        link.pump()
+        let actions = link.server.receive(try FrameEncoder.encode(.message(streamID: id, bytes: [0, 0, 0, 0], endStream: false)), now: link.now)
+        #expect(actions.closedStatuses[id]?.code == .internal)
+        #expect(link.server.isReady)
+    }
+
+    @Test("the server's trailing metadata that cannot be sent becomes INTERNAL without metadata")
+    func badTrailers() throws {
+        var link = Link()
+        link.connect()
+        let id = try link.startCall()
+        link.pump()
+        link.executeServer(try link.server.sendTrailers(streamID: id, status: .ok, metadata: ["NOT valid": .string("x")]))
+        link.pump()
+        #expect(link.clientEvents.closedStatuses[id]?.code == .internal)
+        #expect(link.encodingFailures.isEmpty)
     }
 }

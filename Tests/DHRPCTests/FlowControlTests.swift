@@ -16,7 +16,7 @@ struct FlowControlTests {
         var sent = 0
         // The server streams as fast as it is allowed; the client application never reads.
         while link.server.isWritable(streamID: id) && sent < 1000 {
-            link.fromServer(try link.server.sendMessage(streamID: id, message))
+            link.executeServer(try link.server.sendMessage(streamID: id, message))
             sent += 1
             link.pump()
         }
@@ -30,7 +30,7 @@ struct FlowControlTests {
         let delivered = link.clientEvents.messages.count
         #expect(delivered == sent - (link.server.bufferedOutboundBytes(streamID: id) + 1003) / 1004)
         // Now the reader catches up: credit flows back, the sender becomes writable again.
-        for _ in 0..<delivered { link.fromClient(link.client.messageConsumed(streamID: id, byteCount: 1000)) }
+        for _ in 0..<delivered { link.executeClient(link.client.messageConsumed(streamID: id, byteCount: 1000)) }
         link.pump()
         #expect(link.serverEvents.contains(.streamWritable(streamID: id)))
         #expect(link.server.isWritable(streamID: id))
@@ -43,7 +43,7 @@ struct FlowControlTests {
         link.connect()
         let id = try link.startCall()
         let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        link.fromClient(try link.client.sendMessage(streamID: id, big))
+        link.executeClient(try link.client.sendMessage(streamID: id, big))
         var rounds = 0
         while link.serverEvents.messages.isEmpty && rounds < 100 {
             link.pump()
@@ -66,7 +66,7 @@ struct FlowControlTests {
         link.pump()
         for id in ids {
             for _ in 0..<100 where link.server.isWritable(streamID: id) {
-                link.fromServer(try link.server.sendMessage(streamID: id, Array(repeating: 1, count: 1000)))
+                link.executeServer(try link.server.sendMessage(streamID: id, Array(repeating: 1, count: 1000)))
             }
         }
         link.pump()
@@ -124,7 +124,7 @@ struct FlowControlTests {
         #expect(local.frames.first?.type == .rstStream)
         // Exactly the limit passes.
         let third = try link.startCall()
-        link.fromClient(try link.client.sendMessage(streamID: third, Array(repeating: 0, count: 100)))
+        link.executeClient(try link.client.sendMessage(streamID: third, Array(repeating: 0, count: 100)))
         link.pump()
         #expect(link.serverEvents.messages.last?.count == 100)
     }
@@ -150,7 +150,7 @@ struct FlowControlTests {
         let expected: [[UInt8]] = [[1, 2, 3], [], [4], Array(repeating: 5, count: 300)]
         for message in expected { FrameEncoder.appendMessage(message, to: &stream) }
         for byte in stream {
-            link.fromServer(link.server.receive(try FrameEncoder.encode(.message(streamID: id, bytes: [byte], endStream: false)), now: link.now))
+            link.executeServer(link.server.receive(try FrameEncoder.encode(.message(streamID: id, bytes: [byte], endStream: false)), now: link.now))
         }
         #expect(link.serverEvents.messages == expected)
     }
@@ -170,6 +170,13 @@ struct FlowControlTests {
         let actions = link.server.receive(try FrameEncoder.encode(.call(streamID: 5, path: "/a/b", timeoutMicroseconds: 0, metadata: [:], endStream: false)), now: link.now)
         #expect(actions.frames == [.rstStream(streamID: 5, status: RPCStatus(code: .resourceExhausted, message: "too many concurrent streams"), refused: true)])
         #expect(link.server.openStreamIDs == [1, 3])
+        // A client told REFUSED learns the call was not processed.
+        var client = RPCConnectionStateMachine(role: .client)
+        _ = client.start(now: .zero)
+        _ = client.receive(try FrameEncoder.encode(.settings([])), now: .zero)
+        let (id, _) = try client.startCall(path: "/a/b", now: .zero)
+        let refused = client.receive(try FrameEncoder.encode(actions.frames[0]).enumerated().map { $0.offset == 9 ? UInt8(id) : $0.element }, now: .zero)
+        #expect(refused.events == [.callRefused(streamID: id), .callClosed(streamID: id, status: RPCStatus(code: .resourceExhausted, message: "too many concurrent streams"), trailers: [:])])
     }
 
     @Test("call metadata that does not fit one frame fails locally with RESOURCE_EXHAUSTED; bad metadata with INVALID_ARGUMENT")

@@ -116,12 +116,12 @@ struct ProtocolErrorTests {
         link.connect()
         let id = try link.startCall()
         link.pump()
-        link.fromServer(link.server.cancel(streamID: id))
+        link.executeServer(link.server.cancel(streamID: id))
         // The client did not see the reset yet and keeps sending; the server ignores it.
         for _ in 0..<20 {
             let actions = link.server.receive(try FrameEncoder.encode(.message(streamID: id, bytes: Array(repeating: 0, count: 1000), endStream: false)), now: link.now)
             #expect(!actions.contains { if case .receivedMessage = $0 { true } else { false } })
-            link.fromServer(actions)
+            link.executeServer(actions)
         }
         #expect(link.server.isReady)
         // 20,000 bytes crossed a 4,096-byte connection window: credit went back as they arrived.
