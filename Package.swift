@@ -62,7 +62,11 @@ let package = Package(
 
         // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
         .target(name: "DHRPC", swiftSettings: swiftSettings),
-        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
+        // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
+        .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
         // --- end RPC protocol
         .testTarget(
             name: "SystemLibraryTests",
