@@ -64,6 +64,41 @@ public struct RPCConnectionStateMachine: Sendable {
         var connectionHeld = 0
 
         var pendingCount: Int { pending.count - pendingStart }
+
+        /// Takes the next piece of queued bytes the windows allow, or nil.
+        mutating func takeChunk(connectionWindow: Int, maxFrameSize: Int) -> (bytes: [UInt8], endStream: Bool)? {
+            guard pendingCount > 0, sendWindow > 0, connectionWindow > 0 else { return nil }
+            let count = min(pendingCount, sendWindow, connectionWindow, maxFrameSize)
+            let chunk = Array(pending[pendingStart..<pendingStart + count])
+            pendingStart += count
+            sendWindow -= count
+            let last = pendingCount == 0 && pendingEndStream
+            if last { pendingEndStream = false }
+            return (chunk, last)
+        }
+
+        /// After sending what could be sent: compacts the queue; says whether an empty END_STREAM
+        /// is due and whether the stream just became writable again.
+        mutating func settle(outboundLimit: Int) -> (sendEndStream: Bool, becameWritable: Bool) {
+            var sendEndStream = false
+            if pendingCount == 0 {
+                pending.removeAll(keepingCapacity: pending.capacity <= outboundLimit)
+                pendingStart = 0
+                if pendingEndStream {
+                    pendingEndStream = false
+                    sendEndStream = true
+                }
+            } else if pendingStart >= 4096 && pendingStart * 2 >= pending.count {
+                pending.removeSubrange(..<pendingStart)
+                pendingStart = 0
+            }
+            var becameWritable = false
+            if !writable && pendingCount <= outboundLimit {
+                writable = true
+                becameWritable = true
+            }
+            return (sendEndStream, becameWritable)
+        }
     }
 
     public let role: Role
@@ -308,24 +343,26 @@ public struct RPCConnectionStateMachine: Sendable {
     /// stream already closed (a race with the peer) this does nothing. Throws `INTERNAL` after the
     /// sending side was closed, `RESOURCE_EXHAUSTED` if the stream is not writable.
     public mutating func sendMessage(streamID: UInt32, _ message: [UInt8], endStream: Bool = false) throws(RPCError) -> [Action] {
-        guard var stream = streams[streamID], !closed else { return [] }
-        guard stream.localOpen else { throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending") }
+        guard let index = streams.index(forKey: streamID), !closed else { return [] }
+        guard streams.values[index].localOpen else {
+            throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending")
+        }
         guard !endStream || role == .client else { throw RPCError(code: .internal, message: "a server ends a stream with trailers") }
-        guard stream.writable else {
+        guard streams.values[index].writable else {
             throw RPCError(code: .resourceExhausted, message: "stream \(streamID) is not writable; wait for streamWritable")
         }
         guard message.count <= peerSettings.maxMessageSize else {
             resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(message.count) bytes is above the peer's limit of \(peerSettings.maxMessageSize)"))
             return takeActions()
         }
-        FrameEncoder.appendMessage(message, to: &stream.pending)
-        stream.messageSent = true
+        // In place: a copy of the stream would make its queue copy itself on append.
+        FrameEncoder.appendMessage(message, to: &streams.values[index].pending)
+        streams.values[index].messageSent = true
         if endStream {
-            stream.localOpen = false
-            stream.pendingEndStream = true
+            streams.values[index].localOpen = false
+            streams.values[index].pendingEndStream = true
         }
-        if stream.pendingCount > configuration.outboundBufferLimit { stream.writable = false }
-        streams[streamID] = stream
+        if streams.values[index].pendingCount > configuration.outboundBufferLimit { streams.values[index].writable = false }
         flush(streamID)
         return takeActions()
     }
@@ -525,53 +562,49 @@ public struct RPCConnectionStateMachine: Sendable {
             throw RPCConnectionError(code: .flowControlError, reason: "MESSAGE beyond the connection window")
         }
         receiveConnectionGranted -= count
-        guard var stream = streams[streamID] else {
+        // The stream is changed in place: a copy would make its reassembly buffer copy itself.
+        guard let index = streams.index(forKey: streamID) else {
             connectionReturnPending += count
             returnConnectionCredit()
             return
         }
-        guard count <= stream.granted else {
+        guard count <= streams.values[index].granted else {
             throw RPCConnectionError(code: .flowControlError, reason: "MESSAGE beyond the window of stream \(streamID)")
         }
-        stream.granted -= count
-        stream.connectionHeld += count
-        guard stream.remoteOpen else {
-            streams[streamID] = stream
+        streams.values[index].granted -= count
+        streams.values[index].connectionHeld += count
+        guard streams.values[index].remoteOpen else {
             resetStream(streamID, RPCStatus(code: .internal, message: "MESSAGE after END_STREAM"))
             return
         }
-        if role == .server && stream.pendingTrailers != nil {
+        if role == .server && streams.values[index].pendingTrailers != nil {
             // The call is answered; late request bytes are dropped and their credit returned.
-            stream.connectionHeld -= count
+            streams.values[index].connectionHeld -= count
+            streams.values[index].remoteOpen = !endStream
             connectionReturnPending += count
-            stream.remoteOpen = !endStream
-            streams[streamID] = stream
             returnConnectionCredit()
             return
         }
         let messages: [[UInt8]]
         do {
-            messages = try stream.deframer.append(bytes)
+            messages = try streams.values[index].deframer.append(bytes)
         } catch {
-            streams[streamID] = stream
             resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(error.size) bytes is above the limit of \(configuration.maxMessageSize)"))
             return
         }
         for message in messages {
-            stream.queued += message.count + FrameLayout.messagePrefixSize
-            stream.messageReceived = true
+            streams.values[index].queued += message.count + FrameLayout.messagePrefixSize
             actions.append(.receivedMessage(streamID: streamID, message: message))
         }
+        if !messages.isEmpty { streams.values[index].messageReceived = true }
         if endStream {
-            stream.remoteOpen = false
-            if stream.deframer.hasPartialMessage {
-                streams[streamID] = stream
+            streams.values[index].remoteOpen = false
+            if streams.values[index].deframer.hasPartialMessage {
                 resetStream(streamID, RPCStatus(code: .internal, message: "stream ended inside a message"))
                 return
             }
             actions.append(.receivedEndOfStream(streamID: streamID))
         }
-        streams[streamID] = stream
         grantCredit(streamID)
     }
 
@@ -608,34 +641,18 @@ public struct RPCConnectionStateMachine: Sendable {
 
     /// Sends what the windows allow of a stream's queued bytes, then END_STREAM or TRAILERS.
     private mutating func flush(_ streamID: UInt32) {
-        guard var stream = streams[streamID] else { return }
-        while stream.pendingCount > 0 && stream.sendWindow > 0 && sendConnectionWindow > 0 {
-            let count = min(stream.pendingCount, stream.sendWindow, sendConnectionWindow, peerSettings.maxFrameSize)
-            let chunk = Array(stream.pending[stream.pendingStart..<stream.pendingStart + count])
-            stream.pendingStart += count
-            stream.sendWindow -= count
-            sendConnectionWindow -= count
-            let last = stream.pendingCount == 0 && stream.pendingEndStream
-            if last { stream.pendingEndStream = false }
+        // The stream is changed in place: a copy would make its queue copy itself on write.
+        guard let index = streams.index(forKey: streamID) else { return }
+        while let (chunk, last) = streams.values[index].takeChunk(
+            connectionWindow: sendConnectionWindow, maxFrameSize: peerSettings.maxFrameSize)
+        {
+            sendConnectionWindow -= chunk.count
             actions.append(.send(.message(streamID: streamID, bytes: chunk, endStream: last)))
         }
-        if stream.pendingCount == 0 {
-            stream.pending.removeAll(keepingCapacity: stream.pending.capacity <= configuration.outboundBufferLimit)
-            stream.pendingStart = 0
-            if stream.pendingEndStream {
-                stream.pendingEndStream = false
-                actions.append(.send(.message(streamID: streamID, bytes: [], endStream: true)))
-            }
-        } else if stream.pendingStart >= 4096 && stream.pendingStart * 2 >= stream.pending.count {
-            stream.pending.removeSubrange(..<stream.pendingStart)
-            stream.pendingStart = 0
-        }
-        if !stream.writable && stream.pendingCount <= configuration.outboundBufferLimit {
-            stream.writable = true
-            actions.append(.streamWritable(streamID: streamID))
-        }
-        streams[streamID] = stream
-        if stream.pendingCount == 0, let trailers = stream.pendingTrailers {
+        let (sendEndStream, becameWritable) = streams.values[index].settle(outboundLimit: configuration.outboundBufferLimit)
+        if sendEndStream { actions.append(.send(.message(streamID: streamID, bytes: [], endStream: true))) }
+        if becameWritable { actions.append(.streamWritable(streamID: streamID)) }
+        if streams.values[index].pendingCount == 0, let trailers = streams.values[index].pendingTrailers {
             actions.append(.send(.trailers(streamID: streamID, status: trailers.status, metadata: trailers.metadata)))
             closeStream(streamID, trailers.status, trailers.metadata)
         }
