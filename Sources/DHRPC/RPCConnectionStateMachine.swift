@@ -632,7 +632,8 @@ public struct RPCConnectionStateMachine: Sendable {
     /// A connection error: GOAWAY with the code, every open call fails, the connection closes.
     private mutating func fail(_ error: RPCConnectionError) {
         guard !closed else { return }
-        let last = role == .server ? highestStreamID : 0
+        // lastStreamID never grows: after a graceful GOAWAY, refused calls stay refused.
+        let last = role == .server ? min(highestStreamID, goawayLastStreamID ?? highestStreamID) : 0
         actions.append(.send(.goaway(lastStreamID: last, code: error.code, reason: error.reason.truncatedUTF8(maxBytes: 1024))))
         closed = true
         for id in streams.keys.sorted() {
