@@ -23,6 +23,9 @@ public struct InMemoryConnectionPair: Sendable {
     public private(set) var serverBytes: [UInt8] = []
     /// Frames a machine asked to send that could not be encoded (always empty unless a bug).
     public private(set) var encodingFailures: [FrameEncodingError] = []
+    /// Whether frames and bytes sent are kept in `clientFrames` ... `serverBytes`. Turn it off for
+    /// long runs; drain the events with `takeClientEvents` and `takeServerEvents`.
+    public var recordsTraffic = true
 
     public init(
         client: RPCConnectionConfiguration = RPCConnectionConfiguration(),
@@ -40,10 +43,12 @@ public struct InMemoryConnectionPair: Sendable {
                 continue
             }
             do {
-                let bytes = try FrameEncoder.encode(frame)
-                clientFrames.append(frame)
-                toServer += bytes
-                clientBytes += bytes
+                let start = toServer.count
+                try FrameEncoder.encode(frame, into: &toServer)
+                if recordsTraffic {
+                    clientFrames.append(frame)
+                    clientBytes += toServer[start...]
+                }
             } catch {
                 encodingFailures.append(error)
             }
@@ -58,14 +63,28 @@ public struct InMemoryConnectionPair: Sendable {
                 continue
             }
             do {
-                let bytes = try FrameEncoder.encode(frame)
-                serverFrames.append(frame)
-                toClient += bytes
-                serverBytes += bytes
+                let start = toClient.count
+                try FrameEncoder.encode(frame, into: &toClient)
+                if recordsTraffic {
+                    serverFrames.append(frame)
+                    serverBytes += toClient[start...]
+                }
             } catch {
                 encodingFailures.append(error)
             }
         }
+    }
+
+    /// The client's events so far, removing them.
+    public mutating func takeClientEvents() -> [Action] {
+        defer { clientEvents = [] }
+        return clientEvents
+    }
+
+    /// The server's events so far, removing them.
+    public mutating func takeServerEvents() -> [Action] {
+        defer { serverEvents = [] }
+        return serverEvents
     }
 
     /// Delivers bytes both ways until the wire is quiet, or `maxRounds` exchanges have run.

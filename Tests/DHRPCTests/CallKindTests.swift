@@ -228,3 +228,33 @@ struct StreamErrorTests {
         #expect(link.encodingFailures.isEmpty)
     }
 }
+
+@Suite("In-memory connection pair")
+struct InMemoryPairTests {
+    @Test("without traffic recording, a long run keeps only undelivered bytes and undrained events")
+    func longRun() throws {
+        var link = Link()
+        link.recordsTraffic = false
+        link.connect()
+        for round in 0..<200 {
+            let id = try link.startCall()
+            link.executeClient(try link.client.sendMessage(streamID: id, [UInt8(truncatingIfNeeded: round)], endStream: true))
+            link.pump()
+            for case .receivedMessage(let stream, let message) in link.takeServerEvents() {
+                link.executeServer(link.server.messageConsumed(streamID: stream, byteCount: message.count))
+                link.executeServer(try link.server.sendMessage(streamID: stream, message))
+                link.executeServer(try link.server.sendTrailers(streamID: stream, status: .ok))
+            }
+            link.pump()
+            let events = link.takeClientEvents()
+            #expect(events.messages == [[UInt8(truncatingIfNeeded: round)]])
+            #expect(events.closedStatuses == [id: .ok])
+            for case .receivedMessage(let stream, let message) in events {
+                link.executeClient(link.client.messageConsumed(streamID: stream, byteCount: message.count))
+            }
+        }
+        #expect(link.clientFrames.isEmpty && link.serverBytes.isEmpty)
+        #expect(link.toServer.isEmpty && link.toClient.isEmpty)
+        #expect(link.clientEvents.isEmpty)
+    }
+}
