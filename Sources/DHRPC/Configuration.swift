@@ -43,6 +43,10 @@ public struct RPCConnectionConfiguration: Sendable, Hashable {
     public var minimumPingInterval: Duration? = .seconds(5)
     /// Strikes tolerated before closing with ENHANCE_YOUR_CALM.
     public var maxPingStrikes = 2
+    /// Server: at most `maxPeerResets` calls reset by the client per `peerResetInterval`; more
+    /// closes the connection with ENHANCE_YOUR_CALM. nil disables the check.
+    public var peerResetInterval: Duration? = .seconds(10)
+    public var maxPeerResets = 1000
     /// Close a connection that has had no open stream for this long (GOAWAY NO_ERROR "idle");
     /// nil keeps idle connections open.
     public var idleTimeout: Duration? = nil
@@ -73,6 +77,7 @@ public struct RPCConnectionConfiguration: Sendable, Hashable {
         copy.initialConnectionWindow = min(max(initialConnectionWindow, 1), FrameLayout.maxWindow)
         copy.outboundBufferLimit = max(outboundBufferLimit, 0)
         copy.maxPingStrikes = max(maxPingStrikes, 0)
+        copy.maxPeerResets = max(maxPeerResets, 0)
         return copy
     }
 

@@ -68,6 +68,8 @@ public struct RPCConnectionStateMachine: Sendable {
     private var nextPingData: UInt64 = 1
     private var lastPingReceivedAt: RPCInstant?
     private var pingStrikes = 0
+    private var peerResetWindowStart = RPCInstant.zero
+    private var peerResets = 0
     private var actions: [Action] = []
 
     public init(role: Role, configuration: RPCConnectionConfiguration = RPCConnectionConfiguration()) {
@@ -480,6 +482,18 @@ public struct RPCConnectionStateMachine: Sendable {
             guard role == .client || !refused else { throw .protocolError("RST_STREAM REFUSED from a client") }
             try checkKnownStream(streamID, frame.type)
             guard streams[streamID] != nil else { return }
+            if role == .server, let interval = configuration.peerResetInterval {
+                // Opening and resetting calls in a loop costs the server work and the client
+                // nothing ("rapid reset"); past the limit the connection is closed.
+                if now - peerResetWindowStart >= interval {
+                    peerResetWindowStart = now
+                    peerResets = 0
+                }
+                peerResets += 1
+                if peerResets > configuration.maxPeerResets {
+                    throw RPCConnectionError(code: .enhanceYourCalm, reason: "too many RST_STREAM")
+                }
+            }
             if refused { actions.append(.callRefused(streamID: streamID)) }
             closeStream(streamID, status, Metadata())
         }

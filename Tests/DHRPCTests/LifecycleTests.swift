@@ -263,3 +263,36 @@ struct LifecycleTests {
         #expect(link.server.transportClosed().closedStatuses[id]?.message == "connection closed")
     }
 }
+
+@Suite("State machines: rapid reset")
+struct RapidResetTests {
+    @Test("a client that opens and resets calls in a loop is cut off with ENHANCE_YOUR_CALM; a slower one is not")
+    func rapidReset() throws {
+        var config = RPCConnectionConfiguration()
+        config.maxPeerResets = 50
+        config.peerResetInterval = .seconds(10)
+        var link = Link(server: config)
+        link.connect()
+        // 50 resets in the window are fine; the window then starts again.
+        for _ in 0..<50 {
+            let id = try link.startCall()
+            link.executeClient(link.client.cancel(streamID: id))
+            link.pump()
+        }
+        #expect(link.server.isReady)
+        link.now = link.now.advanced(by: .seconds(10))
+        for _ in 0..<50 {
+            let id = try link.startCall()
+            link.executeClient(link.client.cancel(streamID: id))
+            link.pump()
+        }
+        #expect(link.server.isReady)
+        // The 51st in one window closes the connection.
+        let id = try link.startCall()
+        link.executeClient(link.client.cancel(streamID: id))
+        link.pump()
+        #expect(link.server.isClosed)
+        #expect(link.serverFrames.last == .goaway(lastStreamID: id, code: .enhanceYourCalm, reason: "too many RST_STREAM"))
+        #expect(link.clientEvents.contains(.goawayReceived(lastStreamID: id, code: .enhanceYourCalm, reason: "too many RST_STREAM")))
+    }
+}
