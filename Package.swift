@@ -68,6 +68,7 @@ let package = Package(
         .executableTarget(
             name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
         // --- end RPC protocol
+
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],

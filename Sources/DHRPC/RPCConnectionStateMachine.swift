@@ -6,7 +6,8 @@
 /// so tests drive time through `now` (docs/PROTOCOL.md describes every rule enforced here).
 ///
 /// Guarantees:
-/// - every stream gets exactly one ``Action/callClosed(streamID:status:trailers:)``;
+/// - every call gets exactly one ``Action/callClosed(streamID:status:trailers:)``: on a client
+///   every stream `startCall` opened, on a server every stream announced by `callStarted`;
 /// - nothing buffers without bound: inbound bytes are bounded by the windows granted (credit for
 ///   complete messages returns only through ``messageConsumed(streamID:byteCount:)``), and outbound
 ///   bytes by ``RPCConnectionConfiguration/outboundBufferLimit`` (see ``isWritable(streamID:)``).
@@ -103,7 +104,8 @@ public struct RPCConnectionStateMachine: Sendable {
     /// Whether the application may send another message on the stream; when false, wait for
     /// `streamWritable`.
     public func isWritable(streamID: UInt32) -> Bool { streams[streamID]?.writable ?? false }
-    /// Bytes received on the stream and not yet given back as credit (for tests and metrics).
+    /// Bytes the stream holds for the application: delivered messages not yet consumed, and the
+    /// message in progress (for tests and metrics).
     public func bufferedInboundBytes(streamID: UInt32) -> Int {
         guard let stream = streams[streamID] else { return 0 }
         return stream.queued + stream.deframer.bufferedByteCount
