@@ -11,10 +11,15 @@ public struct FrameDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var failure: RPCConnectionError?
+    /// The largest buffer kept once every received byte has been decoded.
+    static let idleBufferCapacity = 4096
 
     public init(maxFrameSize: Int = FrameLayout.minimumMaxFrameSize) {
         self.maxFrameSize = min(max(maxFrameSize, FrameLayout.minimumMaxFrameSize), FrameLayout.hardMaxFrameSize)
     }
+
+    /// Bytes of buffer held, for measuring memory per connection.
+    public var bufferCapacity: Int { buffer.capacity }
 
     /// Bytes received but not yet returned as frames.
     public var bufferedByteCount: Int { buffer.count - readIndex }
@@ -68,7 +73,8 @@ public struct FrameDecoder: Sendable {
             let frame = try Self.parse(type: type, flags: flags, streamID: rawStream, reader: &reader)
             readIndex = payloadStart + length
             if readIndex == buffer.count {
-                buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * (maxFrameSize + FrameLayout.headerSize))
+                // An idle connection keeps at most a small buffer (memory per idle connection).
+                buffer.removeAll(keepingCapacity: buffer.capacity <= Self.idleBufferCapacity)
                 readIndex = 0
             }
             return frame

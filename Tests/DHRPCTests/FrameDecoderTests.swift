@@ -205,3 +205,15 @@ struct FrameDecoderTests {
         }
     }
 }
+
+@Suite("Frame decoder: memory")
+struct FrameDecoderMemoryTests {
+    @Test("after a large frame is decoded the decoder does not keep a large buffer")
+    func idleBuffer() throws {
+        var decoder = FrameDecoder()
+        decoder.append(try FrameEncoder.encode(.message(streamID: 1, bytes: Array(repeating: 1, count: 16384), endStream: false)))
+        #expect(decoder.bufferCapacity >= 16384)
+        #expect(try decoder.next() != nil)
+        #expect(decoder.bufferCapacity <= 4096)
+    }
+}
