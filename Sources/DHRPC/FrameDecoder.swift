@@ -126,6 +126,8 @@ public struct FrameDecoder: Sendable {
         case .headers:
             frame = .headers(streamID: streamID, metadata: try reader.readMetadata())
         case .message:
+            // An empty MESSAGE carries nothing but END_STREAM; without it, it is only a cost.
+            guard reader.remaining > 0 || flag else { throw .protocolError("empty MESSAGE without END_STREAM") }
             frame = .message(streamID: streamID, bytes: reader.readRest(), endStream: flag)
         case .trailers:
             let code = RPCStatus.Code(wireValue: try reader.readUInt8())

@@ -88,7 +88,8 @@ public enum FrameEncoder {
             try appendMetadata(metadata, to: &buffer)
         case .headers(_, let metadata):
             try appendMetadata(metadata, to: &buffer)
-        case .message(_, let bytes, _):
+        case .message(_, let bytes, let endStream):
+            guard !bytes.isEmpty || endStream else { throw FrameEncodingError("empty MESSAGE without END_STREAM") }
             buffer.append(contentsOf: bytes)
         case .trailers(_, let status, let metadata):
             buffer.append(status.code.rawValue)

@@ -130,6 +130,7 @@ struct FrameCodecTests {
             .headers(streamID: 1, metadata: ["x": .binary([1])]),
             .headers(streamID: 1, metadata: ["x": .string("tab\there")]),
             .trailers(streamID: 1, status: RPCStatus(code: .ok, message: String(repeating: "x", count: 70_000)), metadata: [:]),
+            .message(streamID: 1, bytes: [], endStream: false),
             .windowUpdate(streamID: 1, increment: 0),
             .windowUpdate(streamID: 1, increment: 0x8000_0000),
             .goaway(lastStreamID: 0x8000_0000, code: .noError, reason: ""),

@@ -120,6 +120,7 @@ struct FrameDecoderTests {
         ("reserved stream id bit", "00 00 00 00 03 00 80 00 00 01"),
         ("CALL on stream 0", "00 00 00 0c 01 00 00 00 00 00 | 00 02 2f 61 00 00 00 00 00 00 00 00"),
         ("MESSAGE on stream 0", "00 00 00 00 03 00 00 00 00 00"),
+        ("empty MESSAGE without END_STREAM", "00 00 00 00 03 00 00 00 00 01"),
         ("SETTINGS on stream 1", "00 00 00 00 00 00 00 00 00 01"),
         ("PING on stream 1", "00 00 00 08 07 00 00 00 00 01 | 00 00 00 00 00 00 00 00"),
         ("GOAWAY on stream 3", "00 00 00 0a 08 00 00 00 00 03 | 00 00 00 00 00 00 00 00 00 00"),

@@ -23,7 +23,7 @@ struct ProtocolErrorTests {
         ("unexpected SETTINGS ACK", .settingsAck),
         ("CALL with an even id", .call(streamID: 4, path: "/a/b", timeoutMicroseconds: 0, metadata: [:], endStream: false)),
         ("CALL reusing an id", .call(streamID: 1, path: "/a/b", timeoutMicroseconds: 0, metadata: [:], endStream: false)),
-        ("MESSAGE for a stream never opened", .message(streamID: 9, bytes: [], endStream: false)),
+        ("MESSAGE for a stream never opened", .message(streamID: 9, bytes: [0, 0, 0, 0], endStream: false)),
         ("RST_STREAM for a stream never opened", .rstStream(streamID: 9, status: RPCStatus(code: .cancelled), refused: false)),
         ("WINDOW_UPDATE for a stream never opened", .windowUpdate(streamID: 9, increment: 1)),
         ("HEADERS from a client", .headers(streamID: 1, metadata: [:])),
