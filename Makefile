@@ -53,10 +53,10 @@ fuzz: setup
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
-	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Targets
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks Fuzz
 
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Targets
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Codegen Tests Benchmarks/Package.swift Benchmarks/Benchmarks Fuzz
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build var

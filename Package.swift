@@ -71,6 +71,9 @@ let package = Package(
         .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
         // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
         .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        // libFuzzer entry point for DHWire's reader (`make fuzz`).
+        .executableTarget(
+            name: "dh-wire-fuzz", dependencies: ["DHWire"], path: "Fuzz/dh-wire-fuzz", swiftSettings: swiftSettings),
         .executableTarget(
             name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
         // --- end RPC protocol

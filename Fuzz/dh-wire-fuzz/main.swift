@@ -1,3 +1,6 @@
+// The libFuzzer entry point for DHWire's reader: every key and value of arbitrary bytes,
+// skipped or read. Built by `make fuzz`; built without the fuzzer this program does nothing.
+
 import DHWire
 
 /// Walks arbitrary bytes as a protobuf message: every key, every value, skipped or read.
