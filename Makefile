@@ -40,7 +40,7 @@ check-generated: build
 test: setup
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	@bash scripts/check-generated.sh .build/debug/dh-protoc
-	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	@bash scripts/test.sh $(BUILD_FLAGS)
 
 demo: setup
 	$(SWIFT) build -c release $(BUILD_FLAGS)
