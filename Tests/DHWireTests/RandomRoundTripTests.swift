@@ -4,8 +4,12 @@ import Testing
 /// Builds random values of the test messages from a seeded generator.
 struct RandomMessages {
     var generator: SeededGenerator
+    let alphabet: [Unicode.Scalar]
 
-    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+    init(seed: UInt64, allowsNUL: Bool = true) {
+        generator = SeededGenerator(seed: seed)
+        alphabet = allowsNUL ? Self.alphabet : Self.alphabet.filter { $0 != "\u{0}" }
+    }
 
     mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &generator) < percent }
 
@@ -38,7 +42,7 @@ struct RandomMessages {
 
     mutating func string() -> String {
         var text = String.UnicodeScalarView()
-        for _ in 0..<count(12) { text.append(Self.alphabet.randomElement(using: &generator)!) }
+        for _ in 0..<count(12) { text.append(alphabet.randomElement(using: &generator)!) }
         return String(text)
     }
 
