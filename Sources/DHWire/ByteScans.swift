@@ -5,7 +5,16 @@ internal enum UTF8Check {
     /// above U+10FFFF, no truncated sequences.
     @inlinable
     internal static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let start = bytes.baseAddress else { return true }
+        validate(bytes) != .invalid
+    }
+
+    @usableFromInline
+    internal enum Result { case ascii, nonASCII, invalid }
+
+    /// Validates `bytes` as UTF-8 and says whether they are all ASCII.
+    @inlinable
+    internal static func validate(_ bytes: UnsafeBufferPointer<UInt8>) -> Result {
+        guard let start = bytes.baseAddress else { return .ascii }
         let raw = UnsafeRawPointer(start)
         let count = bytes.count
         var index = 0
@@ -18,7 +27,8 @@ internal enum UTF8Check {
         while index < count && start[index] < 0x80 {
             index &+= 1
         }
-        return index == count || isValidTail(start, count, from: index)
+        if index == count { return .ascii }
+        return isValidTail(start, count, from: index) ? .nonASCII : .invalid
     }
 
     /// Validates from a non-ASCII byte to the end.

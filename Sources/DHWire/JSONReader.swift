@@ -375,7 +375,7 @@ public struct JSONReader: ~Copyable {
         }
         if let value = T(text, radix: 10) { return value }
         // Exponents and fractions: exact only up to 2^53, which covers what JSON writers emit.
-        if let double = Double(text), double.isFinite, double.rounded() == double,
+        if let double = Double(text), double.isFinite,
             let value = T(exactly: double)
         {
             return value

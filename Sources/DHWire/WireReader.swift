@@ -221,10 +221,11 @@ public struct WireReader: ~Copyable {
         let length = try readLength()
         let bytes = UnsafeBufferPointer(
             start: (base + position).assumingMemoryBound(to: UInt8.self), count: length)
-        guard _fastPath(UTF8Check.isValid(bytes)) else {
+        let check = UTF8Check.validate(bytes)
+        guard _fastPath(check != .invalid) else {
             throw WireError(code: .invalidUTF8, offset: start, message: "string field is not valid UTF-8")
         }
-        let text = String(copying: UTF8Span(unchecked: bytes.span))
+        let text = String(copying: UTF8Span(unchecked: bytes.span, isKnownASCII: check == .ascii))
         position &+= length
         return text
     }
