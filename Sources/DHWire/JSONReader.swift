@@ -65,14 +65,27 @@ public struct JSONReader: ~Copyable {
     }
 
     /// The next non-space byte, not consumed; nil at the end.
-    @usableFromInline
+    @inlinable
     internal mutating func peek() -> UInt8? {
+        if position < end {
+            let byte = base[position]
+            if byte > 0x20 { return byte }
+        }
         skipWhitespace()
         return position < end ? base[position] : nil
     }
 
-    @usableFromInline
+    @inlinable
     internal mutating func expect(_ byte: UInt8) throws(WireError) {
+        if position < end && base[position] == byte {
+            position &+= 1
+            return
+        }
+        try expectSlow(byte)
+    }
+
+    @usableFromInline
+    internal mutating func expectSlow(_ byte: UInt8) throws(WireError) {
         guard peek() == byte else {
             throw syntaxError("expected '\(Character(Unicode.Scalar(byte)))'")
         }
@@ -110,7 +123,7 @@ public struct JSONReader: ~Copyable {
     /// reads the value.
     @usableFromInline
     internal mutating func readObject(
-        _ member: (String, inout JSONReader) throws(WireError) -> Void
+        _ member: (JSONName, inout JSONReader) throws(WireError) -> Void
     ) throws(WireError) {
         try expect(UInt8(ascii: "{"))
         try enter()
@@ -121,9 +134,16 @@ public struct JSONReader: ~Copyable {
         }
         while true {
             guard peek() == UInt8(ascii: "\"") else { throw syntaxError("expected a member name") }
-            let name = try readStringToken()
-            try expect(UInt8(ascii: ":"))
-            try member(name, &self)
+            switch try readStringBytes() {
+            case .input(let start, let count, _):
+                try expect(UInt8(ascii: ":"))
+                try member(JSONName(UnsafeBufferPointer(start: base + start, count: count)), &self)
+            case .unescaped(let bytes):
+                try expect(UInt8(ascii: ":"))
+                try bytes.withUnsafeBufferPointer { (buffer) throws(WireError) in
+                    try member(JSONName(buffer), &self)
+                }
+            }
             switch peek() {
             case UInt8(ascii: ","): position &+= 1
             case UInt8(ascii: "}"):
@@ -138,7 +158,7 @@ public struct JSONReader: ~Copyable {
     /// Reads a message's members into `message`, merging; `null` members are skipped.
     @inlinable
     public mutating func readMessage<M: Message>(into message: inout M) throws(WireError) {
-        try readObject { (name: String, reader: inout JSONReader) throws(WireError) in
+        try readObject { (name: JSONName, reader: inout JSONReader) throws(WireError) in
             if reader.consumeNull() { return }
             let start = reader.position
             guard try !message.decodeJSONField(name, from: &reader) else { return }
@@ -193,8 +213,8 @@ public struct JSONReader: ~Copyable {
     public mutating func readMap<K: FieldCodec, V: FieldCodec>(
         _ keyCodec: K.Type, _ valueCodec: V.Type, into map: inout [K.Value: V.Value]
     ) throws(WireError) {
-        try readObject { (name: String, reader: inout JSONReader) throws(WireError) in
-            let key = try K.readJSONMapKey(name, from: &reader)
+        try readObject { (name: JSONName, reader: inout JSONReader) throws(WireError) in
+            let key = try K.readJSONMapKey(name.string, from: &reader)
             map[key] = try V.readJSON(from: &reader)
         }
     }
@@ -203,7 +223,7 @@ public struct JSONReader: ~Copyable {
     public mutating func skipValue() throws(WireError) {
         switch peek() {
         case UInt8(ascii: "{"):
-            try readObject { (_: String, reader: inout JSONReader) throws(WireError) in try reader.skipValue() }
+            try readObject { (_: JSONName, reader: inout JSONReader) throws(WireError) in try reader.skipValue() }
         case UInt8(ascii: "["):
             position &+= 1
             try enter()
@@ -223,7 +243,7 @@ public struct JSONReader: ~Copyable {
                 default: throw syntaxError("expected ',' or ']'")
                 }
             }
-        case UInt8(ascii: "\""): _ = try readStringToken()
+        case UInt8(ascii: "\""): _ = try readStringBytes()
         default:
             if consume("true") || consume("false") || consume("null") { return }
             _ = try readNumberToken()
@@ -232,24 +252,54 @@ public struct JSONReader: ~Copyable {
 
     // MARK: Scalars
 
-    /// Reads a JSON string, unescaping it and validating its UTF-8.
-    public mutating func readStringToken() throws(WireError) -> String {
+    /// A JSON string's bytes: in the input when it has no escapes, else unescaped.
+    @usableFromInline
+    internal enum StringBytes {
+        case input(start: Int, count: Int, isASCII: Bool)
+        case unescaped([UInt8])
+    }
+
+    /// Bytes that end the fast scan of a JSON string: '"', '\\' and control characters.
+    @usableFromInline
+    internal static let stringStops: [Bool] = (0...255).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+
+    /// Reads a JSON string token, unescaping it and validating its UTF-8.
+    @usableFromInline
+    internal mutating func readStringBytes() throws(WireError) -> StringBytes {
         try expect(UInt8(ascii: "\""))
         let start = position
-        // Fast path: no escapes.
+        // Fast path: no escapes or control characters; eight bytes at a time.
         var index = position
-        while index < end {
-            let byte = base[index]
-            if byte == UInt8(ascii: "\"") {
-                let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
+        var seen: UInt64 = 0
+        while end &- index >= 8 {
+            let word = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            seen |= word
+            // Bytes equal to '"' (0x22) or '\\' (0x5C), or below 0x20, set their high bit here.
+            let quote = word ^ 0x2222_2222_2222_2222
+            let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+            let low: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
+            let special = ((quote &- low) & ~quote) | ((backslash &- low) & ~backslash) | ((word &- 0x2020_2020_2020_2020) & ~word)
+            if special & high != 0 { break }
+            index &+= 8
+        }
+        var seenByte: UInt8 = 0
+        Self.stringStops.withUnsafeBufferPointer { stops in
+            while index < end && !stops[Int(base[index])] {
+                seenByte |= base[index]
+                index &+= 1
+            }
+        }
+        if index < end && base[index] == UInt8(ascii: "\"") {
+            let isASCII = (seen & 0x8080_8080_8080_8080 == 0) && seenByte < 0x80
+            if !isASCII {
+                let bytes = UnsafeBufferPointer(start: base + start, count: index &- start)
                 guard UTF8Check.isValid(bytes) else {
                     throw WireError(code: .invalidUTF8, offset: start, message: "JSON string is not valid UTF-8")
                 }
-                position = index + 1
-                return String(copying: UTF8Span(unchecked: bytes.span))
             }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            index += 1
+            position = index &+ 1
+            return .input(start: start, count: index &- start, isASCII: isASCII)
         }
         var text: [UInt8] = Array(UnsafeBufferPointer(start: base + start, count: index - start))
         position = index
@@ -258,10 +308,10 @@ public struct JSONReader: ~Copyable {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let string = String(validating: text, as: UTF8.self) else {
+                guard text.withUnsafeBufferPointer({ UTF8Check.isValid($0) }) else {
                     throw WireError(code: .invalidUTF8, offset: start, message: "JSON string is not valid UTF-8")
                 }
-                return string
+                return .unescaped(text)
             case UInt8(ascii: "\\"):
                 guard position < end else { break }
                 let escape = base[position]
@@ -292,6 +342,17 @@ public struct JSONReader: ~Copyable {
             }
         }
         throw syntaxError("unterminated JSON string")
+    }
+
+    /// Reads a JSON string.
+    public mutating func readStringToken() throws(WireError) -> String {
+        switch try readStringBytes() {
+        case .input(let start, let count, let isASCII):
+            let bytes = UnsafeBufferPointer(start: base + start, count: count)
+            return String(copying: UTF8Span(unchecked: bytes.span, isKnownASCII: isASCII))
+        case .unescaped(let bytes):
+            return bytes.withUnsafeBufferPointer { String(copying: UTF8Span(unchecked: $0.span)) }
+        }
     }
 
     @usableFromInline
@@ -363,8 +424,47 @@ public struct JSONReader: ~Copyable {
 
     /// Reads an integer given as a JSON number or a string holding one; fractions with a
     /// zero fraction and exponents are accepted when the value is integral.
-    @usableFromInline
+    @inlinable
     internal mutating func readInteger<T: FixedWidthInteger>(_: T.Type) throws(WireError) -> T {
+        // Fast path: a plain decimal JSON number, bare or quoted.
+        skipWhitespace()
+        let quoted = position < end && base[position] == UInt8(ascii: "\"")
+        let numberStart = quoted ? position &+ 1 : position
+        if numberStart < end, let length = Self.numberLength(base, from: numberStart, to: end),
+            !quoted || (numberStart &+ length < end && base[numberStart &+ length] == UInt8(ascii: "\""))
+        {
+            let negative = base[numberStart] == UInt8(ascii: "-")
+            var index = negative ? numberStart &+ 1 : numberStart
+            let stop = numberStart &+ length
+            var magnitude: UInt64 = 0
+            var plain = length <= 20
+            while plain && index < stop {
+                let digit = base[index] &- UInt8(ascii: "0")
+                if digit > 9 { plain = false; break }
+                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+                if overflow1 || overflow2 { plain = false; break }
+                magnitude = sum
+                index &+= 1
+            }
+            if plain {
+                position = quoted ? stop &+ 1 : stop
+                if negative {
+                    if magnitude == 0 { return 0 }
+                    if T.isSigned, magnitude <= UInt64(T.max) &+ 1 {
+                        return T(truncatingIfNeeded: 0 &- magnitude)
+                    }
+                } else if magnitude <= UInt64(T.max) {
+                    return T(truncatingIfNeeded: magnitude)
+                }
+                throw valueError("\(negative ? "-" : "")\(magnitude) is out of range for \(T.self)")
+            }
+        }
+        return try readIntegerSlow(T.self)
+    }
+
+    @usableFromInline
+    internal mutating func readIntegerSlow<T: FixedWidthInteger>(_: T.Type) throws(WireError) -> T {
         let text: Substring
         if peek() == UInt8(ascii: "\"") {
             let string = try readStringToken()
@@ -385,7 +485,7 @@ public struct JSONReader: ~Copyable {
 
     /// Reads a float or double: a JSON number, or a string holding a number, "NaN",
     /// "Infinity" or "-Infinity". Numbers out of the type's range are errors.
-    @usableFromInline
+    @inlinable
     internal mutating func readFloatingPoint<F: BinaryFloatingPoint & LosslessStringConvertible>(
         _: F.Type
     ) throws(WireError) -> F {
@@ -423,14 +523,49 @@ public struct JSONReader: ~Copyable {
         return bytes
     }
 
-    @usableFromInline
+    @inlinable
     internal mutating func readEnum<E: ProtoEnum>(_: E.Type) throws(WireError) -> E {
         if peek() == UInt8(ascii: "\"") {
-            let name = try readStringToken()
-            if let value = E(protoName: name) { return value }
+            let found: E?
+            let text: String
+            switch try readStringBytes() {
+            case .input(let start, let count, _):
+                let name = JSONName(UnsafeBufferPointer(start: base + start, count: count))
+                found = E(protoName: name)
+                text = found == nil ? name.string : ""
+            case .unescaped(let bytes):
+                found = bytes.withUnsafeBufferPointer { E(protoName: JSONName($0)) }
+                text = String(decoding: bytes, as: UTF8.self)
+            }
+            if let found { return found }
             if configuration.ignoresUnknownFields { return E(rawValue: 0) }
-            throw valueError("\"\(name)\" is not a value of \(E.self)")
+            throw valueError("\"\(text)\" is not a value of \(E.self)")
         }
         return E(rawValue: try readInteger(Int32.self))
+    }
+}
+
+/// A name read from JSON (a member name, or an enum value's name), borrowed from the input
+/// for the duration of one `Message.decodeJSONField(_:from:)` or `ProtoEnum.init(protoName:)`
+/// call. Generated code matches it against string literals in a `switch`
+/// (`case "postalCode", "postal_code":`) without creating a `String`.
+public struct JSONName: CustomStringConvertible {
+    @usableFromInline internal let bytes: UnsafeBufferPointer<UInt8>
+
+    @usableFromInline
+    internal init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// The name as a string (for messages and map keys).
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public var description: String { string }
+
+    @inlinable
+    public static func ~= (pattern: StaticString, name: JSONName) -> Bool {
+        let count = pattern.utf8CodeUnitCount
+        guard count == name.bytes.count else { return false }
+        let expected = pattern.utf8Start
+        for index in 0..<count where expected[index] != name.bytes[index] { return false }
+        return true
     }
 }

@@ -28,7 +28,7 @@ public protocol Message: Sendable, Hashable {
 
     /// Reads the value of the JSON member `name` (a field's JSON name or .proto name) into
     /// `self`, returning false without reading anything when no field has that name.
-    mutating func decodeJSONField(_ name: String, from reader: inout JSONReader) throws(WireError) -> Bool
+    mutating func decodeJSONField(_ name: JSONName, from reader: inout JSONReader) throws(WireError) -> Bool
 }
 
 extension Message {
@@ -200,7 +200,7 @@ public protocol ProtoEnum: Sendable, Hashable {
     /// The value's name in the .proto file (its JSON form); nil for unrecognized values.
     var protoName: StaticString? { get }
     /// The value named `protoName` in the .proto file, or nil.
-    init?(protoName: String)
+    init?(protoName: JSONName)
 }
 
 /// Heap storage for a message field that would otherwise make a struct contain itself

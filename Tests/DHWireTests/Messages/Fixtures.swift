@@ -20,7 +20,7 @@ struct Dhtest_Empty: DHWire.Message {
 
     func encodeJSONFields(to writer: inout DHWire.JSONWriter) {}
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         false
     }
 }

@@ -33,7 +33,7 @@ enum Dhtest_Status: DHWire.ProtoEnum {
         }
     }
 
-    init?(protoName: String) {
+    init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "STATUS_UNSPECIFIED": self = .unspecified
         case "STATUS_ACTIVE": self = .active
@@ -162,7 +162,7 @@ struct Dhtest_Scalars: DHWire.Message {
         if fEnum.rawValue != 0 || writer.includesDefaults { writer.field("fEnum", "f_enum", DHWire.ProtoEnumField<Dhtest_Status>.self, fEnum) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "fInt32", "f_int32": fInt32 = try reader.read(DHWire.ProtoInt32.self)
         case "fInt64", "f_int64": fInt64 = try reader.read(DHWire.ProtoInt64.self)
@@ -308,7 +308,7 @@ struct Dhtest_Repeateds: DHWire.Message {
         writer.repeatedField("uDouble", "u_double", DHWire.ProtoDouble.self, uDouble)
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "rInt32", "r_int32": try reader.readRepeated(DHWire.ProtoInt32.self, into: &rInt32)
         case "rInt64", "r_int64": try reader.readRepeated(DHWire.ProtoInt64.self, into: &rInt64)
@@ -434,7 +434,7 @@ struct Dhtest_Optionals: DHWire.Message {
         if let v = _oBytes { writer.field("oBytes", "o_bytes", DHWire.ProtoBytes.self, v) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "oInt32", "o_int32": _oInt32 = try reader.read(DHWire.ProtoInt32.self)
         case "oString", "o_string": _oString = try reader.read(DHWire.ProtoString.self)
@@ -495,7 +495,7 @@ struct Dhtest_CareRecord: DHWire.Message {
             if postalCode != 0 || writer.includesDefaults { writer.field("postalCode", "postal_code", DHWire.ProtoUInt32.self, postalCode) }
         }
 
-        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
             switch name {
             case "prefecture": prefecture = try reader.read(DHWire.ProtoString.self)
             case "city": city = try reader.read(DHWire.ProtoString.self)
@@ -559,7 +559,7 @@ struct Dhtest_CareRecord: DHWire.Message {
             if !note.isEmpty || writer.includesDefaults { writer.field("note", "note", DHWire.ProtoString.self, note) }
         }
 
-        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
             switch name {
             case "code": code = try reader.read(DHWire.ProtoString.self)
             case "value": value = try reader.read(DHWire.ProtoDouble.self)
@@ -763,7 +763,7 @@ struct Dhtest_CareRecord: DHWire.Message {
         writer.mapField("switches", "switches", DHWire.ProtoBool.self, DHWire.ProtoEnumField<Dhtest_Status>.self, switches)
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "id": id = try reader.read(DHWire.ProtoInt64.self)
         case "name": self.name = try reader.read(DHWire.ProtoString.self)
