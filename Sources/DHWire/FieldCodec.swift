@@ -24,7 +24,7 @@ public protocol FieldCodec {
     static func writeJSON(_ value: Value, to writer: inout JSONWriter)
     /// Reads a JSON value (not `null`).
     static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value
-    /// Writes `value` as the inside of a JSON map key (integers, bools and strings only).
+    /// Writes `value` as a JSON map key, a quoted string (integers, bools and strings only).
     static func writeJSONMapKey(_ value: Value, to writer: inout JSONWriter)
     /// Parses a JSON map key (integers, bools and strings only).
     static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Value
@@ -47,11 +47,13 @@ extension FieldCodec {
 /// Map keys of integer types: the decimal text.
 extension FieldCodec where Value: FixedWidthInteger {
     public static func writeJSONMapKey(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw("\"")
         if Value.isSigned {
             writer.writeSigned(Int64(value))
         } else {
             writer.writeUnsigned(UInt64(value))
         }
+        writer.writeRaw("\"")
     }
 
     public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Value {
@@ -216,7 +218,7 @@ public enum ProtoBool: FieldCodec {
         try reader.readBool()
     }
     public static func writeJSONMapKey(_ value: Bool, to writer: inout JSONWriter) {
-        writer.writeRaw(value ? "true" : "false")
+        writer.writeRaw(value ? "\"true\"" : "\"false\"")
     }
     public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Bool {
         switch text {
@@ -409,10 +411,7 @@ public enum ProtoString: FieldCodec {
         try reader.readStringToken()
     }
     public static func writeJSONMapKey(_ value: String, to writer: inout JSONWriter) {
-        // The writer adds the quotes around map keys; write the escaped inside only.
-        var quoted = JSONWriter(configuration: writer.configuration, capacity: value.utf8.count + 2)
-        quoted.writeString(value)
-        writer.output.append(contentsOf: quoted.output.dropFirst().dropLast())
+        writer.writeString(value)
     }
     public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> String {
         text

@@ -3,7 +3,7 @@
 /// Generated code receives a writer `inout` in `Message.encodeJSONFields(to:)` and calls the
 /// `field…` methods once per field, in field-number order. Commas and braces are the
 /// writer's business.
-public struct JSONWriter {
+public struct JSONWriter: ~Copyable {
     /// Options of the JSON output.
     public struct Configuration: Sendable, Hashable {
         /// Write fields that hold their default value (not messages, oneofs or optionals
@@ -19,20 +19,74 @@ public struct JSONWriter {
         }
     }
 
-    @usableFromInline internal var output: [UInt8]
+    // A growable buffer of its own: appending to an array costs a uniqueness check and a
+    // generic copy per piece, which dominates JSON writing.
+    @usableFromInline internal var buffer: UnsafeMutablePointer<UInt8>
+    @usableFromInline internal var count: Int
+    @usableFromInline internal var capacity: Int
     public let configuration: Configuration
 
     @usableFromInline
-    internal init(configuration: Configuration, capacity: Int = 256) {
+    internal init(configuration: Configuration, capacity: Int = 1024) {
         self.configuration = configuration
-        output = []
-        output.reserveCapacity(capacity)
+        self.capacity = Swift.max(capacity, 16)
+        buffer = .allocate(capacity: self.capacity)
+        count = 0
     }
+
+    deinit { buffer.deallocate() }
+
+    /// The bytes written so far.
+    @usableFromInline
+    internal var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: buffer, count: count)) }
 
     /// Whether fields at their default value are written: generated code tests
     /// `value != default || writer.includesDefaults` for fields without presence.
     @inlinable
     public var includesDefaults: Bool { configuration.includesDefaults }
+
+    // MARK: Buffer
+
+    @inlinable @inline(__always)
+    internal mutating func reserve(_ extra: Int) {
+        if _slowPath(capacity &- count < extra) { grow(extra) }
+    }
+
+    @usableFromInline
+    internal mutating func grow(_ extra: Int) {
+        let newCapacity = Swift.max(capacity &* 2, count &+ extra)
+        let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBuffer.update(from: buffer, count: count)
+        buffer.deallocate()
+        buffer = newBuffer
+        capacity = newCapacity
+    }
+
+    @inlinable
+    internal mutating func append(_ byte: UInt8) {
+        reserve(1)
+        buffer[count] = byte
+        count &+= 1
+    }
+
+    @inlinable
+    internal mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        reserve(bytes.count)
+        (buffer + count).update(from: source, count: bytes.count)
+        count &+= bytes.count
+    }
+
+    /// The last byte written, or 0 when nothing was.
+    @inlinable
+    internal var last: UInt8 { count > 0 ? buffer[count &- 1] : 0 }
+
+    /// Writes a comma unless the enclosing object or array was just opened.
+    @inlinable
+    internal mutating func separate() {
+        let previous = last
+        if previous != UInt8(ascii: "{") && previous != UInt8(ascii: "[") { append(UInt8(ascii: ",")) }
+    }
 
     // MARK: Fields
 
@@ -59,12 +113,12 @@ public struct JSONWriter {
     ) {
         guard !values.isEmpty || includesDefaults else { return }
         writeName(jsonName, protoName)
-        output.append(UInt8(ascii: "["))
+        append(UInt8(ascii: "["))
         for value in values {
-            if output.last != UInt8(ascii: "[") { output.append(UInt8(ascii: ",")) }
+            separate()
             C.writeJSON(value, to: &self)
         }
-        output.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: "]"))
     }
 
     /// Writes a map field as an object; nothing when empty unless defaults are included.
@@ -75,68 +129,75 @@ public struct JSONWriter {
     ) {
         guard !map.isEmpty || includesDefaults else { return }
         writeName(jsonName, protoName)
-        output.append(UInt8(ascii: "{"))
+        append(UInt8(ascii: "{"))
         for (key, value) in map {
-            if output.last != UInt8(ascii: "{") { output.append(UInt8(ascii: ",")) }
-            output.append(UInt8(ascii: "\""))
+            separate()
             K.writeJSONMapKey(key, to: &self)
-            output.append(UInt8(ascii: "\""))
-            output.append(UInt8(ascii: ":"))
+            append(UInt8(ascii: ":"))
             V.writeJSON(value, to: &self)
         }
-        output.append(UInt8(ascii: "}"))
+        append(UInt8(ascii: "}"))
     }
 
     // MARK: Values
 
     @inlinable
     internal mutating func writeName(_ jsonName: StaticString, _ protoName: StaticString) {
-        if output.last != UInt8(ascii: "{") { output.append(UInt8(ascii: ",")) }
-        output.append(UInt8(ascii: "\""))
         let name = configuration.usesProtoFieldNames ? protoName : jsonName
-        name.withUTF8Buffer { output.append(contentsOf: $0) }
-        output.append(UInt8(ascii: "\""))
-        output.append(UInt8(ascii: ":"))
+        let length = name.utf8CodeUnitCount
+        reserve(length &+ 4)
+        let previous = last
+        if previous != UInt8(ascii: "{") && previous != UInt8(ascii: "[") {
+            buffer[count] = UInt8(ascii: ",")
+            count &+= 1
+        }
+        buffer[count] = UInt8(ascii: "\"")
+        (buffer + (count &+ 1)).update(from: name.utf8Start, count: length)
+        buffer[count &+ 1 &+ length] = UInt8(ascii: "\"")
+        buffer[count &+ 2 &+ length] = UInt8(ascii: ":")
+        count &+= length &+ 3
     }
 
     /// Writes a message as a JSON object.
     @inlinable
     public mutating func writeMessage<M: Message>(_ message: M) {
-        output.append(UInt8(ascii: "{"))
+        append(UInt8(ascii: "{"))
         message.encodeJSONFields(to: &self)
-        output.append(UInt8(ascii: "}"))
+        append(UInt8(ascii: "}"))
     }
 
     @inlinable
     public mutating func writeRaw(_ text: StaticString) {
-        text.withUTF8Buffer { output.append(contentsOf: $0) }
+        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     @inlinable
     public mutating func writeUnsigned(_ value: UInt64) {
         if value < 10 {
-            output.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-            var value = value
-            var index = buffer.count
-            while value > 0 {
-                index &-= 1
-                buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
-                value /= 10
-            }
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
-            return buffer.count &- index
+        var digits = 0
+        var rest = value
+        while rest > 0 {
+            digits &+= 1
+            rest /= 10
         }
-        _ = count
+        reserve(digits)
+        var index = count &+ digits
+        rest = value
+        while rest > 0 {
+            index &-= 1
+            buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        count &+= digits
     }
 
     @inlinable
     public mutating func writeSigned(_ value: Int64) {
         if value < 0 {
-            output.append(UInt8(ascii: "-"))
+            append(UInt8(ascii: "-"))
             writeUnsigned(UInt64(bitPattern: 0 &- value))
         } else {
             writeUnsigned(UInt64(value))
@@ -149,7 +210,8 @@ public struct JSONWriter {
         } else if value.isInfinite {
             writeRaw(value < 0 ? "\"-Infinity\"" : "\"Infinity\"")
         } else {
-            output.append(contentsOf: value.description.utf8)
+            var text = value.description
+            text.withUTF8 { append($0) }
         }
     }
 
@@ -159,45 +221,80 @@ public struct JSONWriter {
         } else if value.isInfinite {
             writeRaw(value < 0 ? "\"-Infinity\"" : "\"Infinity\"")
         } else {
-            output.append(contentsOf: value.description.utf8)
+            var text = value.description
+            text.withUTF8 { append($0) }
         }
     }
 
     /// Writes a JSON string with the escapes JSON requires.
     public mutating func writeString(_ value: String) {
-        output.append(UInt8(ascii: "\""))
         var copy = value
-        copy.withUTF8 { bytes in
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                runStart = index &+ 1
-                output.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
-                case 0x0A: output.append(UInt8(ascii: "n"))
-                case 0x0D: output.append(UInt8(ascii: "r"))
-                case 0x09: output.append(UInt8(ascii: "t"))
-                case 0x08: output.append(UInt8(ascii: "b"))
-                case 0x0C: output.append(UInt8(ascii: "f"))
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    output.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                }
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        copy.withUTF8 { writeString(utf8: $0) }
+    }
+
+    @usableFromInline
+    internal mutating func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count &+ 2)
+        buffer[count] = UInt8(ascii: "\"")
+        count &+= 1
+        guard let start = bytes.baseAddress else {
+            append(UInt8(ascii: "\""))
+            return
         }
-        output.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var index = 0
+        let total = bytes.count
+        while index < total {
+            // Skip eight bytes at a time while none needs escaping.
+            while total &- index >= 8 {
+                let word = UnsafeRawPointer(start).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let quote = word ^ 0x2222_2222_2222_2222
+                let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                let low: UInt64 = 0x0101_0101_0101_0101
+                let special = ((quote &- low) & ~quote) | ((backslash &- low) & ~backslash)
+                    | ((word &- 0x2020_2020_2020_2020) & ~word)
+                if special & 0x8080_8080_8080_8080 != 0 { break }
+                index &+= 8
+            }
+            guard index < total else { break }
+            let byte = start[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                index &+= 1
+                continue
+            }
+            append(UnsafeBufferPointer(start: start + runStart, count: index &- runStart))
+            index &+= 1
+            runStart = index
+            append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""): append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): append(UInt8(ascii: "\\"))
+            case 0x0A: append(UInt8(ascii: "n"))
+            case 0x0D: append(UInt8(ascii: "r"))
+            case 0x09: append(UInt8(ascii: "t"))
+            case 0x08: append(UInt8(ascii: "b"))
+            case 0x0C: append(UInt8(ascii: "f"))
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                append(UInt8(ascii: "u"))
+                append(UInt8(ascii: "0"))
+                append(UInt8(ascii: "0"))
+                append(hex.utf8Start[Int(byte >> 4)])
+                append(hex.utf8Start[Int(byte & 0xF)])
+            }
+        }
+        append(UnsafeBufferPointer(start: start + runStart, count: total &- runStart))
+        append(UInt8(ascii: "\""))
     }
 
     /// Writes bytes as a base64 JSON string (standard alphabet, padded).
     public mutating func writeBase64(_ bytes: [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        Base64.encode(bytes, into: &output)
-        output.append(UInt8(ascii: "\""))
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity((bytes.count + 2) / 3 * 4 + 2)
+        encoded.append(UInt8(ascii: "\""))
+        Base64.encode(bytes, into: &encoded)
+        encoded.append(UInt8(ascii: "\""))
+        encoded.withUnsafeBufferPointer { append($0) }
     }
 }
 

@@ -129,7 +129,7 @@ extension Message {
     public func jsonUTF8Bytes(configuration: JSONWriter.Configuration = .init()) -> [UInt8] {
         var writer = JSONWriter(configuration: configuration)
         writer.writeMessage(self)
-        return writer.output
+        return writer.bytes
     }
 
     /// The proto3 JSON mapping of this message.
