@@ -155,9 +155,16 @@ public struct JSONReader: ~Copyable {
         }
     }
 
-    /// Reads a message's members into `message`, merging; `null` members are skipped.
+    /// Reads a message's JSON value into `message`, merging.
     @inlinable
     public mutating func readMessage<M: Message>(into message: inout M) throws(WireError) {
+        try message.decodeJSONValue(from: &self)
+    }
+
+    /// Reads a JSON object's members into `message` through `decodeJSONField(_:from:)`,
+    /// merging; `null` members are skipped.
+    @inlinable
+    public mutating func readObject<M: Message>(into message: inout M) throws(WireError) {
         try readObject { (name: JSONName, reader: inout JSONReader) throws(WireError) in
             if reader.consumeNull() { return }
             let start = reader.position

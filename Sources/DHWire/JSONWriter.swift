@@ -158,9 +158,15 @@ public struct JSONWriter: ~Copyable {
         count &+= length &+ 3
     }
 
-    /// Writes a message as a JSON object.
+    /// Writes a message as its JSON value.
     @inlinable
     public mutating func writeMessage<M: Message>(_ message: M) {
+        message.encodeJSONValue(to: &self)
+    }
+
+    /// Writes a message as a JSON object of `encodeJSONFields(to:)`.
+    @inlinable
+    public mutating func writeObject<M: Message>(_ message: M) {
         append(UInt8(ascii: "{"))
         message.encodeJSONFields(to: &self)
         append(UInt8(ascii: "}"))

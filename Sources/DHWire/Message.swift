@@ -29,6 +29,26 @@ public protocol Message: Sendable, Hashable {
     /// Reads the value of the JSON member `name` (a field's JSON name or .proto name) into
     /// `self`, returning false without reading anything when no field has that name.
     mutating func decodeJSONField(_ name: JSONName, from reader: inout JSONReader) throws(WireError) -> Bool
+
+    /// Writes this message as one JSON value. The default writes an object of
+    /// `encodeJSONFields(to:)`; well-known types with special JSON forms override it.
+    func encodeJSONValue(to writer: inout JSONWriter)
+
+    /// Reads one JSON value into this message, merging. The default reads an object through
+    /// `decodeJSONField(_:from:)`; well-known types with special JSON forms override it.
+    mutating func decodeJSONValue(from reader: inout JSONReader) throws(WireError)
+}
+
+extension Message {
+    @inlinable
+    public func encodeJSONValue(to writer: inout JSONWriter) {
+        writer.writeObject(self)
+    }
+
+    @inlinable
+    public mutating func decodeJSONValue(from reader: inout JSONReader) throws(WireError) {
+        try reader.readObject(into: &self)
+    }
 }
 
 extension Message {

@@ -17,6 +17,7 @@ struct PythonProtobufInteropTests {
 
         sys.path.insert(0, sys.argv[1])
         import dhtest_pb2 as pb
+        import dhtest_wkt_pb2 as wkt
         from google.protobuf import json_format
 
 
@@ -78,6 +79,28 @@ struct PythonProtobufInteropTests {
             return r
 
 
+        def known_wkt():
+            m = wkt.WellKnown()
+            m.at.seconds = 1711963800
+            m.at.nanos = 250000000
+            m.took.seconds = -1
+            m.took.nanos = -500000000
+            m.extra.update({"name": "山田", "age": 42, "tags": ["a", None, True], "nested": {"k": 1.5}})
+            m.any_value.string_value = "text"
+            m.list.extend([1, "two", False])
+            m.count.value = 9007199254740993
+            m.label.SetInParent()
+            m.flag.SetInParent()
+            m.ratio.value = 0.125
+            m.mask.paths.extend(["address.postal_code", "name"])
+            m.nothing.SetInParent()
+            m.history.add().seconds = 0
+            last = m.history.add()
+            last.seconds = 253402300799
+            last.nanos = 999999999
+            return m
+
+
         def parse(data):
             m = pb.CareRecord()
             m.ParseFromString(data)
@@ -103,6 +126,15 @@ struct PythonProtobufInteropTests {
             if m != known():
                 sys.stderr.write("parsed record differs from the known record:\n%s\n" % m)
                 sys.exit(1)
+        elif mode == "wkt-json":
+            sys.stdout.write(json_format.MessageToJson(known_wkt(), ensure_ascii=False))
+        elif mode == "wkt-binary":
+            sys.stdout.buffer.write(known_wkt().SerializeToString())
+        elif mode == "wkt-verify-json":
+            m = json_format.Parse(sys.stdin.buffer.read().decode("utf-8"), wkt.WellKnown())
+            if m != known_wkt():
+                sys.stderr.write("parsed message differs from the known one:\n%s\n" % m)
+                sys.exit(1)
         elif mode == "json-roundtrip":
             m = json_format.Parse(sys.stdin.buffer.read().decode("utf-8"), pb.CareRecord())
             sys.stdout.buffer.write(m.SerializeToString())
@@ -127,8 +159,10 @@ struct PythonProtobufInteropTests {
             try Data().write(to: marker)
         }
         try InteropHarness.write(TestSchema.proto, to: directory.appendingPathComponent(TestSchema.fileName))
+        try InteropHarness.write(WellKnownSchema.proto, to: directory.appendingPathComponent(WellKnownSchema.fileName))
         try InteropHarness.write(script, to: directory.appendingPathComponent("interop.py"))
-        _ = try InteropHarness.check(protoc, ["--python_out=.", TestSchema.fileName], in: directory)
+        _ = try InteropHarness.check(
+            protoc, ["--python_out=.", TestSchema.fileName, WellKnownSchema.fileName], in: directory)
         return (python, directory)
     }
 
@@ -196,6 +230,21 @@ struct PythonProtobufInteropTests {
             try #require(output.status == 0, "\(output.stderr)")
             #expect(try Dhtest_CareRecord(serializedBytes: output.stdout) == record)
         }
+    }
+
+    @Test("well-known types: Python's JSON and binary decode here, and our JSON parses in Python")
+    func wellKnownTypes() throws {
+        let prepared = try Self.prepare()
+        defer { try? FileManager.default.removeItem(at: prepared.directory) }
+        let known = WellKnownTypesTests.known
+        let json = try Self.run(prepared, "wkt-json")
+        try #require(json.status == 0, "\(json.stderr)")
+        #expect(try Dhtest_WellKnown(jsonUTF8Bytes: json.stdout) == known)
+        let binary = try Self.run(prepared, "wkt-binary")
+        try #require(binary.status == 0, "\(binary.stderr)")
+        #expect(try Dhtest_WellKnown(serializedBytes: binary.stdout) == known)
+        let verdict = try Self.run(prepared, "wkt-verify-json", stdin: known.jsonUTF8Bytes())
+        #expect(verdict.status == 0, "\(verdict.stderr)")
     }
 
     @Test("records round-trip through Python unchanged")
