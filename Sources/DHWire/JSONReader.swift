@@ -226,6 +226,15 @@ public struct JSONReader: ~Copyable {
         }
     }
 
+    /// The error for a second member of one oneof: generated code checks
+    /// `guard self.contact == nil else { throw reader.oneofAlreadySet(name) }` before
+    /// reading a oneof member.
+    public func oneofAlreadySet(_ name: JSONName) -> WireError {
+        WireError(
+            code: .invalidJSONValue, offset: position,
+            message: "\"\(name)\" sets a oneof that another member already set")
+    }
+
     /// Skips any JSON value.
     public mutating func skipValue() throws(WireError) {
         switch peek() {

@@ -137,6 +137,13 @@ struct JSONTests {
         #expect(Self.code(Dhtest_Scalars.self, json) == code, "\(json)")
     }
 
+    @Test("two members of one oneof are rejected")
+    func oneofTwice() throws {
+        #expect(Self.code(Dhtest_CareRecord.self, #"{"phone":"03","email":"a@b.jp"}"#) == .invalidJSONValue)
+        #expect(Self.code(Dhtest_CareRecord.self, #"{"phone":"03","postal":{}}"#) == .invalidJSONValue)
+        #expect(try Dhtest_CareRecord(jsonString: #"{"phone":null,"email":"a@b.jp"}"#).email == "a@b.jp")
+    }
+
     @Test("nesting beyond the limit is rejected")
     func depth() {
         let deep = String(repeating: #"{"guardian":"#, count: 120) + "{}" + String(repeating: "}", count: 120)

@@ -772,11 +772,15 @@ struct Dhtest_CareRecord: DHWire.Message {
         case "observations": try reader.readRepeated(DHWire.ProtoMessageField<Dhtest_CareRecord.Observation>.self, into: &observations)
         case "labels": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoString.self, into: &labels)
         case "byCode", "by_code": try reader.readMap(DHWire.ProtoInt32.self, DHWire.ProtoMessageField<Dhtest_CareRecord.Observation>.self, into: &byCode)
-        case "phone": contact = .phone(try reader.read(DHWire.ProtoString.self))
-        case "email": contact = .email(try reader.read(DHWire.ProtoString.self))
+        case "phone":
+            guard self.contact == nil else { throw reader.oneofAlreadySet(name) }
+            self.contact = .phone(try reader.read(DHWire.ProtoString.self))
+        case "email":
+            guard self.contact == nil else { throw reader.oneofAlreadySet(name) }
+            self.contact = .email(try reader.read(DHWire.ProtoString.self))
         case "postal":
+            guard self.contact == nil else { throw reader.oneofAlreadySet(name) }
             var v = Dhtest_CareRecord.Address()
-            if case .postal(let existing)? = contact { v = existing }
             try reader.readMessage(into: &v)
             contact = .postal(v)
         case "guardian":
