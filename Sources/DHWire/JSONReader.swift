@@ -14,11 +14,18 @@ public struct JSONReader: ~Copyable {
         /// Skip members that name no field, and enum names the schema does not have,
         /// instead of failing. Default: false.
         public var ignoresUnknownFields: Bool
+        /// The message types `google.protobuf.Any` values may hold. Default: the
+        /// well-known types.
+        public var typeRegistry: TypeRegistry
 
-        public init(maxMessageSize: Int = 64 << 20, maxDepth: Int = 100, ignoresUnknownFields: Bool = false) {
+        public init(
+            maxMessageSize: Int = 64 << 20, maxDepth: Int = 100, ignoresUnknownFields: Bool = false,
+            typeRegistry: TypeRegistry = TypeRegistry()
+        ) {
             self.maxMessageSize = maxMessageSize
             self.maxDepth = maxDepth
             self.ignoresUnknownFields = ignoresUnknownFields
+            self.typeRegistry = typeRegistry
         }
     }
 
@@ -233,6 +240,23 @@ public struct JSONReader: ~Copyable {
         WireError(
             code: .invalidJSONValue, offset: position,
             message: "\"\(name)\" sets a oneof that another member already set")
+    }
+
+    /// Whether the bytes from `start` to `end` are an object with nothing but whitespace.
+    @usableFromInline
+    internal func isEmptyObject(from start: Int, to end: Int) -> Bool {
+        var index = start
+        var seenOpen = false
+        while index < end {
+            switch base[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: break
+            case UInt8(ascii: "{") where !seenOpen: seenOpen = true
+            case UInt8(ascii: "}"): return seenOpen
+            default: return false
+            }
+            index += 1
+        }
+        return false
     }
 
     /// Skips any JSON value.

@@ -12,10 +12,17 @@ public struct JSONWriter: ~Copyable {
         /// Name fields by their .proto names instead of their lowerCamelCase JSON names.
         /// Default: false.
         public var usesProtoFieldNames: Bool
+        /// The message types `google.protobuf.Any` values may hold. Default: the
+        /// well-known types.
+        public var typeRegistry: TypeRegistry
 
-        public init(includesDefaults: Bool = false, usesProtoFieldNames: Bool = false) {
+        public init(
+            includesDefaults: Bool = false, usesProtoFieldNames: Bool = false,
+            typeRegistry: TypeRegistry = TypeRegistry()
+        ) {
             self.includesDefaults = includesDefaults
             self.usesProtoFieldNames = usesProtoFieldNames
+            self.typeRegistry = typeRegistry
         }
     }
 
@@ -25,6 +32,13 @@ public struct JSONWriter: ~Copyable {
     @usableFromInline internal var count: Int
     @usableFromInline internal var capacity: Int
     public let configuration: Configuration
+    /// The first value met that JSON cannot represent; the output is then not used.
+    public private(set) var failure: WireError?
+
+    /// Records that a value cannot be written as JSON (the first failure is kept).
+    public mutating func fail(_ message: String) {
+        if failure == nil { failure = WireError(code: .invalidJSONValue, offset: count, message: message) }
+    }
 
     @usableFromInline
     internal init(configuration: Configuration, capacity: Int = 1024) {
@@ -32,6 +46,7 @@ public struct JSONWriter: ~Copyable {
         self.capacity = Swift.max(capacity, 16)
         buffer = .allocate(capacity: self.capacity)
         count = 0
+        failure = nil
     }
 
     deinit { buffer.deallocate() }

@@ -4,6 +4,10 @@
 /// bytes, decoding with limits, merging) comes from this module. The exact shape of the
 /// generated code is specified in docs/RUNTIME.md.
 public protocol Message: Sendable, Hashable {
+    /// The message's full name in the .proto files (`"care.v1.CareRecord"`): names the
+    /// type in `google.protobuf.Any` and in a `TypeRegistry`.
+    static var protoMessageName: String { get }
+
     /// A message with every field at its default.
     init()
 
@@ -146,15 +150,19 @@ extension Message {
 
 extension Message {
     /// The proto3 JSON mapping of this message, as UTF-8.
-    public func jsonUTF8Bytes(configuration: JSONWriter.Configuration = .init()) -> [UInt8] {
+    ///
+    /// Throws `.invalidJSONValue` for values JSON cannot represent: a Timestamp outside
+    /// years 1...9999, an `Any` whose type the configuration's registry does not know.
+    public func jsonUTF8Bytes(configuration: JSONWriter.Configuration = .init()) throws(WireError) -> [UInt8] {
         var writer = JSONWriter(configuration: configuration)
         writer.writeMessage(self)
+        if let failure = writer.failure { throw failure }
         return writer.bytes
     }
 
     /// The proto3 JSON mapping of this message.
-    public func jsonString(configuration: JSONWriter.Configuration = .init()) -> String {
-        String(decoding: jsonUTF8Bytes(configuration: configuration), as: UTF8.self)
+    public func jsonString(configuration: JSONWriter.Configuration = .init()) throws(WireError) -> String {
+        String(decoding: try jsonUTF8Bytes(configuration: configuration), as: UTF8.self)
     }
 
     /// Decodes a message from the proto3 JSON mapping.

@@ -22,29 +22,29 @@ struct JSONTests {
             "fFixed32":3735928559,"fFixed64":"1","fSfixed32":-2,"fSfixed64":"-3","fFloat":1.5,\#
             "fDouble":-0.25,"fBool":true,"fString":"診療記録","fBytes":"AP8=","fEnum":"STATUS_SUSPENDED"}
             """#
-        #expect(Samples.scalars.jsonString() == expected)
+        #expect(try Samples.scalars.jsonString() == expected)
         #expect(try Dhtest_Scalars(jsonString: expected) == Samples.scalars)
     }
 
     @Test("options write defaults and .proto names")
-    func options() {
+    func options() throws {
         var m = Dhtest_CareRecord.Address()
         m.postalCode = 1
-        #expect(m.jsonString() == #"{"postalCode":1}"#)
-        #expect(m.jsonString(configuration: .init(usesProtoFieldNames: true)) == #"{"postal_code":1}"#)
+        #expect(try m.jsonString() == #"{"postalCode":1}"#)
+        #expect(try m.jsonString(configuration: .init(usesProtoFieldNames: true)) == #"{"postal_code":1}"#)
         #expect(
-            Dhtest_CareRecord.Observation().jsonString(configuration: .init(includesDefaults: true))
+            try Dhtest_CareRecord.Observation().jsonString(configuration: .init(includesDefaults: true))
                 == #"{"code":"","value":0.0,"takenAt":"0","flags":[],"note":""}"#)
         // Absent messages and optionals stay absent even with defaults included.
-        #expect(Dhtest_Optionals().jsonString(configuration: .init(includesDefaults: true)) == "{}")
+        #expect(try Dhtest_Optionals().jsonString(configuration: .init(includesDefaults: true)) == "{}")
     }
 
     @Test("a care record with every feature round-trips through JSON")
     func careRecordRoundTrip() throws {
         let record = Samples.careRecord
-        let json = record.jsonString()
+        let json = try record.jsonString()
         #expect(try Dhtest_CareRecord(jsonString: json) == record)
-        let protoNamed = record.jsonString(configuration: .init(usesProtoFieldNames: true))
+        let protoNamed = try record.jsonString(configuration: .init(usesProtoFieldNames: true))
         #expect(protoNamed.contains(#""by_code":"#))
         #expect(try Dhtest_CareRecord(jsonString: protoNamed) == record)
     }
@@ -82,7 +82,7 @@ struct JSONTests {
         var m = Dhtest_Repeateds()
         m.rDouble = [.infinity, -.infinity, 1e300]
         m.rFloat = [.nan]
-        let json = m.jsonString()
+        let json = try m.jsonString()
         #expect(json == #"{"rFloat":["NaN"],"rDouble":["Infinity","-Infinity",1e+300]}"#)
         let decoded = try Dhtest_Repeateds(jsonString: json)
         #expect(decoded.rFloat.count == 1 && decoded.rFloat[0].isNaN)
@@ -93,7 +93,7 @@ struct JSONTests {
     func escapes() throws {
         var m = Dhtest_Scalars()
         m.fString = "\"引用\" \\ \n\t\u{1} 🩺"
-        let json = m.jsonString()
+        let json = try m.jsonString()
         #expect(json == #"{"fString":"\"引用\" \\ \n\t\u0001 🩺"}"#)
         #expect(try Dhtest_Scalars(jsonString: json) == m)
         let escaped = try Dhtest_Scalars(jsonString: #"{"fString":"\u6771\u4eac \ud83e\ude7a \/"}"#)
@@ -133,7 +133,7 @@ struct JSONTests {
     ]
 
     @Test("malformed JSON and wrong values give typed errors", arguments: invalid)
-    func malformed(json: String, code: WireError.Code) {
+    func malformed(json: String, code: WireError.Code) throws {
         #expect(Self.code(Dhtest_Scalars.self, json) == code, "\(json)")
     }
 
@@ -145,7 +145,7 @@ struct JSONTests {
     }
 
     @Test("nesting beyond the limit is rejected")
-    func depth() {
+    func depth() throws {
         let deep = String(repeating: #"{"guardian":"#, count: 120) + "{}" + String(repeating: "}", count: 120)
         #expect(Self.code(Dhtest_CareRecord.self, deep) == .recursionTooDeep)
         let skipped = #"{"x":"# + String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "}"
@@ -153,8 +153,8 @@ struct JSONTests {
     }
 
     @Test("seeded random corruptions of JSON decode or throw, never trap")
-    func corruptions() {
-        let bytes = Array(Samples.careRecord.jsonString().utf8)
+    func corruptions() throws {
+        let bytes = try Array(Samples.careRecord.jsonString().utf8)
         var generator = SeededGenerator(seed: 0x150)
         var thrown = 0
         for _ in 0..<2000 {

@@ -34,8 +34,18 @@ struct WellKnownTypesTests {
         m.mask = Google_Protobuf_FieldMask(paths: ["address.postal_code", "name"])
         m.nothing = Google_Protobuf_Empty()
         m.history = [Timestamp(seconds: 0), Timestamp(seconds: Timestamp.maximumSeconds, nanos: 999_999_999)]
+        var address = Dhtest_CareRecord.Address()
+        address.prefecture = "東京都"
+        address.postalCode = 1_008_916
+        m.packed = Google_Protobuf_Any(message: address)
+        m.packedList = [
+            Google_Protobuf_Any(message: Duration(seconds: 90)),
+            Google_Protobuf_Any(message: Google_Protobuf_Int32Value(-3)),
+        ]
         return m
     }
+
+    static let registry = TypeRegistry([Dhtest_CareRecord.Address.self, Dhtest_CareRecord.self])
 
     static let timestamps: [(Int64, Int32, String)] = [
         (0, 0, "1970-01-01T00:00:00Z"),
@@ -49,7 +59,7 @@ struct WellKnownTypesTests {
     @Test("timestamps are RFC 3339 strings in UTC", arguments: timestamps)
     func timestampJSON(seconds: Int64, nanos: Int32, text: String) throws {
         let timestamp = Timestamp(seconds: seconds, nanos: nanos)
-        #expect(timestamp.jsonString() == "\"\(text)\"")
+        #expect(try timestamp.jsonString() == "\"\(text)\"")
         #expect(try Timestamp(jsonString: "\"\(text)\"") == timestamp)
     }
 
@@ -84,7 +94,7 @@ struct WellKnownTypesTests {
         ]
         for (seconds, nanos, text) in cases {
             let duration = Duration(seconds: seconds, nanos: nanos)
-            #expect(duration.jsonString() == "\"\(text)\"")
+            #expect(try duration.jsonString() == "\"\(text)\"")
             #expect(try Duration(jsonString: "\"\(text)\"") == duration)
         }
         for bad in ["1.5", "s", "1.0000000001s", "+1s", "315576000001s", "1e3s"] {
@@ -94,16 +104,16 @@ struct WellKnownTypesTests {
 
     @Test("wrappers, field masks and empty have their JSON forms")
     func simpleForms() throws {
-        #expect(Google_Protobuf_Int64Value(-5).jsonString() == #""-5""#)
+        #expect(try Google_Protobuf_Int64Value(-5).jsonString() == #""-5""#)
         #expect(try Google_Protobuf_Int64Value(jsonString: "7") == Google_Protobuf_Int64Value(7))
-        #expect(Google_Protobuf_BoolValue(false).jsonString() == "false")
-        #expect(Google_Protobuf_BytesValue([1, 2]).jsonString() == #""AQI=""#)
+        #expect(try Google_Protobuf_BoolValue(false).jsonString() == "false")
+        #expect(try Google_Protobuf_BytesValue([1, 2]).jsonString() == #""AQI=""#)
         let mask = Google_Protobuf_FieldMask(paths: ["address.postal_code", "name"])
-        #expect(mask.jsonString() == #""address.postalCode,name""#)
+        #expect(try mask.jsonString() == #""address.postalCode,name""#)
         #expect(try Google_Protobuf_FieldMask(jsonString: #""address.postalCode,name""#) == mask)
         #expect(try Google_Protobuf_FieldMask(jsonString: #""""#) == Google_Protobuf_FieldMask())
         #expect(throws: WireError.self) { try Google_Protobuf_FieldMask(jsonString: #""a_b""#) }
-        #expect(Google_Protobuf_Empty().jsonString() == "{}")
+        #expect(try Google_Protobuf_Empty().jsonString() == "{}")
     }
 
     @Test("Struct, Value and ListValue are plain JSON")
@@ -120,19 +130,54 @@ struct WellKnownTypesTests {
         #expect(list.value.values[1] == Self.value(.nullValue(.nullValue)))
         #expect(try Google_Protobuf_Struct(jsonString: parsed.jsonString()) == parsed)
         #expect(try Google_Protobuf_Struct(serializedBytes: parsed.serializedBytes()) == parsed)
-        #expect(Self.value(.listValue(Indirect(Google_Protobuf_ListValue()))).jsonString() == "[]")
+        #expect(try Self.value(.listValue(Indirect(Google_Protobuf_ListValue()))).jsonString() == "[]")
+    }
+
+    @Test("Any holds messages as @type plus fields, well-known types as @type plus value")
+    func anyJSON() throws {
+        var address = Dhtest_CareRecord.Address()
+        address.city = "札幌市"
+        let packed = Google_Protobuf_Any(message: address)
+        #expect(packed.typeURL == "type.googleapis.com/dhtest.CareRecord.Address")
+        #expect(try packed.unpack(Dhtest_CareRecord.Address.self) == address)
+        #expect(throws: WireError.self) { try packed.unpack(Dhtest_Scalars.self) }
+        let writing = JSONWriter.Configuration(typeRegistry: Self.registry)
+        let reading = JSONReader.Configuration(typeRegistry: Self.registry)
+        let json = try packed.jsonString(configuration: writing)
+        #expect(json == #"{"@type":"type.googleapis.com/dhtest.CareRecord.Address","city":"札幌市"}"#)
+        #expect(try Google_Protobuf_Any(jsonString: json, configuration: reading) == packed)
+        // "@type" may come last.
+        let reordered = #"{"city":"札幌市","@type":"type.googleapis.com/dhtest.CareRecord.Address"}"#
+        #expect(try Google_Protobuf_Any(jsonString: reordered, configuration: reading) == packed)
+
+        let time = Google_Protobuf_Any(message: Timestamp(seconds: 0))
+        let timeJSON = #"{"@type":"type.googleapis.com/google.protobuf.Timestamp","value":"1970-01-01T00:00:00Z"}"#
+        #expect(try time.jsonString() == timeJSON)
+        #expect(try Google_Protobuf_Any(jsonString: timeJSON) == time)
+        #expect(try Google_Protobuf_Any(jsonString: "{}") == Google_Protobuf_Any())
+
+        // Types the registry does not know cannot be written or read.
+        #expect(throws: WireError.self) { try packed.jsonString() }
+        #expect(throws: WireError.self) { try Google_Protobuf_Any(jsonString: json) }
+        #expect(throws: WireError.self) { try Google_Protobuf_Any(jsonString: #"{"city":"x"}"#, configuration: reading) }
+    }
+
+    @Test("values JSON cannot represent make JSON encoding throw")
+    func unrepresentable() {
+        #expect(throws: WireError.self) { try Timestamp(seconds: Timestamp.maximumSeconds + 1).jsonString() }
+        #expect(throws: WireError.self) { try Duration(seconds: 1, nanos: -1).jsonString() }
     }
 
     @Test("a message of well-known types round-trips in binary and JSON")
     func wellKnownMessage() throws {
         let known = Self.known
         #expect(try Dhtest_WellKnown(serializedBytes: known.serializedBytes()) == known)
-        let json = known.jsonString()
+        let json = try known.jsonString(configuration: .init(typeRegistry: Self.registry))
         #expect(json.contains(#""at":"2024-04-01T09:30:00.250Z""#))
         #expect(json.contains(#""took":"-1.500s""#))
         #expect(json.contains(#""count":"9007199254740993""#))
         #expect(json.contains(#""label":"""#))
         #expect(json.contains(#""nothing":{}"#))
-        #expect(try Dhtest_WellKnown(jsonString: json) == known)
+        #expect(try Dhtest_WellKnown(jsonString: json, configuration: .init(typeRegistry: Self.registry)) == known)
     }
 }

@@ -3,6 +3,8 @@
 
 /// An empty message. JSON: `{}`.
 public struct Google_Protobuf_Empty: Message {
+    public static let protoMessageName = "google.protobuf.Empty"
+
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -21,6 +23,21 @@ public struct Google_Protobuf_Empty: Message {
 /// A single value in a message, so that it can be absent: `google.protobuf.Int64Value` and
 /// its siblings. JSON: the wrapped value itself (`"12"` for an Int64Value).
 public struct WrapperMessage<Codec: FieldCodec>: Message {
+    public static var protoMessageName: String {
+        switch Codec.self {
+        case is ProtoDouble.Type: "google.protobuf.DoubleValue"
+        case is ProtoFloat.Type: "google.protobuf.FloatValue"
+        case is ProtoInt64.Type: "google.protobuf.Int64Value"
+        case is ProtoUInt64.Type: "google.protobuf.UInt64Value"
+        case is ProtoInt32.Type: "google.protobuf.Int32Value"
+        case is ProtoUInt32.Type: "google.protobuf.UInt32Value"
+        case is ProtoBool.Type: "google.protobuf.BoolValue"
+        case is ProtoString.Type: "google.protobuf.StringValue"
+        case is ProtoBytes.Type: "google.protobuf.BytesValue"
+        default: "dhwire.Wrapper"
+        }
+    }
+
     public var value: Codec.Value = Codec.defaultValue
     public var unknownFields = UnknownFields()
 
@@ -82,6 +99,8 @@ public typealias Google_Protobuf_BytesValue = WrapperMessage<ProtoBytes>
 /// A set of field paths (`"address.postal_code"`). JSON: the paths in lowerCamelCase joined
 /// by commas, `"address.postalCode,name"`.
 public struct Google_Protobuf_FieldMask: Message {
+    public static let protoMessageName = "google.protobuf.FieldMask"
+
     public var paths: [String] = []
     public var unknownFields = UnknownFields()
 

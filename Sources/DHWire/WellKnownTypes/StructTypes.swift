@@ -32,6 +32,8 @@ public enum Google_Protobuf_NullValue: ProtoEnum {
 
 /// A JSON object: `map<string, Value> fields = 1;`.
 public struct Google_Protobuf_Struct: Message {
+    public static let protoMessageName = "google.protobuf.Struct"
+
     public var fields: [String: Google_Protobuf_Value] = [:]
     public var unknownFields = UnknownFields()
 
@@ -87,6 +89,8 @@ public struct Google_Protobuf_Struct: Message {
 
 /// A JSON array: `repeated Value values = 1;`.
 public struct Google_Protobuf_ListValue: Message {
+    public static let protoMessageName = "google.protobuf.ListValue"
+
     public var values: [Google_Protobuf_Value] = []
     public var unknownFields = UnknownFields()
 
@@ -141,6 +145,8 @@ public struct Google_Protobuf_ListValue: Message {
 /// string string_value = 3; bool bool_value = 4; Struct struct_value = 5;
 /// ListValue list_value = 6; }`.
 public struct Google_Protobuf_Value: Message {
+    public static let protoMessageName = "google.protobuf.Value"
+
     public enum Kind: Sendable, Hashable {
         case nullValue(Google_Protobuf_NullValue)
         case numberValue(Double)

@@ -4,6 +4,8 @@
 /// A point in time: seconds and nanoseconds since 1970-01-01T00:00:00Z, UTC, without leap
 /// seconds. JSON: an RFC 3339 string, `"2024-04-01T09:30:00.250Z"`.
 public struct Google_Protobuf_Timestamp: Message {
+    public static let protoMessageName = "google.protobuf.Timestamp"
+
     public var seconds: Int64 = 0
     public var nanos: Int32 = 0
     public var unknownFields = UnknownFields()
@@ -36,7 +38,8 @@ public struct Google_Protobuf_Timestamp: Message {
 
     public func encodeJSONValue(to writer: inout JSONWriter) {
         guard let text = rfc3339 else {
-            writer.writeRaw("null")  // out of the JSON range: no valid string exists
+            writer.fail("Timestamp \(seconds)s \(nanos)ns is outside the JSON range 0001...9999")
+            writer.writeRaw("null")
             return
         }
         writer.writeString(text)
@@ -69,6 +72,8 @@ public struct Google_Protobuf_Timestamp: Message {
 /// A signed span of time: seconds and nanoseconds of the same sign. JSON: a decimal number
 /// of seconds with an `s` suffix, `"-1.500s"`.
 public struct Google_Protobuf_Duration: Message {
+    public static let protoMessageName = "google.protobuf.Duration"
+
     public var seconds: Int64 = 0
     public var nanos: Int32 = 0
     public var unknownFields = UnknownFields()
@@ -100,6 +105,11 @@ public struct Google_Protobuf_Duration: Message {
 
     public func encodeJSONValue(to writer: inout JSONWriter) {
         let negative = seconds < 0 || nanos < 0
+        if seconds.magnitude > UInt64(Self.maximumSeconds) || nanos.magnitude > 999_999_999
+            || (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)
+        {
+            writer.fail("Duration \(seconds)s \(nanos)ns is out of range or mixes signs")
+        }
         let text = (negative ? "-" : "") + String(seconds.magnitude) + CivilTime.fraction(Int32(nanos.magnitude)) + "s"
         writer.writeString(text)
     }

@@ -18,7 +18,7 @@ struct PythonProtobufInteropTests {
         sys.path.insert(0, sys.argv[1])
         import dhtest_pb2 as pb
         import dhtest_wkt_pb2 as wkt
-        from google.protobuf import json_format
+        from google.protobuf import duration_pb2, json_format, wrappers_pb2
 
 
         def known():
@@ -98,6 +98,14 @@ struct PythonProtobufInteropTests {
             last = m.history.add()
             last.seconds = 253402300799
             last.nanos = 999999999
+            address = pb.CareRecord.Address()
+            address.prefecture = "東京都"
+            address.postal_code = 1008916
+            m.packed.Pack(address)
+            first = m.packed_list.add()
+            first.Pack(duration_pb2.Duration(seconds=90))
+            second = m.packed_list.add()
+            second.Pack(wrappers_pb2.Int32Value(value=-3))
             return m
 
 
@@ -239,11 +247,13 @@ struct PythonProtobufInteropTests {
         let known = WellKnownTypesTests.known
         let json = try Self.run(prepared, "wkt-json")
         try #require(json.status == 0, "\(json.stderr)")
-        #expect(try Dhtest_WellKnown(jsonUTF8Bytes: json.stdout) == known)
+        let reading = JSONReader.Configuration(typeRegistry: WellKnownTypesTests.registry)
+        #expect(try Dhtest_WellKnown(jsonUTF8Bytes: json.stdout, configuration: reading) == known)
         let binary = try Self.run(prepared, "wkt-binary")
         try #require(binary.status == 0, "\(binary.stderr)")
         #expect(try Dhtest_WellKnown(serializedBytes: binary.stdout) == known)
-        let verdict = try Self.run(prepared, "wkt-verify-json", stdin: known.jsonUTF8Bytes())
+        let writing = JSONWriter.Configuration(typeRegistry: WellKnownTypesTests.registry)
+        let verdict = try Self.run(prepared, "wkt-verify-json", stdin: known.jsonUTF8Bytes(configuration: writing))
         #expect(verdict.status == 0, "\(verdict.stderr)")
     }
 

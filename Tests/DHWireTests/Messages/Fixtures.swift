@@ -2,6 +2,8 @@ import DHWire
 
 /// A message with no fields: everything it reads is an unknown field.
 struct Dhtest_Empty: DHWire.Message {
+    static let protoMessageName = "dhtest.Empty"
+
     var unknownFields = DHWire.UnknownFields()
 
     init() {}

@@ -55,6 +55,8 @@ enum Dhtest_Status: DHWire.ProtoEnum {
 }
 
 struct Dhtest_Scalars: DHWire.Message {
+    static let protoMessageName = "dhtest.Scalars"
+
     var fInt32: Int32 = 0
     var fInt64: Int64 = 0
     var fUint32: UInt32 = 0
@@ -187,6 +189,8 @@ struct Dhtest_Scalars: DHWire.Message {
 }
 
 struct Dhtest_Repeateds: DHWire.Message {
+    static let protoMessageName = "dhtest.Repeateds"
+
     var rInt32: [Int32] = []
     var rInt64: [Int64] = []
     var rUint32: [UInt32] = []
@@ -336,6 +340,8 @@ struct Dhtest_Repeateds: DHWire.Message {
 }
 
 struct Dhtest_Optionals: DHWire.Message {
+    static let protoMessageName = "dhtest.Optionals"
+
     var oInt32: Int32 {
         get { _oInt32 ?? 0 }
         set { _oInt32 = newValue }
@@ -449,7 +455,11 @@ struct Dhtest_Optionals: DHWire.Message {
 }
 
 struct Dhtest_CareRecord: DHWire.Message {
+    static let protoMessageName = "dhtest.CareRecord"
+
     struct Address: DHWire.Message {
+        static let protoMessageName = "dhtest.CareRecord.Address"
+
         var prefecture: String = ""
         var city: String = ""
         var line: String = ""
@@ -508,6 +518,8 @@ struct Dhtest_CareRecord: DHWire.Message {
     }
 
     struct Observation: DHWire.Message {
+        static let protoMessageName = "dhtest.CareRecord.Observation"
+
         var code: String = ""
         var value: Double = 0
         var takenAt: Int64 = 0

@@ -9,6 +9,7 @@ enum WellKnownSchema {
 
         package dhtest;
 
+        import "google/protobuf/any.proto";
         import "google/protobuf/duration.proto";
         import "google/protobuf/empty.proto";
         import "google/protobuf/field_mask.proto";
@@ -29,6 +30,8 @@ enum WellKnownSchema {
           google.protobuf.FieldMask mask = 10;
           google.protobuf.Empty nothing = 11;
           repeated google.protobuf.Timestamp history = 12;
+          google.protobuf.Any packed = 13;
+          repeated google.protobuf.Any packed_list = 14;
         }
 
         """
@@ -36,6 +39,8 @@ enum WellKnownSchema {
 
 // Hand-written in the exact shape dh-protoc emits (docs/RUNTIME.md).
 struct Dhtest_WellKnown: DHWire.Message {
+    static let protoMessageName = "dhtest.WellKnown"
+
     var at: DHWire.Google_Protobuf_Timestamp {
         get { self._at ?? DHWire.Google_Protobuf_Timestamp() }
         set { self._at = newValue }
@@ -92,6 +97,12 @@ struct Dhtest_WellKnown: DHWire.Message {
     }
     var hasNothing: Bool { self._nothing != nil }
     var history: [DHWire.Google_Protobuf_Timestamp] = []
+    var packed: DHWire.Google_Protobuf_Any {
+        get { self._packed ?? DHWire.Google_Protobuf_Any() }
+        set { self._packed = newValue }
+    }
+    var hasPacked: Bool { self._packed != nil }
+    var packedList: [DHWire.Google_Protobuf_Any] = []
     var unknownFields = DHWire.UnknownFields()
 
     private var _at: DHWire.Google_Protobuf_Timestamp? = nil
@@ -105,6 +116,7 @@ struct Dhtest_WellKnown: DHWire.Message {
     private var _ratio: DHWire.Google_Protobuf_DoubleValue? = nil
     private var _mask: DHWire.Google_Protobuf_FieldMask? = nil
     private var _nothing: DHWire.Google_Protobuf_Empty? = nil
+    private var _packed: DHWire.Google_Protobuf_Any? = nil
 
     init() {}
 
@@ -122,12 +134,16 @@ struct Dhtest_WellKnown: DHWire.Message {
         if let v = self._mask { size &+= DHWire.WireSize.message(v, key: 82) }
         if let v = self._nothing { size &+= DHWire.WireSize.message(v, key: 90) }
         size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<DHWire.Google_Protobuf_Timestamp>.self, self.history, key: 98)
+        if let v = self._packed { size &+= DHWire.WireSize.message(v, key: 106) }
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<DHWire.Google_Protobuf_Any>.self, self.packedList, key: 114)
         size &+= self.unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(self.unknownFields)
+        writer.writeRepeated(DHWire.ProtoMessageField<DHWire.Google_Protobuf_Any>.self, self.packedList, key: 114)
+        if let v = self._packed { writer.writeMessage(v, key: 106) }
         writer.writeRepeated(DHWire.ProtoMessageField<DHWire.Google_Protobuf_Timestamp>.self, self.history, key: 98)
         if let v = self._nothing { writer.writeMessage(v, key: 90) }
         if let v = self._mask { writer.writeMessage(v, key: 82) }
@@ -159,6 +175,10 @@ struct Dhtest_WellKnown: DHWire.Message {
             case 98:
                 try reader.readRepeated(
                     DHWire.ProtoMessageField<DHWire.Google_Protobuf_Timestamp>.self, key: key, into: &self.history)
+            case 106: try reader.readMessage(into: &self._packed)
+            case 114:
+                try reader.readRepeated(
+                    DHWire.ProtoMessageField<DHWire.Google_Protobuf_Any>.self, key: key, into: &self.packedList)
             default: try reader.skipField(key: key, into: &self.unknownFields)
             }
         }
@@ -177,6 +197,8 @@ struct Dhtest_WellKnown: DHWire.Message {
         if let v = self._mask { writer.messageField("mask", "mask", v) }
         if let v = self._nothing { writer.messageField("nothing", "nothing", v) }
         writer.repeatedField("history", "history", DHWire.ProtoMessageField<DHWire.Google_Protobuf_Timestamp>.self, self.history)
+        if let v = self._packed { writer.messageField("packed", "packed", v) }
+        writer.repeatedField("packedList", "packed_list", DHWire.ProtoMessageField<DHWire.Google_Protobuf_Any>.self, self.packedList)
     }
 
     mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
@@ -194,6 +216,9 @@ struct Dhtest_WellKnown: DHWire.Message {
         case "nothing": try reader.readMessage(into: &self._nothing)
         case "history":
             try reader.readRepeated(DHWire.ProtoMessageField<DHWire.Google_Protobuf_Timestamp>.self, into: &self.history)
+        case "packed": try reader.readMessage(into: &self._packed)
+        case "packedList", "packed_list":
+            try reader.readRepeated(DHWire.ProtoMessageField<DHWire.Google_Protobuf_Any>.self, into: &self.packedList)
         default: return false
         }
         return true
