@@ -34,6 +34,10 @@ public struct JSONReader: ~Copyable {
     @usableFromInline internal var position: Int
     @usableFromInline internal var depth: Int
     public let configuration: Configuration
+    // Copies of the configuration's limits: reading them through `configuration` would
+    // retain and release its type registry on every member.
+    @usableFromInline internal let maxDepth: Int
+    @usableFromInline internal let ignoresUnknownFields: Bool
 
     @usableFromInline
     internal init(_ bytes: UnsafeBufferPointer<UInt8>, configuration: Configuration) {
@@ -42,6 +46,8 @@ public struct JSONReader: ~Copyable {
         position = 0
         depth = 0
         self.configuration = configuration
+        maxDepth = configuration.maxDepth
+        ignoresUnknownFields = configuration.ignoresUnknownFields
     }
 
     /// The offset of the next byte.
@@ -118,10 +124,10 @@ public struct JSONReader: ~Copyable {
 
     @usableFromInline
     internal mutating func enter() throws(WireError) {
-        guard depth < configuration.maxDepth else {
+        guard depth < maxDepth else {
             throw WireError(
                 code: .recursionTooDeep, offset: position,
-                message: "JSON nests deeper than \(configuration.maxDepth)")
+                message: "JSON nests deeper than \(maxDepth)")
         }
         depth &+= 1
     }
@@ -179,7 +185,7 @@ public struct JSONReader: ~Copyable {
             guard reader.position == start else {
                 throw reader.valueError("field \"\(name)\" was partly read")
             }
-            guard reader.configuration.ignoresUnknownFields else {
+            guard reader.ignoresUnknownFields else {
                 throw WireError(code: .unknownJSONField, offset: start, message: "no field is named \"\(name)\"")
             }
             try reader.skipValue()
@@ -578,7 +584,7 @@ public struct JSONReader: ~Copyable {
                 text = String(decoding: bytes, as: UTF8.self)
             }
             if let found { return found }
-            if configuration.ignoresUnknownFields { return E(rawValue: 0) }
+            if ignoresUnknownFields { return E(rawValue: 0) }
             throw valueError("\"\(text)\" is not a value of \(E.self)")
         }
         return E(rawValue: try readInteger(Int32.self))

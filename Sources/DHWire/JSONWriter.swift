@@ -32,6 +32,10 @@ public struct JSONWriter: ~Copyable {
     @usableFromInline internal var count: Int
     @usableFromInline internal var capacity: Int
     public let configuration: Configuration
+    // Copies of the configuration's flags: reading them through `configuration` would
+    // retain and release its type registry on every field.
+    @usableFromInline internal let includesDefaultsFlag: Bool
+    @usableFromInline internal let usesProtoFieldNames: Bool
     /// The first value met that JSON cannot represent; the output is then not used.
     public private(set) var failure: WireError?
 
@@ -43,6 +47,8 @@ public struct JSONWriter: ~Copyable {
     @usableFromInline
     internal init(configuration: Configuration, capacity: Int = 1024) {
         self.configuration = configuration
+        includesDefaultsFlag = configuration.includesDefaults
+        usesProtoFieldNames = configuration.usesProtoFieldNames
         self.capacity = Swift.max(capacity, 16)
         buffer = .allocate(capacity: self.capacity)
         count = 0
@@ -58,7 +64,7 @@ public struct JSONWriter: ~Copyable {
     /// Whether fields at their default value are written: generated code tests
     /// `value != default || writer.includesDefaults` for fields without presence.
     @inlinable
-    public var includesDefaults: Bool { configuration.includesDefaults }
+    public var includesDefaults: Bool { includesDefaultsFlag }
 
     // MARK: Buffer
 
@@ -158,7 +164,7 @@ public struct JSONWriter: ~Copyable {
 
     @inlinable
     internal mutating func writeName(_ jsonName: StaticString, _ protoName: StaticString) {
-        let name = configuration.usesProtoFieldNames ? protoName : jsonName
+        let name = usesProtoFieldNames ? protoName : jsonName
         let length = name.utf8CodeUnitCount
         reserve(length &+ 4)
         let previous = last

@@ -6,9 +6,12 @@ public struct TypeRegistry: Sendable, Hashable {
     private var types: [String: any Message.Type]
 
     public init(_ types: [any Message.Type] = []) {
-        self.types = [:]
-        for type in Self.wellKnownTypes + types { self.types[type.protoMessageName] = type }
+        self.types = Self.wellKnownByName  // shared storage until something is registered
+        for type in types { self.types[type.protoMessageName] = type }
     }
+
+    private static let wellKnownByName: [String: any Message.Type] = Dictionary(
+        uniqueKeysWithValues: wellKnownTypes.map { ($0.protoMessageName, $0) })
 
     public mutating func register(_ type: any Message.Type) {
         types[type.protoMessageName] = type
@@ -190,7 +193,7 @@ public struct Google_Protobuf_Any: Message {
             } else {
                 let start = reader.position
                 guard try !message.decodeJSONField(name, from: &reader) else { return }
-                guard reader.position == start, reader.configuration.ignoresUnknownFields else {
+                guard reader.position == start, reader.ignoresUnknownFields else {
                     throw WireError(code: .unknownJSONField, offset: start, message: "no field is named \"\(name)\"")
                 }
                 try reader.skipValue()
