@@ -1,0 +1,1 @@
+../../../Tests/DHWireTests/Messages/dhtest.pb.swift
