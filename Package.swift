@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "dh", targets: ["dh"]),
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
+        .executable(name: "protoc-gen-dh", targets: ["protoc-gen-dh"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -42,6 +43,17 @@ let package = Package(
         // PostgreSQL through libpq.
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
 
+        // descriptor.proto as Swift values (from the compiler branch).
+        .target(name: "DHDescriptor", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        // The Swift emitter: descriptors to Swift messages and service stubs.
+        .target(
+            name: "DHSwiftGenerator", dependencies: ["DHDescriptor", "DHWire"], path: "Codegen/DHSwiftGenerator",
+            swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "protoc-gen-dh", dependencies: ["DHSwiftGenerator"], path: "Codegen/protoc-gen-dh",
+            swiftSettings: swiftSettings),
+
         // The protobuf compiler front end (lexer, parser, linker) and its command line.
         .target(name: "DHProtoCompiler", path: "Codegen/DHProtoCompiler", swiftSettings: swiftSettings),
         .executableTarget(
@@ -58,6 +70,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "DHSwiftGeneratorTests", dependencies: ["DHSwiftGenerator", "DHDescriptor", "DHWire"],
+            exclude: ["Corpus"], swiftSettings: swiftSettings),
+        // Compiles the generator's golden output and exercises it against protoc's encoder.
+        .testTarget(name: "GeneratedCodeTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SystemLibraryTests",
