@@ -62,7 +62,8 @@ public struct SwiftGenerator: Sendable {
         if generatingRuntime(index: index, file: file) {
             p.line("// The runtime's own well-known types.")
         } else {
-            p.line("import DHWire")
+            // Public declarations expose DHWire's protocols, so the import must be as visible.
+            p.line((options.visibility.keyword.map { $0 + " " } ?? "") + "import DHWire")
         }
         p.line()
         p.line("/// Generated code for another runtime API version fails to compile here.")
