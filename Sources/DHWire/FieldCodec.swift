@@ -20,10 +20,46 @@ public protocol FieldCodec {
     static func write(_ value: Value, to writer: inout WireWriter)
     /// Reads one value whose key was just read.
     static func read(from reader: inout WireReader) throws(WireError) -> Value
+    /// Writes `value` as a JSON value (proto3 JSON mapping).
+    static func writeJSON(_ value: Value, to writer: inout JSONWriter)
+    /// Reads a JSON value (not `null`).
+    static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value
+    /// Writes `value` as the inside of a JSON map key (integers, bools and strings only).
+    static func writeJSONMapKey(_ value: Value, to writer: inout JSONWriter)
+    /// Parses a JSON map key (integers, bools and strings only).
+    static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Value
 }
 
 extension FieldCodec {
     @inlinable public static var fixedSize: Int? { nil }
+
+    /// Types that cannot be map keys never reach this.
+    public static func writeJSONMapKey(_ value: Value, to writer: inout JSONWriter) {
+        writeJSON(value, to: &writer)
+    }
+
+    /// Types that cannot be map keys never reach this.
+    public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Value {
+        throw reader.valueError("\(Self.self) cannot be a map key")
+    }
+}
+
+/// Map keys of integer types: the decimal text.
+extension FieldCodec where Value: FixedWidthInteger {
+    public static func writeJSONMapKey(_ value: Value, to writer: inout JSONWriter) {
+        if Value.isSigned {
+            writer.writeSigned(Int64(value))
+        } else {
+            writer.writeUnsigned(UInt64(value))
+        }
+    }
+
+    public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Value {
+        guard text.first != "+", let value = Value(text, radix: 10) else {
+            throw reader.valueError("map key \"\(text)\" is not a valid \(Value.self)")
+        }
+        return value
+    }
 }
 
 // MARK: Varint types
@@ -42,6 +78,12 @@ public enum ProtoInt32: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Int32 {
         Int32(truncatingIfNeeded: try reader.readVarint())
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeSigned(Int64(value))
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(Int32.self)
+    }
 }
 
 /// `int64`: a varint of the two's-complement bits.
@@ -57,6 +99,12 @@ public enum ProtoInt64: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Int64 {
         Int64(bitPattern: try reader.readVarint())
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw("\""); writer.writeSigned(value); writer.writeRaw("\"")
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(Int64.self)
     }
 }
 
@@ -74,6 +122,12 @@ public enum ProtoUInt32: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> UInt32 {
         UInt32(truncatingIfNeeded: try reader.readVarint())
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeUnsigned(UInt64(value))
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(UInt32.self)
+    }
 }
 
 /// `uint64`: a varint.
@@ -89,6 +143,12 @@ public enum ProtoUInt64: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> UInt64 {
         try reader.readVarint()
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw("\""); writer.writeUnsigned(value); writer.writeRaw("\"")
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(UInt64.self)
     }
 }
 
@@ -106,6 +166,12 @@ public enum ProtoSInt32: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Int32 {
         ZigZag.decode(UInt32(truncatingIfNeeded: try reader.readVarint()))
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeSigned(Int64(value))
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(Int32.self)
+    }
 }
 
 /// `sint64`: a zig-zag varint.
@@ -122,6 +188,12 @@ public enum ProtoSInt64: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Int64 {
         ZigZag.decode(try reader.readVarint())
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw("\""); writer.writeSigned(value); writer.writeRaw("\"")
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(Int64.self)
+    }
 }
 
 /// `bool`: a varint; any non-zero value reads as true.
@@ -136,6 +208,22 @@ public enum ProtoBool: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Bool {
         try reader.readVarint() != 0
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw(value ? "true" : "false")
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readBool()
+    }
+    public static func writeJSONMapKey(_ value: Bool, to writer: inout JSONWriter) {
+        writer.writeRaw(value ? "true" : "false")
+    }
+    public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> Bool {
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw reader.valueError("map key \"\(text)\" is not a bool")
+        }
     }
 }
 
@@ -152,6 +240,18 @@ public enum ProtoEnumField<E: ProtoEnum>: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> E {
         E(rawValue: try ProtoInt32.read(from: &reader))
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        if let name = value.protoName {
+            writer.writeRaw("\"")
+            writer.writeRaw(name)
+            writer.writeRaw("\"")
+        } else {
+            writer.writeSigned(Int64(value.rawValue))
+        }
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readEnum(E.self)
     }
 }
 
@@ -170,6 +270,12 @@ public enum ProtoFixed32: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> UInt32 {
         try reader.readFixed32()
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeUnsigned(UInt64(value))
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(UInt32.self)
+    }
 }
 
 /// `sfixed32`: four bytes, little-endian two's complement.
@@ -184,6 +290,12 @@ public enum ProtoSFixed32: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Int32 {
         Int32(bitPattern: try reader.readFixed32())
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeSigned(Int64(value))
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(Int32.self)
     }
 }
 
@@ -200,6 +312,12 @@ public enum ProtoFloat: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Float {
         Float(bitPattern: try reader.readFixed32())
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeFloat(value)
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readFloatingPoint(Float.self)
+    }
 }
 
 /// `fixed64`: eight bytes, little-endian.
@@ -214,6 +332,12 @@ public enum ProtoFixed64: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> UInt64 {
         try reader.readFixed64()
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw("\""); writer.writeUnsigned(value); writer.writeRaw("\"")
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(UInt64.self)
     }
 }
 
@@ -230,6 +354,12 @@ public enum ProtoSFixed64: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Int64 {
         Int64(bitPattern: try reader.readFixed64())
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeRaw("\""); writer.writeSigned(value); writer.writeRaw("\"")
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readInteger(Int64.self)
+    }
 }
 
 /// `double`: IEEE 754 binary64, little-endian.
@@ -244,6 +374,12 @@ public enum ProtoDouble: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> Double {
         Double(bitPattern: try reader.readFixed64())
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeDouble(value)
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readFloatingPoint(Double.self)
     }
 }
 
@@ -266,6 +402,21 @@ public enum ProtoString: FieldCodec {
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> String {
         try reader.readString()
     }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeString(value)
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readStringToken()
+    }
+    public static func writeJSONMapKey(_ value: String, to writer: inout JSONWriter) {
+        // The writer adds the quotes around map keys; write the escaped inside only.
+        var quoted = JSONWriter(configuration: writer.configuration, capacity: value.utf8.count + 2)
+        quoted.writeString(value)
+        writer.output.append(contentsOf: quoted.output.dropFirst().dropLast())
+    }
+    public static func readJSONMapKey(_ text: String, from reader: inout JSONReader) throws(WireError) -> String {
+        text
+    }
 }
 
 /// `bytes`: length-prefixed bytes.
@@ -282,6 +433,12 @@ public enum ProtoBytes: FieldCodec {
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> [UInt8] {
         try reader.readBytes()
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeBase64(value)
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
+        try reader.readBase64()
     }
 }
 
@@ -301,6 +458,14 @@ public enum ProtoMessageField<M: Message>: FieldCodec {
         writer.writeVarint(UInt64(writer.bytesWritten(since: start)))
     }
     @inlinable public static func read(from reader: inout WireReader) throws(WireError) -> M {
+        var message = M()
+        try reader.readMessage(into: &message)
+        return message
+    }
+    @inlinable public static func writeJSON(_ value: Value, to writer: inout JSONWriter) {
+        writer.writeMessage(value)
+    }
+    @inlinable public static func readJSON(from reader: inout JSONReader) throws(WireError) -> Value {
         var message = M()
         try reader.readMessage(into: &message)
         return message

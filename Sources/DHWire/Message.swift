@@ -21,6 +21,14 @@ public protocol Message: Sendable, Hashable {
     /// Reads fields until the end of the message, merging them into `self`: a scalar that
     /// occurs again replaces the earlier value, a message merges, a repeated field appends.
     mutating func decodeMessage(from reader: inout WireReader) throws(WireError)
+
+    /// Writes this message's fields as JSON object members (proto3 JSON mapping), in
+    /// field-number order; the writer adds braces and commas.
+    func encodeJSONFields(to writer: inout JSONWriter)
+
+    /// Reads the value of the JSON member `name` (a field's JSON name or .proto name) into
+    /// `self`, returning false without reading anything when no field has that name.
+    mutating func decodeJSONField(_ name: String, from reader: inout JSONReader) throws(WireError) -> Bool
 }
 
 extension Message {
@@ -116,6 +124,50 @@ extension Message {
     }
 }
 
+extension Message {
+    /// The proto3 JSON mapping of this message, as UTF-8.
+    public func jsonUTF8Bytes(configuration: JSONWriter.Configuration = .init()) -> [UInt8] {
+        var writer = JSONWriter(configuration: configuration)
+        writer.writeMessage(self)
+        return writer.output
+    }
+
+    /// The proto3 JSON mapping of this message.
+    public func jsonString(configuration: JSONWriter.Configuration = .init()) -> String {
+        String(decoding: jsonUTF8Bytes(configuration: configuration), as: UTF8.self)
+    }
+
+    /// Decodes a message from the proto3 JSON mapping.
+    ///
+    /// Throws `WireError` with `.invalidJSON`, `.unknownJSONField`, `.invalidJSONValue`,
+    /// `.invalidUTF8`, `.recursionTooDeep` or `.messageTooLarge`.
+    public init(jsonUTF8Bytes bytes: [UInt8], configuration: JSONReader.Configuration = .init()) throws(WireError) {
+        self.init()
+        guard bytes.count <= configuration.maxMessageSize else {
+            throw WireError(
+                code: .messageTooLarge, offset: 0,
+                message: "JSON of \(bytes.count) bytes exceeds the limit of \(configuration.maxMessageSize)")
+        }
+        let result: Result<Self, WireError> = bytes.withUnsafeBufferPointer { buffer in
+            var message = Self()
+            var reader = JSONReader(buffer, configuration: configuration)
+            do throws(WireError) {
+                try reader.readMessage(into: &message)
+                if reader.peek() != nil { throw reader.syntaxError("text after the JSON object") }
+                return .success(message)
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Decodes a message from the proto3 JSON mapping.
+    public init(jsonString: String, configuration: JSONReader.Configuration = .init()) throws(WireError) {
+        try self.init(jsonUTF8Bytes: Array(jsonString.utf8), configuration: configuration)
+    }
+}
+
 /// Fields a message's schema does not know, as their original bytes (keys and values).
 public struct UnknownFields: Sendable, Hashable {
     /// The fields' bytes in the order they were read.
@@ -145,6 +197,10 @@ public protocol ProtoEnum: Sendable, Hashable {
     /// The enum's value for `rawValue`; `unrecognized(rawValue)` when the schema has none.
     init(rawValue: Int32)
     var rawValue: Int32 { get }
+    /// The value's name in the .proto file (its JSON form); nil for unrecognized values.
+    var protoName: StaticString? { get }
+    /// The value named `protoName` in the .proto file, or nil.
+    init?(protoName: String)
 }
 
 /// Heap storage for a message field that would otherwise make a struct contain itself

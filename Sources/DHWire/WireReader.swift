@@ -118,7 +118,19 @@ public struct WireReader: ~Copyable {
 
     @inlinable
     public mutating func readVarint() throws(WireError) -> UInt64 {
-        if _fastPath(position < limit) {
+        let available = limit &- position
+        if _fastPath(available >= 2) {
+            let first = base.load(fromByteOffset: position, as: UInt8.self)
+            if first < 0x80 {
+                position &+= 1
+                return UInt64(first)
+            }
+            let second = base.load(fromByteOffset: position &+ 1, as: UInt8.self)
+            if second < 0x80 {
+                position &+= 2
+                return UInt64(first & 0x7F) | UInt64(second) &<< 7
+            }
+        } else if available == 1 {
             let first = base.load(fromByteOffset: position, as: UInt8.self)
             if first < 0x80 {
                 position &+= 1
@@ -131,25 +143,42 @@ public struct WireReader: ~Copyable {
     @usableFromInline
     internal mutating func readVarintSlow() throws(WireError) -> UInt64 {
         let start = position
+        if limit &- position >= 10 {
+            // No bounds checks needed: a varint takes at most ten bytes.
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            var cursor = position
+            while shift < 63 {
+                let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
+                cursor &+= 1
+                result |= UInt64(byte & 0x7F) &<< shift
+                if byte < 0x80 {
+                    position = cursor
+                    return result
+                }
+                shift &+= 7
+            }
+            let last = base.load(fromByteOffset: cursor, as: UInt8.self)
+            if last > 1 {
+                throw WireError(
+                    code: .malformedVarint, offset: start,
+                    message: last < 0x80 ? "varint overflows 64 bits" : "varint longer than ten bytes")
+            }
+            position = cursor &+ 1
+            return result | UInt64(last) &<< 63
+        }
         var cursor = position
-        let stop = Swift.min(limit, position &+ 10)
         var result: UInt64 = 0
         var shift: UInt64 = 0
-        while cursor < stop {
+        while cursor < limit {
             let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
             cursor &+= 1
-            if shift == 63 && byte > 1 {
-                throw WireError(code: .malformedVarint, offset: start, message: "varint overflows 64 bits")
-            }
             result |= UInt64(byte & 0x7F) &<< shift
             if byte < 0x80 {
                 position = cursor
                 return result
             }
             shift &+= 7
-        }
-        if cursor &- start == 10 {
-            throw WireError(code: .malformedVarint, offset: start, message: "varint longer than ten bytes")
         }
         throw WireError(code: .truncated, offset: start, message: "varint runs past the end of the message")
     }
@@ -192,9 +221,11 @@ public struct WireReader: ~Copyable {
         let length = try readLength()
         let bytes = UnsafeBufferPointer(
             start: (base + position).assumingMemoryBound(to: UInt8.self), count: length)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        let check = UTF8Check.validate(bytes)
+        guard _fastPath(check != .invalid) else {
             throw WireError(code: .invalidUTF8, offset: start, message: "string field is not valid UTF-8")
         }
+        let text = String(copying: UTF8Span(unchecked: bytes.span, isKnownASCII: check == .ascii))
         position &+= length
         return text
     }
@@ -264,14 +295,53 @@ public struct WireReader: ~Copyable {
             limit = position &+ length
             if let fixed = C.fixedSize {
                 values.reserveCapacity(values.count &+ length / fixed)
+            } else {
+                // Each varint ends in exactly one byte below 0x80.
+                values.reserveCapacity(values.count &+ UTF8Check.countVarintEnds(base + position, length))
             }
             while position < limit {
                 values.append(try C.read(from: &self))
             }
             limit = outerLimit
         } else {
+            if values.isEmpty && C.wireType == .lengthDelimited {
+                values.reserveCapacity(countRun(of: key))
+            }
             values.append(try C.read(from: &self))
         }
+    }
+
+    /// How many fields with `key` follow one another from the key just read (at least 1).
+    /// Sizes arrays and dictionaries once instead of growing them element by element; stops
+    /// quietly at anything unexpected, which the decoding itself then reports.
+    @usableFromInline
+    internal func countRun(of key: UInt32) -> Int {
+        var cursor = keyStart
+        var count = 0
+        while cursor < limit {
+            guard let (found, afterKey) = peekVarint(at: cursor), found == UInt64(key),
+                let (length, afterLength) = peekVarint(at: afterKey),
+                length <= UInt64(limit &- afterLength)
+            else { break }
+            count &+= 1
+            cursor = afterLength &+ Int(truncatingIfNeeded: length)
+        }
+        return Swift.max(count, 1)
+    }
+
+    @usableFromInline
+    internal func peekVarint(at offset: Int) -> (UInt64, Int)? {
+        var cursor = offset
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while cursor < limit && shift < 64 {
+            let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
+            cursor &+= 1
+            result |= UInt64(byte & 0x7F) &<< shift
+            if byte < 0x80 { return (result, cursor) }
+            shift &+= 7
+        }
+        return nil
     }
 
     /// Reads one map entry and stores it in `map` (a later entry with the same key wins).
@@ -280,6 +350,9 @@ public struct WireReader: ~Copyable {
     public mutating func readMapEntry<K: FieldCodec, V: FieldCodec>(
         _ keyCodec: K.Type, _ valueCodec: V.Type, into map: inout [K.Value: V.Value]
     ) throws(WireError) {
+        if map.isEmpty, let (key, _) = peekVarint(at: keyStart) {
+            map.reserveCapacity(countRun(of: UInt32(truncatingIfNeeded: key)))
+        }
         var entryKey = K.defaultValue
         var entryValue = V.defaultValue
         try withNestedMessage { (reader: inout WireReader) throws(WireError) in

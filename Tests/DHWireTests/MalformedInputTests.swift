@@ -119,3 +119,70 @@ struct MalformedInputTests {
         #expect(thrown > 1000)
     }
 }
+
+@Suite("UTF-8 validation of string fields")
+struct UTF8ValidationTests {
+    /// Wraps `bytes` as field 14 (f_string) of Scalars and reports whether it decodes.
+    static func accepts(_ bytes: [UInt8]) -> Bool {
+        let field: [UInt8] = [0x72] + varint(bytes.count) + bytes
+        return (try? Dhtest_Scalars(serializedBytes: field)) != nil
+    }
+
+    static func varint(_ value: Int) -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.writeVarint(UInt64(value))
+        return writer.bytes
+    }
+
+    static let edgeCases: [([UInt8], Bool)] = [
+        ([], true),
+        (Array("plain ascii, longer than eight bytes".utf8), true),
+        (Array("東京都千代田区霞が関".utf8), true),
+        (Array("𠮷🩺".utf8), true),
+        ([0xC2, 0x80], true),  // U+0080
+        ([0xDF, 0xBF], true),  // U+07FF
+        ([0xE0, 0xA0, 0x80], true),  // U+0800
+        ([0xED, 0x9F, 0xBF], true),  // U+D7FF
+        ([0xEE, 0x80, 0x80], true),  // U+E000
+        ([0xF0, 0x90, 0x80, 0x80], true),  // U+10000
+        ([0xF4, 0x8F, 0xBF, 0xBF], true),  // U+10FFFF
+        ([0x80], false),  // lone continuation
+        ([0xC0, 0x80], false),  // overlong NUL
+        ([0xC1, 0xBF], false),  // overlong
+        ([0xE0, 0x9F, 0xBF], false),  // overlong three-byte
+        ([0xED, 0xA0, 0x80], false),  // surrogate U+D800
+        ([0xED, 0xBF, 0xBF], false),  // surrogate U+DFFF
+        ([0xF0, 0x8F, 0xBF, 0xBF], false),  // overlong four-byte
+        ([0xF4, 0x90, 0x80, 0x80], false),  // above U+10FFFF
+        ([0xF5, 0x80, 0x80, 0x80], false),
+        ([0xFF], false),
+        ([0xE3, 0x81], false),  // truncated at the end
+        (Array("abcdefgh".utf8) + [0xE3, 0x81, 0x41], false),  // bad continuation after ASCII
+        ([0x41, 0xC3], false),
+    ]
+
+    @Test("edge cases of UTF-8 are accepted or rejected as the standard says", arguments: edgeCases)
+    func edges(bytes: [UInt8], valid: Bool) {
+        #expect(Self.accepts(bytes) == valid)
+    }
+
+    @Test("random byte strings are judged as the standard library judges them")
+    func differential() {
+        var generator = SeededGenerator(seed: 0x07F8)
+        let pieces: [[UInt8]] = [
+            [0x41], [0x7F], [0x80], [0xBF], [0xC2], [0xDF], [0xE0], [0xED], [0xEF], [0xF0], [0xF4], [0xF5],
+            [0xA0], [0x9F], [0x90], [0x8F], Array("é".utf8), Array("東".utf8), Array("🩺".utf8), Array("12345678".utf8),
+        ]
+        var invalid = 0
+        for _ in 0..<5000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...8, using: &generator) {
+                bytes += pieces.randomElement(using: &generator)!
+            }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            if !expected { invalid += 1 }
+            #expect(Self.accepts(bytes) == expected, "\(bytes)")
+        }
+        #expect(invalid > 1000 && invalid < 4900)
+    }
+}

@@ -17,6 +17,7 @@ struct PythonProtobufInteropTests {
 
         sys.path.insert(0, sys.argv[1])
         import dhtest_pb2 as pb
+        from google.protobuf import json_format
 
 
         def known():
@@ -93,6 +94,18 @@ struct PythonProtobufInteropTests {
             if m != known():
                 sys.stderr.write("decoded record differs from the known record:\n%s\n" % m)
                 sys.exit(1)
+        elif mode == "json":
+            sys.stdout.write(json_format.MessageToJson(known(), ensure_ascii=False))
+        elif mode == "json-proto-names":
+            sys.stdout.write(json_format.MessageToJson(known(), preserving_proto_field_name=True))
+        elif mode == "verify-json":
+            m = json_format.Parse(sys.stdin.buffer.read().decode("utf-8"), pb.CareRecord())
+            if m != known():
+                sys.stderr.write("parsed record differs from the known record:\n%s\n" % m)
+                sys.exit(1)
+        elif mode == "json-roundtrip":
+            m = json_format.Parse(sys.stdin.buffer.read().decode("utf-8"), pb.CareRecord())
+            sys.stdout.buffer.write(m.SerializeToString())
         else:
             sys.exit(64)
         """#
@@ -153,6 +166,36 @@ struct PythonProtobufInteropTests {
         other.optionals.clearOInt32()
         let rejected = try Self.run(prepared, "verify", stdin: other.serializedBytes())
         #expect(rejected.status == 1)
+    }
+
+    @Test("JSON Python writes parses here to the same values, lowerCamel and .proto names alike")
+    func jsonFromPython() throws {
+        let prepared = try Self.prepare()
+        defer { try? FileManager.default.removeItem(at: prepared.directory) }
+        let known = InteropValues.knownRecord(includeOptionals: true)
+        for mode in ["json", "json-proto-names"] {
+            let output = try Self.run(prepared, mode)
+            try #require(output.status == 0, "\(output.stderr)")
+            #expect(try Dhtest_CareRecord(jsonUTF8Bytes: output.stdout) == known, "\(mode)")
+        }
+    }
+
+    @Test("JSON written here parses in Python to the same values")
+    func jsonToPython() throws {
+        let prepared = try Self.prepare()
+        defer { try? FileManager.default.removeItem(at: prepared.directory) }
+        let known = InteropValues.knownRecord(includeOptionals: true)
+        let verdict = try Self.run(prepared, "verify-json", stdin: known.jsonUTF8Bytes())
+        #expect(verdict.status == 0, "\(verdict.stderr)")
+
+        // Random records: Python parses our JSON to the same binary value.
+        var random = RandomMessages(seed: 0x150)
+        for _ in 0..<20 {
+            let record = random.careRecord()
+            let output = try Self.run(prepared, "json-roundtrip", stdin: record.jsonUTF8Bytes())
+            try #require(output.status == 0, "\(output.stderr)")
+            #expect(try Dhtest_CareRecord(serializedBytes: output.stdout) == record)
+        }
     }
 
     @Test("records round-trip through Python unchanged")

@@ -17,6 +17,12 @@ struct Dhtest_Empty: DHWire.Message {
             try reader.skipField(key: key, into: &unknownFields)
         }
     }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {}
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        false
+    }
 }
 
 /// Seeded SplitMix64, so randomised tests are repeatable.

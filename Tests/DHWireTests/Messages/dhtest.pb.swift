@@ -23,6 +23,26 @@ enum Dhtest_Status: DHWire.ProtoEnum {
         }
     }
 
+    var protoName: StaticString? {
+        switch self {
+        case .unspecified: "STATUS_UNSPECIFIED"
+        case .active: "STATUS_ACTIVE"
+        case .suspended: "STATUS_SUSPENDED"
+        case .deceased: "STATUS_DECEASED"
+        case .unrecognized: nil
+        }
+    }
+
+    init?(protoName: String) {
+        switch protoName {
+        case "STATUS_UNSPECIFIED": self = .unspecified
+        case "STATUS_ACTIVE": self = .active
+        case "STATUS_SUSPENDED": self = .suspended
+        case "STATUS_DECEASED": self = .deceased
+        default: return nil
+        }
+    }
+
     var rawValue: Int32 {
         switch self {
         case .unspecified: 0
@@ -121,6 +141,48 @@ struct Dhtest_Scalars: DHWire.Message {
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if fInt32 != 0 || writer.includesDefaults { writer.field("fInt32", "f_int32", DHWire.ProtoInt32.self, fInt32) }
+        if fInt64 != 0 || writer.includesDefaults { writer.field("fInt64", "f_int64", DHWire.ProtoInt64.self, fInt64) }
+        if fUint32 != 0 || writer.includesDefaults { writer.field("fUint32", "f_uint32", DHWire.ProtoUInt32.self, fUint32) }
+        if fUint64 != 0 || writer.includesDefaults { writer.field("fUint64", "f_uint64", DHWire.ProtoUInt64.self, fUint64) }
+        if fSint32 != 0 || writer.includesDefaults { writer.field("fSint32", "f_sint32", DHWire.ProtoSInt32.self, fSint32) }
+        if fSint64 != 0 || writer.includesDefaults { writer.field("fSint64", "f_sint64", DHWire.ProtoSInt64.self, fSint64) }
+        if fFixed32 != 0 || writer.includesDefaults { writer.field("fFixed32", "f_fixed32", DHWire.ProtoFixed32.self, fFixed32) }
+        if fFixed64 != 0 || writer.includesDefaults { writer.field("fFixed64", "f_fixed64", DHWire.ProtoFixed64.self, fFixed64) }
+        if fSfixed32 != 0 || writer.includesDefaults { writer.field("fSfixed32", "f_sfixed32", DHWire.ProtoSFixed32.self, fSfixed32) }
+        if fSfixed64 != 0 || writer.includesDefaults { writer.field("fSfixed64", "f_sfixed64", DHWire.ProtoSFixed64.self, fSfixed64) }
+        if fFloat.bitPattern != 0 || writer.includesDefaults { writer.field("fFloat", "f_float", DHWire.ProtoFloat.self, fFloat) }
+        if fDouble.bitPattern != 0 || writer.includesDefaults { writer.field("fDouble", "f_double", DHWire.ProtoDouble.self, fDouble) }
+        if fBool || writer.includesDefaults { writer.field("fBool", "f_bool", DHWire.ProtoBool.self, fBool) }
+        if !fString.isEmpty || writer.includesDefaults { writer.field("fString", "f_string", DHWire.ProtoString.self, fString) }
+        if !fBytes.isEmpty || writer.includesDefaults { writer.field("fBytes", "f_bytes", DHWire.ProtoBytes.self, fBytes) }
+        if fEnum.rawValue != 0 || writer.includesDefaults { writer.field("fEnum", "f_enum", DHWire.ProtoEnumField<Dhtest_Status>.self, fEnum) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "fInt32", "f_int32": fInt32 = try reader.read(DHWire.ProtoInt32.self)
+        case "fInt64", "f_int64": fInt64 = try reader.read(DHWire.ProtoInt64.self)
+        case "fUint32", "f_uint32": fUint32 = try reader.read(DHWire.ProtoUInt32.self)
+        case "fUint64", "f_uint64": fUint64 = try reader.read(DHWire.ProtoUInt64.self)
+        case "fSint32", "f_sint32": fSint32 = try reader.read(DHWire.ProtoSInt32.self)
+        case "fSint64", "f_sint64": fSint64 = try reader.read(DHWire.ProtoSInt64.self)
+        case "fFixed32", "f_fixed32": fFixed32 = try reader.read(DHWire.ProtoFixed32.self)
+        case "fFixed64", "f_fixed64": fFixed64 = try reader.read(DHWire.ProtoFixed64.self)
+        case "fSfixed32", "f_sfixed32": fSfixed32 = try reader.read(DHWire.ProtoSFixed32.self)
+        case "fSfixed64", "f_sfixed64": fSfixed64 = try reader.read(DHWire.ProtoSFixed64.self)
+        case "fFloat", "f_float": fFloat = try reader.read(DHWire.ProtoFloat.self)
+        case "fDouble", "f_double": fDouble = try reader.read(DHWire.ProtoDouble.self)
+        case "fBool", "f_bool": fBool = try reader.read(DHWire.ProtoBool.self)
+        case "fString", "f_string": fString = try reader.read(DHWire.ProtoString.self)
+        case "fBytes", "f_bytes": fBytes = try reader.read(DHWire.ProtoBytes.self)
+        case "fEnum", "f_enum": fEnum = try reader.read(DHWire.ProtoEnumField<Dhtest_Status>.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -223,6 +285,54 @@ struct Dhtest_Repeateds: DHWire.Message {
             }
         }
     }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        writer.repeatedField("rInt32", "r_int32", DHWire.ProtoInt32.self, rInt32)
+        writer.repeatedField("rInt64", "r_int64", DHWire.ProtoInt64.self, rInt64)
+        writer.repeatedField("rUint32", "r_uint32", DHWire.ProtoUInt32.self, rUint32)
+        writer.repeatedField("rUint64", "r_uint64", DHWire.ProtoUInt64.self, rUint64)
+        writer.repeatedField("rSint32", "r_sint32", DHWire.ProtoSInt32.self, rSint32)
+        writer.repeatedField("rSint64", "r_sint64", DHWire.ProtoSInt64.self, rSint64)
+        writer.repeatedField("rFixed32", "r_fixed32", DHWire.ProtoFixed32.self, rFixed32)
+        writer.repeatedField("rFixed64", "r_fixed64", DHWire.ProtoFixed64.self, rFixed64)
+        writer.repeatedField("rSfixed32", "r_sfixed32", DHWire.ProtoSFixed32.self, rSfixed32)
+        writer.repeatedField("rSfixed64", "r_sfixed64", DHWire.ProtoSFixed64.self, rSfixed64)
+        writer.repeatedField("rFloat", "r_float", DHWire.ProtoFloat.self, rFloat)
+        writer.repeatedField("rDouble", "r_double", DHWire.ProtoDouble.self, rDouble)
+        writer.repeatedField("rBool", "r_bool", DHWire.ProtoBool.self, rBool)
+        writer.repeatedField("rString", "r_string", DHWire.ProtoString.self, rString)
+        writer.repeatedField("rBytes", "r_bytes", DHWire.ProtoBytes.self, rBytes)
+        writer.repeatedField("rEnum", "r_enum", DHWire.ProtoEnumField<Dhtest_Status>.self, rEnum)
+        writer.repeatedField("uInt32", "u_int32", DHWire.ProtoInt32.self, uInt32)
+        writer.repeatedField("uSint64", "u_sint64", DHWire.ProtoSInt64.self, uSint64)
+        writer.repeatedField("uDouble", "u_double", DHWire.ProtoDouble.self, uDouble)
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "rInt32", "r_int32": try reader.readRepeated(DHWire.ProtoInt32.self, into: &rInt32)
+        case "rInt64", "r_int64": try reader.readRepeated(DHWire.ProtoInt64.self, into: &rInt64)
+        case "rUint32", "r_uint32": try reader.readRepeated(DHWire.ProtoUInt32.self, into: &rUint32)
+        case "rUint64", "r_uint64": try reader.readRepeated(DHWire.ProtoUInt64.self, into: &rUint64)
+        case "rSint32", "r_sint32": try reader.readRepeated(DHWire.ProtoSInt32.self, into: &rSint32)
+        case "rSint64", "r_sint64": try reader.readRepeated(DHWire.ProtoSInt64.self, into: &rSint64)
+        case "rFixed32", "r_fixed32": try reader.readRepeated(DHWire.ProtoFixed32.self, into: &rFixed32)
+        case "rFixed64", "r_fixed64": try reader.readRepeated(DHWire.ProtoFixed64.self, into: &rFixed64)
+        case "rSfixed32", "r_sfixed32": try reader.readRepeated(DHWire.ProtoSFixed32.self, into: &rSfixed32)
+        case "rSfixed64", "r_sfixed64": try reader.readRepeated(DHWire.ProtoSFixed64.self, into: &rSfixed64)
+        case "rFloat", "r_float": try reader.readRepeated(DHWire.ProtoFloat.self, into: &rFloat)
+        case "rDouble", "r_double": try reader.readRepeated(DHWire.ProtoDouble.self, into: &rDouble)
+        case "rBool", "r_bool": try reader.readRepeated(DHWire.ProtoBool.self, into: &rBool)
+        case "rString", "r_string": try reader.readRepeated(DHWire.ProtoString.self, into: &rString)
+        case "rBytes", "r_bytes": try reader.readRepeated(DHWire.ProtoBytes.self, into: &rBytes)
+        case "rEnum", "r_enum": try reader.readRepeated(DHWire.ProtoEnumField<Dhtest_Status>.self, into: &rEnum)
+        case "uInt32", "u_int32": try reader.readRepeated(DHWire.ProtoInt32.self, into: &uInt32)
+        case "uSint64", "u_sint64": try reader.readRepeated(DHWire.ProtoSInt64.self, into: &uSint64)
+        case "uDouble", "u_double": try reader.readRepeated(DHWire.ProtoDouble.self, into: &uDouble)
+        default: return false
+        }
+        return true
+    }
 }
 
 struct Dhtest_Optionals: DHWire.Message {
@@ -314,6 +424,28 @@ struct Dhtest_Optionals: DHWire.Message {
             }
         }
     }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if let v = _oInt32 { writer.field("oInt32", "o_int32", DHWire.ProtoInt32.self, v) }
+        if let v = _oString { writer.field("oString", "o_string", DHWire.ProtoString.self, v) }
+        if let v = _oEnum { writer.field("oEnum", "o_enum", DHWire.ProtoEnumField<Dhtest_Status>.self, v) }
+        if let v = _oDouble { writer.field("oDouble", "o_double", DHWire.ProtoDouble.self, v) }
+        if let v = _oBool { writer.field("oBool", "o_bool", DHWire.ProtoBool.self, v) }
+        if let v = _oBytes { writer.field("oBytes", "o_bytes", DHWire.ProtoBytes.self, v) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "oInt32", "o_int32": _oInt32 = try reader.read(DHWire.ProtoInt32.self)
+        case "oString", "o_string": _oString = try reader.read(DHWire.ProtoString.self)
+        case "oEnum", "o_enum": _oEnum = try reader.read(DHWire.ProtoEnumField<Dhtest_Status>.self)
+        case "oDouble", "o_double": _oDouble = try reader.read(DHWire.ProtoDouble.self)
+        case "oBool", "o_bool": _oBool = try reader.read(DHWire.ProtoBool.self)
+        case "oBytes", "o_bytes": _oBytes = try reader.read(DHWire.ProtoBytes.self)
+        default: return false
+        }
+        return true
+    }
 }
 
 struct Dhtest_CareRecord: DHWire.Message {
@@ -354,6 +486,24 @@ struct Dhtest_CareRecord: DHWire.Message {
                 default: try reader.skipField(key: key, into: &unknownFields)
                 }
             }
+        }
+
+        func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+            if !prefecture.isEmpty || writer.includesDefaults { writer.field("prefecture", "prefecture", DHWire.ProtoString.self, prefecture) }
+            if !city.isEmpty || writer.includesDefaults { writer.field("city", "city", DHWire.ProtoString.self, city) }
+            if !line.isEmpty || writer.includesDefaults { writer.field("line", "line", DHWire.ProtoString.self, line) }
+            if postalCode != 0 || writer.includesDefaults { writer.field("postalCode", "postal_code", DHWire.ProtoUInt32.self, postalCode) }
+        }
+
+        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+            switch name {
+            case "prefecture": prefecture = try reader.read(DHWire.ProtoString.self)
+            case "city": city = try reader.read(DHWire.ProtoString.self)
+            case "line": line = try reader.read(DHWire.ProtoString.self)
+            case "postalCode", "postal_code": postalCode = try reader.read(DHWire.ProtoUInt32.self)
+            default: return false
+            }
+            return true
         }
     }
 
@@ -399,6 +549,26 @@ struct Dhtest_CareRecord: DHWire.Message {
                 default: try reader.skipField(key: key, into: &unknownFields)
                 }
             }
+        }
+
+        func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+            if !code.isEmpty || writer.includesDefaults { writer.field("code", "code", DHWire.ProtoString.self, code) }
+            if value.bitPattern != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoDouble.self, value) }
+            if takenAt != 0 || writer.includesDefaults { writer.field("takenAt", "taken_at", DHWire.ProtoSInt64.self, takenAt) }
+            writer.repeatedField("flags", "flags", DHWire.ProtoEnumField<Dhtest_Status>.self, flags)
+            if !note.isEmpty || writer.includesDefaults { writer.field("note", "note", DHWire.ProtoString.self, note) }
+        }
+
+        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+            switch name {
+            case "code": code = try reader.read(DHWire.ProtoString.self)
+            case "value": value = try reader.read(DHWire.ProtoDouble.self)
+            case "takenAt", "taken_at": takenAt = try reader.read(DHWire.ProtoSInt64.self)
+            case "flags": try reader.readRepeated(DHWire.ProtoEnumField<Dhtest_Status>.self, into: &flags)
+            case "note": note = try reader.read(DHWire.ProtoString.self)
+            default: return false
+            }
+            return true
         }
     }
 
@@ -567,5 +737,61 @@ struct Dhtest_CareRecord: DHWire.Message {
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if id != 0 || writer.includesDefaults { writer.field("id", "id", DHWire.ProtoInt64.self, id) }
+        if !name.isEmpty || writer.includesDefaults { writer.field("name", "name", DHWire.ProtoString.self, name) }
+        if status.rawValue != 0 || writer.includesDefaults { writer.field("status", "status", DHWire.ProtoEnumField<Dhtest_Status>.self, status) }
+        if let v = _address { writer.messageField("address", "address", v) }
+        writer.repeatedField("observations", "observations", DHWire.ProtoMessageField<Dhtest_CareRecord.Observation>.self, observations)
+        writer.mapField("labels", "labels", DHWire.ProtoString.self, DHWire.ProtoString.self, labels)
+        writer.mapField("byCode", "by_code", DHWire.ProtoInt32.self, DHWire.ProtoMessageField<Dhtest_CareRecord.Observation>.self, byCode)
+        switch contact {
+        case .phone(let v)?: writer.field("phone", "phone", DHWire.ProtoString.self, v)
+        case .email(let v)?: writer.field("email", "email", DHWire.ProtoString.self, v)
+        case .postal(let v)?: writer.messageField("postal", "postal", v)
+        case nil: break
+        }
+        if let v = _guardian { writer.messageField("guardian", "guardian", v.value) }
+        writer.repeatedField("tags", "tags", DHWire.ProtoString.self, tags)
+        if let v = _scalars { writer.messageField("scalars", "scalars", v) }
+        if let v = _repeateds { writer.messageField("repeateds", "repeateds", v) }
+        if let v = _optionals { writer.messageField("optionals", "optionals", v) }
+        writer.mapField("counters", "counters", DHWire.ProtoString.self, DHWire.ProtoInt64.self, counters)
+        writer.mapField("blobs", "blobs", DHWire.ProtoUInt64.self, DHWire.ProtoBytes.self, blobs)
+        writer.mapField("switches", "switches", DHWire.ProtoBool.self, DHWire.ProtoEnumField<Dhtest_Status>.self, switches)
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "id": id = try reader.read(DHWire.ProtoInt64.self)
+        case "name": self.name = try reader.read(DHWire.ProtoString.self)
+        case "status": status = try reader.read(DHWire.ProtoEnumField<Dhtest_Status>.self)
+        case "address": try reader.readMessage(into: &_address)
+        case "observations": try reader.readRepeated(DHWire.ProtoMessageField<Dhtest_CareRecord.Observation>.self, into: &observations)
+        case "labels": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoString.self, into: &labels)
+        case "byCode", "by_code": try reader.readMap(DHWire.ProtoInt32.self, DHWire.ProtoMessageField<Dhtest_CareRecord.Observation>.self, into: &byCode)
+        case "phone": contact = .phone(try reader.read(DHWire.ProtoString.self))
+        case "email": contact = .email(try reader.read(DHWire.ProtoString.self))
+        case "postal":
+            var v = Dhtest_CareRecord.Address()
+            if case .postal(let existing)? = contact { v = existing }
+            try reader.readMessage(into: &v)
+            contact = .postal(v)
+        case "guardian":
+            var v = _guardian?.value ?? Dhtest_CareRecord()
+            try reader.readMessage(into: &v)
+            _guardian = DHWire.Indirect(v)
+        case "tags": try reader.readRepeated(DHWire.ProtoString.self, into: &tags)
+        case "scalars": try reader.readMessage(into: &_scalars)
+        case "repeateds": try reader.readMessage(into: &_repeateds)
+        case "optionals": try reader.readMessage(into: &_optionals)
+        case "counters": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoInt64.self, into: &counters)
+        case "blobs": try reader.readMap(DHWire.ProtoUInt64.self, DHWire.ProtoBytes.self, into: &blobs)
+        case "switches": try reader.readMap(DHWire.ProtoBool.self, DHWire.ProtoEnumField<Dhtest_Status>.self, into: &switches)
+        default: return false
+        }
+        return true
     }
 }
