@@ -64,6 +64,27 @@ struct MessageEmitter {
                 p.line("case .unrecognized(let value): value")
                 p.line("}")
             }
+            p.line()
+            p.block("\(access)var protoName: StaticString?") { p in
+                p.line("switch self {")
+                for item in cases {
+                    p.line("case .\(SwiftNamer.escaped(item.name)): \(SwiftLiteral.string(values[item.index].name ?? ""))")
+                }
+                p.line("case .unrecognized: nil")
+                p.line("}")
+            }
+            p.line()
+            p.block("\(access)init?(protoName: String)") { p in
+                p.line("switch protoName {")
+                for item in cases {
+                    p.line("case \(SwiftLiteral.string(values[item.index].name ?? "")): self = .\(SwiftNamer.escaped(item.name))")
+                }
+                for alias in aliases {
+                    p.line("case \(SwiftLiteral.string(values[alias.index].name ?? "")): self = .\(SwiftNamer.escaped(alias.target))")
+                }
+                p.line("default: return nil")
+                p.line("}")
+            }
         }
     }
 
@@ -118,6 +139,10 @@ struct MessageEmitter {
             emitEncode(fields, oneofNames: oneofNames, message: message, into: &p)
             p.line()
             emitDecode(fields, oneofNames: oneofNames, message: message, into: &p)
+            p.line()
+            emitEncodeJSON(fields, message: message, into: &p)
+            p.line()
+            emitDecodeJSON(fields, message: message, into: &p)
         }
     }
 
@@ -342,7 +367,7 @@ struct MessageEmitter {
         p.block("\(access)func serializedSize() -> Int") { p in
             p.line("var size = 0")
             for field in fields {
-                let name = SwiftNamer.escaped(field.name)
+                let name = "self." + SwiftNamer.escaped(field.name)
                 switch field.storage {
                 case .implicit:
                     p.line(
@@ -350,10 +375,10 @@ struct MessageEmitter {
                 case .optional(let indirect):
                     if field.isMessage {
                         p.line(
-                            "if let v = \(field.privateName) { size &+= DHWire.WireSize.message(v\(indirect ? ".value" : ""), key: \(field.key)) }")
+                            "if let v = self.\(field.privateName) { size &+= DHWire.WireSize.message(v\(indirect ? ".value" : ""), key: \(field.key)) }")
                     } else {
                         p.line(
-                            "if let v = \(field.privateName) { size &+= DHWire.WireSize.field(\(field.codec).self, v, key: \(field.key)) }")
+                            "if let v = self.\(field.privateName) { size &+= DHWire.WireSize.field(\(field.codec).self, v, key: \(field.key)) }")
                     }
                 case .repeated(let packed):
                     if packed {
@@ -365,7 +390,7 @@ struct MessageEmitter {
                     p.line("size &+= DHWire.WireSize.map(\(keyCodec).self, \(valueCodec).self, \(name), key: \(field.key))")
                 case .oneofMember(let oneof, _):
                     guard emittedOneofs.insert(oneof).inserted else { continue }
-                    let property = SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
+                    let property = "self." + SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
                     p.line("switch \(property) {")
                     for member in members[oneof] ?? [] {
                         let caseName = SwiftNamer.escaped(member.name)
@@ -395,16 +420,16 @@ struct MessageEmitter {
         p.block("\(access)func encode(to writer: inout DHWire.WireWriter)") { p in
             p.line("writer.writeUnknownFields(unknownFields)")
             for field in ordered {
-                let name = SwiftNamer.escaped(field.name)
+                let name = "self." + SwiftNamer.escaped(field.name)
                 switch field.storage {
                 case .implicit:
                     p.line("if \(field.presence(name)) { writer.write(\(field.codec).self, \(name), key: \(field.key)) }")
                 case .optional(let indirect):
                     if field.isMessage {
                         p.line(
-                            "if let v = \(field.privateName) { writer.writeMessage(v\(indirect ? ".value" : ""), key: \(field.key)) }")
+                            "if let v = self.\(field.privateName) { writer.writeMessage(v\(indirect ? ".value" : ""), key: \(field.key)) }")
                     } else {
-                        p.line("if let v = \(field.privateName) { writer.write(\(field.codec).self, v, key: \(field.key)) }")
+                        p.line("if let v = self.\(field.privateName) { writer.write(\(field.codec).self, v, key: \(field.key)) }")
                     }
                 case .repeated(let packed):
                     if packed {
@@ -416,7 +441,7 @@ struct MessageEmitter {
                     p.line("writer.writeMap(\(keyCodec).self, \(valueCodec).self, \(name), key: \(field.key))")
                 case .oneofMember(let oneof, _):
                     guard emittedOneofs.insert(oneof).inserted else { continue }
-                    let property = SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
+                    let property = "self." + SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
                     p.line("switch \(property) {")
                     for member in (members[oneof] ?? []).sorted(by: { $0.number > $1.number }) {
                         let caseName = SwiftNamer.escaped(member.name)
@@ -442,7 +467,7 @@ struct MessageEmitter {
             p.block("while let key = try reader.nextKey()") { p in
                 p.line("switch key {")
                 for field in ordered {
-                    let name = SwiftNamer.escaped(field.name)
+                    let name = "self." + SwiftNamer.escaped(field.name)
                     switch field.storage {
                     case .implicit:
                         p.line("case \(field.key): \(name) = try reader.read(\(field.codec).self)")
@@ -450,14 +475,14 @@ struct MessageEmitter {
                         if field.isMessage && indirect {
                             p.line("case \(field.key):")
                             p.indent()
-                            p.line("var v = \(field.privateName)?.value ?? \(field.swiftType)()")
+                            p.line("var v = self.\(field.privateName)?.value ?? \(field.swiftType)()")
                             p.line("try reader.readMessage(into: &v)")
-                            p.line("\(field.privateName) = DHWire.Indirect(v)")
+                            p.line("self.\(field.privateName) = DHWire.Indirect(v)")
                             p.outdent()
                         } else if field.isMessage {
-                            p.line("case \(field.key): try reader.readMessage(into: &\(field.privateName))")
+                            p.line("case \(field.key): try reader.readMessage(into: &self.\(field.privateName))")
                         } else {
-                            p.line("case \(field.key): \(field.privateName) = try reader.read(\(field.codec).self)")
+                            p.line("case \(field.key): self.\(field.privateName) = try reader.read(\(field.codec).self)")
                         }
                     case .repeated:
                         // Numeric, bool and enum fields accept both packed and unpacked encodings.
@@ -468,23 +493,149 @@ struct MessageEmitter {
                     case .map(let keyCodec, _, let valueCodec, _):
                         p.line("case \(field.key): try reader.readMapEntry(\(keyCodec).self, \(valueCodec).self, into: &\(name))")
                     case .oneofMember(let oneof, _):
-                        let property = SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
+                        let property = "self." + SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
+                        let caseName = SwiftNamer.escaped(field.name)
                         if field.isMessage {
                             p.line("case \(field.key):")
                             p.indent()
                             p.line("var v = \(field.swiftType)()")
-                            p.line("if case .\(name)(let existing)? = \(property) { v = existing }")
+                            p.line("if case .\(caseName)(let existing)? = \(property) { v = existing }")
                             p.line("try reader.readMessage(into: &v)")
-                            p.line("\(property) = .\(name)(v)")
+                            p.line("\(property) = .\(caseName)(v)")
                             p.outdent()
                         } else {
-                            p.line("case \(field.key): \(property) = .\(name)(try reader.read(\(field.codec).self))")
+                            p.line("case \(field.key): \(property) = .\(caseName)(try reader.read(\(field.codec).self))")
                         }
                     }
                 }
                 p.line("default: try reader.skipField(key: key, into: &unknownFields)")
                 p.line("}")
             }
+        }
+    }
+
+    // MARK: JSON
+
+    /// The field's JSON name: the descriptor's `json_name` (protoc always fills it), else
+    /// protobuf's lowerCamelCase of the .proto name.
+    private func jsonName(_ field: FieldModel) -> String {
+        if let name = field.descriptor.jsonName { return name }
+        var result = ""
+        var capitalizeNext = false
+        for character in field.descriptor.name ?? "" {
+            if character == "_" {
+                capitalizeNext = true
+            } else if capitalizeNext {
+                result += character.uppercased()
+                capitalizeNext = false
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    private func jsonNames(_ field: FieldModel) -> String {
+        let json = SwiftLiteral.string(jsonName(field))
+        let proto = SwiftLiteral.string(field.descriptor.name ?? "")
+        return "\(json), \(proto)"
+    }
+
+    private func emitEncodeJSON(_ fields: [FieldModel], message: DescriptorProto, into p: inout CodePrinter) {
+        let members = oneofMembers(fields)
+        var emittedOneofs: Set<Int> = []
+        p.block("\(access)func encodeJSONFields(to writer: inout DHWire.JSONWriter)") { p in
+            for field in fields.sorted(by: { $0.number < $1.number }) {
+                let name = "self." + SwiftNamer.escaped(field.name)
+                let names = jsonNames(field)
+                switch field.storage {
+                case .implicit:
+                    p.line(
+                        "if \(field.presence(name)) || writer.includesDefaults { writer.field(\(names), \(field.codec).self, \(name)) }")
+                case .optional(let indirect):
+                    if field.isMessage {
+                        p.line("if let v = self.\(field.privateName) { writer.messageField(\(names), v\(indirect ? ".value" : "")) }")
+                    } else {
+                        p.line("if let v = self.\(field.privateName) { writer.field(\(names), \(field.codec).self, v) }")
+                    }
+                case .repeated:
+                    p.line("writer.repeatedField(\(names), \(field.codec).self, \(name))")
+                case .map(let keyCodec, _, let valueCodec, _):
+                    p.line("writer.mapField(\(names), \(keyCodec).self, \(valueCodec).self, \(name))")
+                case .oneofMember(let oneof, _):
+                    guard emittedOneofs.insert(oneof).inserted else { continue }
+                    let property = "self." + SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
+                    p.line("switch \(property) {")
+                    for member in (members[oneof] ?? []).sorted(by: { $0.number < $1.number }) {
+                        let caseName = SwiftNamer.escaped(member.name)
+                        if member.isMessage {
+                            p.line("case .\(caseName)(let v)?: writer.messageField(\(jsonNames(member)), v)")
+                        } else {
+                            p.line("case .\(caseName)(let v)?: writer.field(\(jsonNames(member)), \(member.codec).self, v)")
+                        }
+                    }
+                    p.line("case nil: break")
+                    p.line("}")
+                }
+            }
+        }
+    }
+
+    private func emitDecodeJSON(_ fields: [FieldModel], message: DescriptorProto, into p: inout CodePrinter) {
+        p.block(
+            "\(access)mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool"
+        ) { p in
+            guard !fields.isEmpty else {
+                p.line("false")
+                return
+            }
+            p.line("switch name {")
+            for field in fields.sorted(by: { $0.number < $1.number }) {
+                let member = "self." + SwiftNamer.escaped(field.name)
+                let json = jsonName(field)
+                let proto = field.descriptor.name ?? ""
+                let labels =
+                    json == proto
+                    ? SwiftLiteral.string(json) : "\(SwiftLiteral.string(json)), \(SwiftLiteral.string(proto))"
+                switch field.storage {
+                case .implicit:
+                    p.line("case \(labels): \(member) = try reader.read(\(field.codec).self)")
+                case .optional(let indirect):
+                    if field.isMessage && indirect {
+                        p.line("case \(labels):")
+                        p.indent()
+                        p.line("var v = self.\(field.privateName)?.value ?? \(field.swiftType)()")
+                        p.line("try reader.readMessage(into: &v)")
+                        p.line("self.\(field.privateName) = DHWire.Indirect(v)")
+                        p.outdent()
+                    } else if field.isMessage {
+                        p.line("case \(labels): try reader.readMessage(into: &self.\(field.privateName))")
+                    } else {
+                        p.line("case \(labels): self.\(field.privateName) = try reader.read(\(field.codec).self)")
+                    }
+                case .repeated:
+                    p.line("case \(labels): try reader.readRepeated(\(field.codec).self, into: &\(member))")
+                case .map(let keyCodec, _, let valueCodec, _):
+                    p.line("case \(labels): try reader.readMap(\(keyCodec).self, \(valueCodec).self, into: &\(member))")
+                case .oneofMember(let oneof, _):
+                    let property = "self." + SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
+                    let caseName = SwiftNamer.escaped(field.name)
+                    if field.isMessage {
+                        p.line("case \(labels):")
+                        p.indent()
+                        p.line("var v = \(field.swiftType)()")
+                        p.line("if case .\(caseName)(let existing)? = \(property) { v = existing }")
+                        p.line("try reader.readMessage(into: &v)")
+                        p.line("\(property) = .\(caseName)(v)")
+                        p.outdent()
+                    } else {
+                        p.line("case \(labels): \(property) = .\(caseName)(try reader.read(\(field.codec).self))")
+                    }
+                }
+            }
+            p.line("default: return false")
+            p.line("}")
+            p.line("return true")
         }
     }
 }

@@ -26,6 +26,16 @@ struct GoldenTests {
         }
     }
 
+    @Test("the runtime's test messages are the generator's output for their schema")
+    func runtimeTestMessages() throws {
+        let set = try Protoc.descriptorSet(files: ["dhtest.proto"], includePath: Repository.corpus)
+        let generated = try SwiftGenerator().generate(files: set.file, filesToGenerate: ["dhtest.proto"])
+        let committed = try String(
+            contentsOf: Repository.root.appendingPathComponent("Tests/DHWireTests/Messages/dhtest.pb.swift"),
+            encoding: .utf8)
+        #expect(generated[0].content == committed, "dhtest.pb.swift is stale; run `make golden`")
+    }
+
     @Test("well-known types in DHWire")
     func wellKnownTypes() throws {
         let set = try Protoc.descriptorSet(files: Self.wellKnownFiles, includePath: nil)

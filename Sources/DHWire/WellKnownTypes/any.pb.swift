@@ -126,25 +126,39 @@ public struct Google_Protobuf_Any: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !typeUrl.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, typeUrl, key: 10) }
-        if !value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, value, key: 18) }
+        if !self.typeUrl.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.typeUrl, key: 10) }
+        if !self.value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, self.value, key: 18) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if !value.isEmpty { writer.write(DHWire.ProtoBytes.self, value, key: 18) }
-        if !typeUrl.isEmpty { writer.write(DHWire.ProtoString.self, typeUrl, key: 10) }
+        if !self.value.isEmpty { writer.write(DHWire.ProtoBytes.self, self.value, key: 18) }
+        if !self.typeUrl.isEmpty { writer.write(DHWire.ProtoString.self, self.typeUrl, key: 10) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: typeUrl = try reader.read(DHWire.ProtoString.self)
-            case 18: value = try reader.read(DHWire.ProtoBytes.self)
+            case 10: self.typeUrl = try reader.read(DHWire.ProtoString.self)
+            case 18: self.value = try reader.read(DHWire.ProtoBytes.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if !self.typeUrl.isEmpty || writer.includesDefaults { writer.field("typeUrl", "type_url", DHWire.ProtoString.self, self.typeUrl) }
+        if !self.value.isEmpty || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoBytes.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "typeUrl", "type_url": self.typeUrl = try reader.read(DHWire.ProtoString.self)
+        case "value": self.value = try reader.read(DHWire.ProtoBytes.self)
+        default: return false
+        }
+        return true
     }
 }

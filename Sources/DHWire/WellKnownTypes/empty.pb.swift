@@ -36,4 +36,11 @@ public struct Google_Protobuf_Empty: DHWire.Message {
             }
         }
     }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        false
+    }
 }

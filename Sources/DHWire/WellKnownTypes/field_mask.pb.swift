@@ -215,22 +215,34 @@ public struct Google_Protobuf_FieldMask: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoString.self, paths, key: 10)
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoString.self, self.paths, key: 10)
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        writer.writeRepeated(DHWire.ProtoString.self, paths, key: 10)
+        writer.writeRepeated(DHWire.ProtoString.self, self.paths, key: 10)
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: try reader.readRepeated(DHWire.ProtoString.self, key: key, into: &paths)
+            case 10: try reader.readRepeated(DHWire.ProtoString.self, key: key, into: &self.paths)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        writer.repeatedField("paths", "paths", DHWire.ProtoString.self, self.paths)
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "paths": try reader.readRepeated(DHWire.ProtoString.self, into: &self.paths)
+        default: return false
+        }
+        return true
     }
 }

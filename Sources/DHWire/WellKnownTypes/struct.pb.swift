@@ -32,6 +32,20 @@ public enum Google_Protobuf_NullValue: DHWire.ProtoEnum {
         case .unrecognized(let value): value
         }
     }
+
+    public var protoName: StaticString? {
+        switch self {
+        case .nullValue: "NULL_VALUE"
+        case .unrecognized: nil
+        }
+    }
+
+    public init?(protoName: String) {
+        switch protoName {
+        case "NULL_VALUE": self = .nullValue
+        default: return nil
+        }
+    }
 }
 
 /// `Struct` represents a structured data value, consisting of fields
@@ -51,23 +65,35 @@ public struct Google_Protobuf_Struct: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        size &+= DHWire.WireSize.map(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, fields, key: 10)
+        size &+= DHWire.WireSize.map(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, self.fields, key: 10)
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        writer.writeMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, fields, key: 10)
+        writer.writeMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, self.fields, key: 10)
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: try reader.readMapEntry(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, into: &fields)
+            case 10: try reader.readMapEntry(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, into: &self.fields)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        writer.mapField("fields", "fields", DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, self.fields)
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "fields": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Google_Protobuf_Value>.self, into: &self.fields)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -131,7 +157,7 @@ public struct Google_Protobuf_Value: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        switch kind {
+        switch self.kind {
         case .nullValue(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Google_Protobuf_NullValue>.self, v, key: 8)
         case .numberValue(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoDouble.self, v, key: 17)
         case .stringValue(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoString.self, v, key: 26)
@@ -146,7 +172,7 @@ public struct Google_Protobuf_Value: DHWire.Message {
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        switch kind {
+        switch self.kind {
         case .listValue(let v)?: writer.writeMessage(v, key: 50)
         case .structValue(let v)?: writer.writeMessage(v, key: 42)
         case .boolValue(let v)?: writer.write(DHWire.ProtoBool.self, v, key: 32)
@@ -160,23 +186,56 @@ public struct Google_Protobuf_Value: DHWire.Message {
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: kind = .nullValue(try reader.read(DHWire.ProtoEnumField<Google_Protobuf_NullValue>.self))
-            case 17: kind = .numberValue(try reader.read(DHWire.ProtoDouble.self))
-            case 26: kind = .stringValue(try reader.read(DHWire.ProtoString.self))
-            case 32: kind = .boolValue(try reader.read(DHWire.ProtoBool.self))
+            case 8: self.kind = .nullValue(try reader.read(DHWire.ProtoEnumField<Google_Protobuf_NullValue>.self))
+            case 17: self.kind = .numberValue(try reader.read(DHWire.ProtoDouble.self))
+            case 26: self.kind = .stringValue(try reader.read(DHWire.ProtoString.self))
+            case 32: self.kind = .boolValue(try reader.read(DHWire.ProtoBool.self))
             case 42:
                 var v = Google_Protobuf_Struct()
-                if case .structValue(let existing)? = kind { v = existing }
+                if case .structValue(let existing)? = self.kind { v = existing }
                 try reader.readMessage(into: &v)
-                kind = .structValue(v)
+                self.kind = .structValue(v)
             case 50:
                 var v = Google_Protobuf_ListValue()
-                if case .listValue(let existing)? = kind { v = existing }
+                if case .listValue(let existing)? = self.kind { v = existing }
                 try reader.readMessage(into: &v)
-                kind = .listValue(v)
+                self.kind = .listValue(v)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        switch self.kind {
+        case .nullValue(let v)?: writer.field("nullValue", "null_value", DHWire.ProtoEnumField<Google_Protobuf_NullValue>.self, v)
+        case .numberValue(let v)?: writer.field("numberValue", "number_value", DHWire.ProtoDouble.self, v)
+        case .stringValue(let v)?: writer.field("stringValue", "string_value", DHWire.ProtoString.self, v)
+        case .boolValue(let v)?: writer.field("boolValue", "bool_value", DHWire.ProtoBool.self, v)
+        case .structValue(let v)?: writer.messageField("structValue", "struct_value", v)
+        case .listValue(let v)?: writer.messageField("listValue", "list_value", v)
+        case nil: break
+        }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "nullValue", "null_value": self.kind = .nullValue(try reader.read(DHWire.ProtoEnumField<Google_Protobuf_NullValue>.self))
+        case "numberValue", "number_value": self.kind = .numberValue(try reader.read(DHWire.ProtoDouble.self))
+        case "stringValue", "string_value": self.kind = .stringValue(try reader.read(DHWire.ProtoString.self))
+        case "boolValue", "bool_value": self.kind = .boolValue(try reader.read(DHWire.ProtoBool.self))
+        case "structValue", "struct_value":
+            var v = Google_Protobuf_Struct()
+            if case .structValue(let existing)? = self.kind { v = existing }
+            try reader.readMessage(into: &v)
+            self.kind = .structValue(v)
+        case "listValue", "list_value":
+            var v = Google_Protobuf_ListValue()
+            if case .listValue(let existing)? = self.kind { v = existing }
+            try reader.readMessage(into: &v)
+            self.kind = .listValue(v)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -192,22 +251,34 @@ public struct Google_Protobuf_ListValue: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, values, key: 10)
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, self.values, key: 10)
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        writer.writeRepeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, values, key: 10)
+        writer.writeRepeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, self.values, key: 10)
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: try reader.readRepeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, key: key, into: &values)
+            case 10: try reader.readRepeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, key: key, into: &self.values)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        writer.repeatedField("values", "values", DHWire.ProtoMessageField<Google_Protobuf_Value>.self, self.values)
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "values": try reader.readRepeated(DHWire.ProtoMessageField<Google_Protobuf_Value>.self, into: &self.values)
+        default: return false
+        }
+        return true
     }
 }

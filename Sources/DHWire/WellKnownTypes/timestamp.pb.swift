@@ -114,25 +114,39 @@ public struct Google_Protobuf_Timestamp: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if seconds != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, seconds, key: 8) }
-        if nanos != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, nanos, key: 16) }
+        if self.seconds != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, self.seconds, key: 8) }
+        if self.nanos != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.nanos, key: 16) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if nanos != 0 { writer.write(DHWire.ProtoInt32.self, nanos, key: 16) }
-        if seconds != 0 { writer.write(DHWire.ProtoInt64.self, seconds, key: 8) }
+        if self.nanos != 0 { writer.write(DHWire.ProtoInt32.self, self.nanos, key: 16) }
+        if self.seconds != 0 { writer.write(DHWire.ProtoInt64.self, self.seconds, key: 8) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: seconds = try reader.read(DHWire.ProtoInt64.self)
-            case 16: nanos = try reader.read(DHWire.ProtoInt32.self)
+            case 8: self.seconds = try reader.read(DHWire.ProtoInt64.self)
+            case 16: self.nanos = try reader.read(DHWire.ProtoInt32.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.seconds != 0 || writer.includesDefaults { writer.field("seconds", "seconds", DHWire.ProtoInt64.self, self.seconds) }
+        if self.nanos != 0 || writer.includesDefaults { writer.field("nanos", "nanos", DHWire.ProtoInt32.self, self.nanos) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "seconds": self.seconds = try reader.read(DHWire.ProtoInt64.self)
+        case "nanos": self.nanos = try reader.read(DHWire.ProtoInt32.self)
+        default: return false
+        }
+        return true
     }
 }

@@ -19,23 +19,35 @@ public struct Google_Protobuf_DoubleValue: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value.bitPattern != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoDouble.self, value, key: 9) }
+        if self.value.bitPattern != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoDouble.self, self.value, key: 9) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value.bitPattern != 0 { writer.write(DHWire.ProtoDouble.self, value, key: 9) }
+        if self.value.bitPattern != 0 { writer.write(DHWire.ProtoDouble.self, self.value, key: 9) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 9: value = try reader.read(DHWire.ProtoDouble.self)
+            case 9: self.value = try reader.read(DHWire.ProtoDouble.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value.bitPattern != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoDouble.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoDouble.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -51,23 +63,35 @@ public struct Google_Protobuf_FloatValue: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value.bitPattern != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoFloat.self, value, key: 13) }
+        if self.value.bitPattern != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoFloat.self, self.value, key: 13) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value.bitPattern != 0 { writer.write(DHWire.ProtoFloat.self, value, key: 13) }
+        if self.value.bitPattern != 0 { writer.write(DHWire.ProtoFloat.self, self.value, key: 13) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 13: value = try reader.read(DHWire.ProtoFloat.self)
+            case 13: self.value = try reader.read(DHWire.ProtoFloat.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value.bitPattern != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoFloat.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoFloat.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -83,23 +107,35 @@ public struct Google_Protobuf_Int64Value: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, value, key: 8) }
+        if self.value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, self.value, key: 8) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value != 0 { writer.write(DHWire.ProtoInt64.self, value, key: 8) }
+        if self.value != 0 { writer.write(DHWire.ProtoInt64.self, self.value, key: 8) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: value = try reader.read(DHWire.ProtoInt64.self)
+            case 8: self.value = try reader.read(DHWire.ProtoInt64.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoInt64.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoInt64.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -115,23 +151,35 @@ public struct Google_Protobuf_UInt64Value: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt64.self, value, key: 8) }
+        if self.value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt64.self, self.value, key: 8) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value != 0 { writer.write(DHWire.ProtoUInt64.self, value, key: 8) }
+        if self.value != 0 { writer.write(DHWire.ProtoUInt64.self, self.value, key: 8) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: value = try reader.read(DHWire.ProtoUInt64.self)
+            case 8: self.value = try reader.read(DHWire.ProtoUInt64.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoUInt64.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoUInt64.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -147,23 +195,35 @@ public struct Google_Protobuf_Int32Value: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, value, key: 8) }
+        if self.value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.value, key: 8) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value != 0 { writer.write(DHWire.ProtoInt32.self, value, key: 8) }
+        if self.value != 0 { writer.write(DHWire.ProtoInt32.self, self.value, key: 8) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: value = try reader.read(DHWire.ProtoInt32.self)
+            case 8: self.value = try reader.read(DHWire.ProtoInt32.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoInt32.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoInt32.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -179,23 +239,35 @@ public struct Google_Protobuf_UInt32Value: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt32.self, value, key: 8) }
+        if self.value != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt32.self, self.value, key: 8) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value != 0 { writer.write(DHWire.ProtoUInt32.self, value, key: 8) }
+        if self.value != 0 { writer.write(DHWire.ProtoUInt32.self, self.value, key: 8) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: value = try reader.read(DHWire.ProtoUInt32.self)
+            case 8: self.value = try reader.read(DHWire.ProtoUInt32.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value != 0 || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoUInt32.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoUInt32.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -211,23 +283,35 @@ public struct Google_Protobuf_BoolValue: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if value { size &+= DHWire.WireSize.field(DHWire.ProtoBool.self, value, key: 8) }
+        if self.value { size &+= DHWire.WireSize.field(DHWire.ProtoBool.self, self.value, key: 8) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if value { writer.write(DHWire.ProtoBool.self, value, key: 8) }
+        if self.value { writer.write(DHWire.ProtoBool.self, self.value, key: 8) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: value = try reader.read(DHWire.ProtoBool.self)
+            case 8: self.value = try reader.read(DHWire.ProtoBool.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if self.value || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoBool.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoBool.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -243,23 +327,35 @@ public struct Google_Protobuf_StringValue: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, value, key: 10) }
+        if !self.value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.value, key: 10) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if !value.isEmpty { writer.write(DHWire.ProtoString.self, value, key: 10) }
+        if !self.value.isEmpty { writer.write(DHWire.ProtoString.self, self.value, key: 10) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: value = try reader.read(DHWire.ProtoString.self)
+            case 10: self.value = try reader.read(DHWire.ProtoString.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if !self.value.isEmpty || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoString.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoString.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -275,22 +371,34 @@ public struct Google_Protobuf_BytesValue: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, value, key: 10) }
+        if !self.value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, self.value, key: 10) }
         size &+= unknownFields.count
         return size
     }
 
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if !value.isEmpty { writer.write(DHWire.ProtoBytes.self, value, key: 10) }
+        if !self.value.isEmpty { writer.write(DHWire.ProtoBytes.self, self.value, key: 10) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: value = try reader.read(DHWire.ProtoBytes.self)
+            case 10: self.value = try reader.read(DHWire.ProtoBytes.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if !self.value.isEmpty || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoBytes.self, self.value) }
+    }
+
+    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "value": self.value = try reader.read(DHWire.ProtoBytes.self)
+        default: return false
+        }
+        return true
     }
 }

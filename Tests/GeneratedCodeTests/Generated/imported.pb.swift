@@ -30,6 +30,22 @@ enum Dh_Imported_V1_Kind: DHWire.ProtoEnum {
         case .unrecognized(let value): value
         }
     }
+
+    var protoName: StaticString? {
+        switch self {
+        case .unspecified: "KIND_UNSPECIFIED"
+        case .patient: "KIND_PATIENT"
+        case .unrecognized: nil
+        }
+    }
+
+    init?(protoName: String) {
+        switch protoName {
+        case "KIND_UNSPECIFIED": self = .unspecified
+        case "KIND_PATIENT": self = .patient
+        default: return nil
+        }
+    }
 }
 
 /// A reference into another system.
@@ -42,25 +58,39 @@ struct Dh_Imported_V1_Reference: DHWire.Message {
 
     func serializedSize() -> Int {
         var size = 0
-        if !system.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, system, key: 10) }
-        if !value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, value, key: 18) }
+        if !self.system.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.system, key: 10) }
+        if !self.value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.value, key: 18) }
         size &+= unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if !value.isEmpty { writer.write(DHWire.ProtoString.self, value, key: 18) }
-        if !system.isEmpty { writer.write(DHWire.ProtoString.self, system, key: 10) }
+        if !self.value.isEmpty { writer.write(DHWire.ProtoString.self, self.value, key: 18) }
+        if !self.system.isEmpty { writer.write(DHWire.ProtoString.self, self.system, key: 10) }
     }
 
     mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: system = try reader.read(DHWire.ProtoString.self)
-            case 18: value = try reader.read(DHWire.ProtoString.self)
+            case 10: self.system = try reader.read(DHWire.ProtoString.self)
+            case 18: self.value = try reader.read(DHWire.ProtoString.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if !self.system.isEmpty || writer.includesDefaults { writer.field("system", "system", DHWire.ProtoString.self, self.system) }
+        if !self.value.isEmpty || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoString.self, self.value) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "system": self.system = try reader.read(DHWire.ProtoString.self)
+        case "value": self.value = try reader.read(DHWire.ProtoString.self)
+        default: return false
+        }
+        return true
     }
 }

@@ -41,6 +41,28 @@ enum Dh_Torture_V1_TriageLevel: DHWire.ProtoEnum {
         case .unrecognized(let value): value
         }
     }
+
+    var protoName: StaticString? {
+        switch self {
+        case .unspecified: "TRIAGE_LEVEL_UNSPECIFIED"
+        case .red: "TRIAGE_LEVEL_RED"
+        case .yellow: "TRIAGE_LEVEL_YELLOW"
+        case .green: "TRIAGE_LEVEL_GREEN"
+        case .black: "TRIAGE_LEVEL_BLACK"
+        case .unrecognized: nil
+        }
+    }
+
+    init?(protoName: String) {
+        switch protoName {
+        case "TRIAGE_LEVEL_UNSPECIFIED": self = .unspecified
+        case "TRIAGE_LEVEL_RED": self = .red
+        case "TRIAGE_LEVEL_YELLOW": self = .yellow
+        case "TRIAGE_LEVEL_GREEN": self = .green
+        case "TRIAGE_LEVEL_BLACK": self = .black
+        default: return nil
+        }
+    }
 }
 
 /// Values that cannot lose their prefix (one would start with a digit).
@@ -68,6 +90,24 @@ enum Dh_Torture_V1_Grade: DHWire.ProtoEnum {
         case .grade1: 1
         case .grade2: 2
         case .unrecognized(let value): value
+        }
+    }
+
+    var protoName: StaticString? {
+        switch self {
+        case .gradeUnspecified: "GRADE_UNSPECIFIED"
+        case .grade1: "GRADE_1"
+        case .grade2: "GRADE_2"
+        case .unrecognized: nil
+        }
+    }
+
+    init?(protoName: String) {
+        switch protoName {
+        case "GRADE_UNSPECIFIED": self = .gradeUnspecified
+        case "GRADE_1": self = .grade1
+        case "GRADE_2": self = .grade2
+        default: return nil
         }
     }
 }
@@ -110,6 +150,31 @@ enum Dh_Torture_V1_Keywords: DHWire.ProtoEnum {
         case .unrecognized(let value): value
         }
     }
+
+    var protoName: StaticString? {
+        switch self {
+        case .`default`: "DEFAULT"
+        case .`class`: "CLASS"
+        case .self_: "SELF"
+        case .type: "TYPE"
+        case .unrecognized_: "UNRECOGNIZED"
+        case .init_: "INIT"
+        case .unrecognized: nil
+        }
+    }
+
+    init?(protoName: String) {
+        switch protoName {
+        case "DEFAULT": self = .`default`
+        case "CLASS": self = .`class`
+        case "SELF": self = .self_
+        case "TYPE": self = .type
+        case "UNRECOGNIZED": self = .unrecognized_
+        case "INIT": self = .init_
+        case "ALIAS_OF_CLASS": self = .`class`
+        default: return nil
+        }
+    }
 }
 
 /// Fields named after Swift keywords and generated members.
@@ -135,65 +200,105 @@ struct Dh_Torture_V1_Reserved: DHWire.Message {
 
     func serializedSize() -> Int {
         var size = 0
-        if !`class`.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, `class`, key: 10) }
-        if self_ != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self_, key: 16) }
-        if type { size &+= DHWire.WireSize.field(DHWire.ProtoBool.self, type, key: 24) }
-        if !`protocol`.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, `protocol`, key: 34) }
-        if hashValue_ != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, hashValue_, key: 40) }
-        if !unknownFields_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, unknownFields_, key: 50) }
-        if !serializedSize_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, serializedSize_, key: 58) }
-        if !init_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, init_, key: 66) }
-        if !description_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, description_, key: 74) }
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoString.self, `in`, key: 82)
-        size &+= DHWire.WireSize.map(DHWire.ProtoString.self, DHWire.ProtoString.self, `default`, key: 90)
-        if !leadingUnderscore.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, leadingUnderscore, key: 98) }
-        if fieldWith99Digits != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, fieldWith99Digits, key: 104) }
-        if !httpheader.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, httpheader, key: 114) }
-        if !encode_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, encode_, key: 122) }
+        if !self.`class`.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.`class`, key: 10) }
+        if self.self_ != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.self_, key: 16) }
+        if self.type { size &+= DHWire.WireSize.field(DHWire.ProtoBool.self, self.type, key: 24) }
+        if !self.`protocol`.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.`protocol`, key: 34) }
+        if self.hashValue_ != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, self.hashValue_, key: 40) }
+        if !self.unknownFields_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.unknownFields_, key: 50) }
+        if !self.serializedSize_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.serializedSize_, key: 58) }
+        if !self.init_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.init_, key: 66) }
+        if !self.description_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.description_, key: 74) }
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoString.self, self.`in`, key: 82)
+        size &+= DHWire.WireSize.map(DHWire.ProtoString.self, DHWire.ProtoString.self, self.`default`, key: 90)
+        if !self.leadingUnderscore.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.leadingUnderscore, key: 98) }
+        if self.fieldWith99Digits != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.fieldWith99Digits, key: 104) }
+        if !self.httpheader.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.httpheader, key: 114) }
+        if !self.encode_.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.encode_, key: 122) }
         size &+= unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if !encode_.isEmpty { writer.write(DHWire.ProtoString.self, encode_, key: 122) }
-        if !httpheader.isEmpty { writer.write(DHWire.ProtoString.self, httpheader, key: 114) }
-        if fieldWith99Digits != 0 { writer.write(DHWire.ProtoInt32.self, fieldWith99Digits, key: 104) }
-        if !leadingUnderscore.isEmpty { writer.write(DHWire.ProtoString.self, leadingUnderscore, key: 98) }
-        writer.writeMap(DHWire.ProtoString.self, DHWire.ProtoString.self, `default`, key: 90)
-        writer.writeRepeated(DHWire.ProtoString.self, `in`, key: 82)
-        if !description_.isEmpty { writer.write(DHWire.ProtoString.self, description_, key: 74) }
-        if !init_.isEmpty { writer.write(DHWire.ProtoString.self, init_, key: 66) }
-        if !serializedSize_.isEmpty { writer.write(DHWire.ProtoString.self, serializedSize_, key: 58) }
-        if !unknownFields_.isEmpty { writer.write(DHWire.ProtoString.self, unknownFields_, key: 50) }
-        if hashValue_ != 0 { writer.write(DHWire.ProtoInt64.self, hashValue_, key: 40) }
-        if !`protocol`.isEmpty { writer.write(DHWire.ProtoString.self, `protocol`, key: 34) }
-        if type { writer.write(DHWire.ProtoBool.self, type, key: 24) }
-        if self_ != 0 { writer.write(DHWire.ProtoInt32.self, self_, key: 16) }
-        if !`class`.isEmpty { writer.write(DHWire.ProtoString.self, `class`, key: 10) }
+        if !self.encode_.isEmpty { writer.write(DHWire.ProtoString.self, self.encode_, key: 122) }
+        if !self.httpheader.isEmpty { writer.write(DHWire.ProtoString.self, self.httpheader, key: 114) }
+        if self.fieldWith99Digits != 0 { writer.write(DHWire.ProtoInt32.self, self.fieldWith99Digits, key: 104) }
+        if !self.leadingUnderscore.isEmpty { writer.write(DHWire.ProtoString.self, self.leadingUnderscore, key: 98) }
+        writer.writeMap(DHWire.ProtoString.self, DHWire.ProtoString.self, self.`default`, key: 90)
+        writer.writeRepeated(DHWire.ProtoString.self, self.`in`, key: 82)
+        if !self.description_.isEmpty { writer.write(DHWire.ProtoString.self, self.description_, key: 74) }
+        if !self.init_.isEmpty { writer.write(DHWire.ProtoString.self, self.init_, key: 66) }
+        if !self.serializedSize_.isEmpty { writer.write(DHWire.ProtoString.self, self.serializedSize_, key: 58) }
+        if !self.unknownFields_.isEmpty { writer.write(DHWire.ProtoString.self, self.unknownFields_, key: 50) }
+        if self.hashValue_ != 0 { writer.write(DHWire.ProtoInt64.self, self.hashValue_, key: 40) }
+        if !self.`protocol`.isEmpty { writer.write(DHWire.ProtoString.self, self.`protocol`, key: 34) }
+        if self.type { writer.write(DHWire.ProtoBool.self, self.type, key: 24) }
+        if self.self_ != 0 { writer.write(DHWire.ProtoInt32.self, self.self_, key: 16) }
+        if !self.`class`.isEmpty { writer.write(DHWire.ProtoString.self, self.`class`, key: 10) }
     }
 
     mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: `class` = try reader.read(DHWire.ProtoString.self)
-            case 16: self_ = try reader.read(DHWire.ProtoInt32.self)
-            case 24: type = try reader.read(DHWire.ProtoBool.self)
-            case 34: `protocol` = try reader.read(DHWire.ProtoString.self)
-            case 40: hashValue_ = try reader.read(DHWire.ProtoInt64.self)
-            case 50: unknownFields_ = try reader.read(DHWire.ProtoString.self)
-            case 58: serializedSize_ = try reader.read(DHWire.ProtoString.self)
-            case 66: init_ = try reader.read(DHWire.ProtoString.self)
-            case 74: description_ = try reader.read(DHWire.ProtoString.self)
-            case 82: try reader.readRepeated(DHWire.ProtoString.self, key: key, into: &`in`)
-            case 90: try reader.readMapEntry(DHWire.ProtoString.self, DHWire.ProtoString.self, into: &`default`)
-            case 98: leadingUnderscore = try reader.read(DHWire.ProtoString.self)
-            case 104: fieldWith99Digits = try reader.read(DHWire.ProtoInt32.self)
-            case 114: httpheader = try reader.read(DHWire.ProtoString.self)
-            case 122: encode_ = try reader.read(DHWire.ProtoString.self)
+            case 10: self.`class` = try reader.read(DHWire.ProtoString.self)
+            case 16: self.self_ = try reader.read(DHWire.ProtoInt32.self)
+            case 24: self.type = try reader.read(DHWire.ProtoBool.self)
+            case 34: self.`protocol` = try reader.read(DHWire.ProtoString.self)
+            case 40: self.hashValue_ = try reader.read(DHWire.ProtoInt64.self)
+            case 50: self.unknownFields_ = try reader.read(DHWire.ProtoString.self)
+            case 58: self.serializedSize_ = try reader.read(DHWire.ProtoString.self)
+            case 66: self.init_ = try reader.read(DHWire.ProtoString.self)
+            case 74: self.description_ = try reader.read(DHWire.ProtoString.self)
+            case 82: try reader.readRepeated(DHWire.ProtoString.self, key: key, into: &self.`in`)
+            case 90: try reader.readMapEntry(DHWire.ProtoString.self, DHWire.ProtoString.self, into: &self.`default`)
+            case 98: self.leadingUnderscore = try reader.read(DHWire.ProtoString.self)
+            case 104: self.fieldWith99Digits = try reader.read(DHWire.ProtoInt32.self)
+            case 114: self.httpheader = try reader.read(DHWire.ProtoString.self)
+            case 122: self.encode_ = try reader.read(DHWire.ProtoString.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if !self.`class`.isEmpty || writer.includesDefaults { writer.field("class", "class", DHWire.ProtoString.self, self.`class`) }
+        if self.self_ != 0 || writer.includesDefaults { writer.field("self", "self", DHWire.ProtoInt32.self, self.self_) }
+        if self.type || writer.includesDefaults { writer.field("type", "type", DHWire.ProtoBool.self, self.type) }
+        if !self.`protocol`.isEmpty || writer.includesDefaults { writer.field("protocol", "protocol", DHWire.ProtoString.self, self.`protocol`) }
+        if self.hashValue_ != 0 || writer.includesDefaults { writer.field("hashValue", "hash_value", DHWire.ProtoInt64.self, self.hashValue_) }
+        if !self.unknownFields_.isEmpty || writer.includesDefaults { writer.field("unknownFields", "unknown_fields", DHWire.ProtoString.self, self.unknownFields_) }
+        if !self.serializedSize_.isEmpty || writer.includesDefaults { writer.field("serializedSize", "serialized_size", DHWire.ProtoString.self, self.serializedSize_) }
+        if !self.init_.isEmpty || writer.includesDefaults { writer.field("init", "init", DHWire.ProtoString.self, self.init_) }
+        if !self.description_.isEmpty || writer.includesDefaults { writer.field("description", "description", DHWire.ProtoString.self, self.description_) }
+        writer.repeatedField("in", "in", DHWire.ProtoString.self, self.`in`)
+        writer.mapField("default", "default", DHWire.ProtoString.self, DHWire.ProtoString.self, self.`default`)
+        if !self.leadingUnderscore.isEmpty || writer.includesDefaults { writer.field("LeadingUnderscore", "_leading_underscore", DHWire.ProtoString.self, self.leadingUnderscore) }
+        if self.fieldWith99Digits != 0 || writer.includesDefaults { writer.field("fieldWith99Digits", "field_with_99_digits", DHWire.ProtoInt32.self, self.fieldWith99Digits) }
+        if !self.httpheader.isEmpty || writer.includesDefaults { writer.field("HTTPHeader", "HTTPHeader", DHWire.ProtoString.self, self.httpheader) }
+        if !self.encode_.isEmpty || writer.includesDefaults { writer.field("encode", "encode", DHWire.ProtoString.self, self.encode_) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "class": self.`class` = try reader.read(DHWire.ProtoString.self)
+        case "self": self.self_ = try reader.read(DHWire.ProtoInt32.self)
+        case "type": self.type = try reader.read(DHWire.ProtoBool.self)
+        case "protocol": self.`protocol` = try reader.read(DHWire.ProtoString.self)
+        case "hashValue", "hash_value": self.hashValue_ = try reader.read(DHWire.ProtoInt64.self)
+        case "unknownFields", "unknown_fields": self.unknownFields_ = try reader.read(DHWire.ProtoString.self)
+        case "serializedSize", "serialized_size": self.serializedSize_ = try reader.read(DHWire.ProtoString.self)
+        case "init": self.init_ = try reader.read(DHWire.ProtoString.self)
+        case "description": self.description_ = try reader.read(DHWire.ProtoString.self)
+        case "in": try reader.readRepeated(DHWire.ProtoString.self, into: &self.`in`)
+        case "default": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoString.self, into: &self.`default`)
+        case "LeadingUnderscore", "_leading_underscore": self.leadingUnderscore = try reader.read(DHWire.ProtoString.self)
+        case "fieldWith99Digits", "field_with_99_digits": self.fieldWith99Digits = try reader.read(DHWire.ProtoInt32.self)
+        case "HTTPHeader": self.httpheader = try reader.read(DHWire.ProtoString.self)
+        case "encode": self.encode_ = try reader.read(DHWire.ProtoString.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -239,57 +344,94 @@ struct Dh_Torture_V1_TreeNode: DHWire.Message {
 
     func serializedSize() -> Int {
         var size = 0
-        if !label.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, label, key: 10) }
-        if let v = _parent { size &+= DHWire.WireSize.message(v.value, key: 18) }
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, children, key: 26)
-        size &+= DHWire.WireSize.map(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, byName, key: 34)
-        switch link {
+        if !self.label.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.label, key: 10) }
+        if let v = self._parent { size &+= DHWire.WireSize.message(v.value, key: 18) }
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, self.children, key: 26)
+        size &+= DHWire.WireSize.map(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, self.byName, key: 34)
+        switch self.link {
         case .alternate(let v)?: size &+= DHWire.WireSize.message(v, key: 42)
         case .externalRef(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoString.self, v, key: 50)
         case nil: break
         }
-        if let v = _branch { size &+= DHWire.WireSize.message(v.value, key: 58) }
+        if let v = self._branch { size &+= DHWire.WireSize.message(v.value, key: 58) }
         size &+= unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if let v = _branch { writer.writeMessage(v.value, key: 58) }
-        switch link {
+        if let v = self._branch { writer.writeMessage(v.value, key: 58) }
+        switch self.link {
         case .externalRef(let v)?: writer.write(DHWire.ProtoString.self, v, key: 50)
         case .alternate(let v)?: writer.writeMessage(v, key: 42)
         case nil: break
         }
-        writer.writeMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, byName, key: 34)
-        writer.writeRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, children, key: 26)
-        if let v = _parent { writer.writeMessage(v.value, key: 18) }
-        if !label.isEmpty { writer.write(DHWire.ProtoString.self, label, key: 10) }
+        writer.writeMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, self.byName, key: 34)
+        writer.writeRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, self.children, key: 26)
+        if let v = self._parent { writer.writeMessage(v.value, key: 18) }
+        if !self.label.isEmpty { writer.write(DHWire.ProtoString.self, self.label, key: 10) }
     }
 
     mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: label = try reader.read(DHWire.ProtoString.self)
+            case 10: self.label = try reader.read(DHWire.ProtoString.self)
             case 18:
-                var v = _parent?.value ?? Dh_Torture_V1_TreeNode()
+                var v = self._parent?.value ?? Dh_Torture_V1_TreeNode()
                 try reader.readMessage(into: &v)
-                _parent = DHWire.Indirect(v)
-            case 26: try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, key: key, into: &children)
-            case 34: try reader.readMapEntry(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, into: &byName)
+                self._parent = DHWire.Indirect(v)
+            case 26: try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, key: key, into: &self.children)
+            case 34: try reader.readMapEntry(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, into: &self.byName)
             case 42:
                 var v = Dh_Torture_V1_TreeNode()
-                if case .alternate(let existing)? = link { v = existing }
+                if case .alternate(let existing)? = self.link { v = existing }
                 try reader.readMessage(into: &v)
-                link = .alternate(v)
-            case 50: link = .externalRef(try reader.read(DHWire.ProtoString.self))
+                self.link = .alternate(v)
+            case 50: self.link = .externalRef(try reader.read(DHWire.ProtoString.self))
             case 58:
-                var v = _branch?.value ?? Dh_Torture_V1_Branch()
+                var v = self._branch?.value ?? Dh_Torture_V1_Branch()
                 try reader.readMessage(into: &v)
-                _branch = DHWire.Indirect(v)
+                self._branch = DHWire.Indirect(v)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if !self.label.isEmpty || writer.includesDefaults { writer.field("label", "label", DHWire.ProtoString.self, self.label) }
+        if let v = self._parent { writer.messageField("parent", "parent", v.value) }
+        writer.repeatedField("children", "children", DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, self.children)
+        writer.mapField("byName", "by_name", DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, self.byName)
+        switch self.link {
+        case .alternate(let v)?: writer.messageField("alternate", "alternate", v)
+        case .externalRef(let v)?: writer.field("externalRef", "external_ref", DHWire.ProtoString.self, v)
+        case nil: break
+        }
+        if let v = self._branch { writer.messageField("branch", "branch", v.value) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "label": self.label = try reader.read(DHWire.ProtoString.self)
+        case "parent":
+            var v = self._parent?.value ?? Dh_Torture_V1_TreeNode()
+            try reader.readMessage(into: &v)
+            self._parent = DHWire.Indirect(v)
+        case "children": try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, into: &self.children)
+        case "byName", "by_name": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, into: &self.byName)
+        case "alternate":
+            var v = Dh_Torture_V1_TreeNode()
+            if case .alternate(let existing)? = self.link { v = existing }
+            try reader.readMessage(into: &v)
+            self.link = .alternate(v)
+        case "externalRef", "external_ref": self.link = .externalRef(try reader.read(DHWire.ProtoString.self))
+        case "branch":
+            var v = self._branch?.value ?? Dh_Torture_V1_Branch()
+            try reader.readMessage(into: &v)
+            self._branch = DHWire.Indirect(v)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -310,29 +452,46 @@ struct Dh_Torture_V1_Branch: DHWire.Message {
 
     func serializedSize() -> Int {
         var size = 0
-        if let v = _head { size &+= DHWire.WireSize.message(v.value, key: 10) }
-        if depth != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, depth, key: 16) }
+        if let v = self._head { size &+= DHWire.WireSize.message(v.value, key: 10) }
+        if self.depth != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.depth, key: 16) }
         size &+= unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if depth != 0 { writer.write(DHWire.ProtoInt32.self, depth, key: 16) }
-        if let v = _head { writer.writeMessage(v.value, key: 10) }
+        if self.depth != 0 { writer.write(DHWire.ProtoInt32.self, self.depth, key: 16) }
+        if let v = self._head { writer.writeMessage(v.value, key: 10) }
     }
 
     mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
             case 10:
-                var v = _head?.value ?? Dh_Torture_V1_TreeNode()
+                var v = self._head?.value ?? Dh_Torture_V1_TreeNode()
                 try reader.readMessage(into: &v)
-                _head = DHWire.Indirect(v)
-            case 16: depth = try reader.read(DHWire.ProtoInt32.self)
+                self._head = DHWire.Indirect(v)
+            case 16: self.depth = try reader.read(DHWire.ProtoInt32.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if let v = self._head { writer.messageField("head", "head", v.value) }
+        if self.depth != 0 || writer.includesDefaults { writer.field("depth", "depth", DHWire.ProtoInt32.self, self.depth) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "head":
+            var v = self._head?.value ?? Dh_Torture_V1_TreeNode()
+            try reader.readMessage(into: &v)
+            self._head = DHWire.Indirect(v)
+        case "depth": self.depth = try reader.read(DHWire.ProtoInt32.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -481,74 +640,121 @@ struct Dh_Torture_V1_Presence: DHWire.Message {
 
     func serializedSize() -> Int {
         var size = 0
-        if let v = _i32 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, v, key: 8) }
-        if let v = _i64 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, v, key: 16) }
-        if let v = _u32 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt32.self, v, key: 24) }
-        if let v = _u64 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt64.self, v, key: 32) }
-        if let v = _s32 { size &+= DHWire.WireSize.field(DHWire.ProtoSInt32.self, v, key: 40) }
-        if let v = _s64 { size &+= DHWire.WireSize.field(DHWire.ProtoSInt64.self, v, key: 48) }
-        if let v = _f32 { size &+= DHWire.WireSize.field(DHWire.ProtoFixed32.self, v, key: 61) }
-        if let v = _f64 { size &+= DHWire.WireSize.field(DHWire.ProtoFixed64.self, v, key: 65) }
-        if let v = _sf32 { size &+= DHWire.WireSize.field(DHWire.ProtoSFixed32.self, v, key: 77) }
-        if let v = _sf64 { size &+= DHWire.WireSize.field(DHWire.ProtoSFixed64.self, v, key: 81) }
-        if let v = _flt { size &+= DHWire.WireSize.field(DHWire.ProtoFloat.self, v, key: 93) }
-        if let v = _dbl { size &+= DHWire.WireSize.field(DHWire.ProtoDouble.self, v, key: 97) }
-        if let v = _flag { size &+= DHWire.WireSize.field(DHWire.ProtoBool.self, v, key: 104) }
-        if let v = _text { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, v, key: 114) }
-        if let v = _data { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, v, key: 122) }
-        if let v = _level { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v, key: 128) }
-        if let v = _nested { size &+= DHWire.WireSize.message(v.value, key: 138) }
+        if let v = self._i32 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, v, key: 8) }
+        if let v = self._i64 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, v, key: 16) }
+        if let v = self._u32 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt32.self, v, key: 24) }
+        if let v = self._u64 { size &+= DHWire.WireSize.field(DHWire.ProtoUInt64.self, v, key: 32) }
+        if let v = self._s32 { size &+= DHWire.WireSize.field(DHWire.ProtoSInt32.self, v, key: 40) }
+        if let v = self._s64 { size &+= DHWire.WireSize.field(DHWire.ProtoSInt64.self, v, key: 48) }
+        if let v = self._f32 { size &+= DHWire.WireSize.field(DHWire.ProtoFixed32.self, v, key: 61) }
+        if let v = self._f64 { size &+= DHWire.WireSize.field(DHWire.ProtoFixed64.self, v, key: 65) }
+        if let v = self._sf32 { size &+= DHWire.WireSize.field(DHWire.ProtoSFixed32.self, v, key: 77) }
+        if let v = self._sf64 { size &+= DHWire.WireSize.field(DHWire.ProtoSFixed64.self, v, key: 81) }
+        if let v = self._flt { size &+= DHWire.WireSize.field(DHWire.ProtoFloat.self, v, key: 93) }
+        if let v = self._dbl { size &+= DHWire.WireSize.field(DHWire.ProtoDouble.self, v, key: 97) }
+        if let v = self._flag { size &+= DHWire.WireSize.field(DHWire.ProtoBool.self, v, key: 104) }
+        if let v = self._text { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, v, key: 114) }
+        if let v = self._data { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, v, key: 122) }
+        if let v = self._level { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v, key: 128) }
+        if let v = self._nested { size &+= DHWire.WireSize.message(v.value, key: 138) }
         size &+= unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if let v = _nested { writer.writeMessage(v.value, key: 138) }
-        if let v = _level { writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v, key: 128) }
-        if let v = _data { writer.write(DHWire.ProtoBytes.self, v, key: 122) }
-        if let v = _text { writer.write(DHWire.ProtoString.self, v, key: 114) }
-        if let v = _flag { writer.write(DHWire.ProtoBool.self, v, key: 104) }
-        if let v = _dbl { writer.write(DHWire.ProtoDouble.self, v, key: 97) }
-        if let v = _flt { writer.write(DHWire.ProtoFloat.self, v, key: 93) }
-        if let v = _sf64 { writer.write(DHWire.ProtoSFixed64.self, v, key: 81) }
-        if let v = _sf32 { writer.write(DHWire.ProtoSFixed32.self, v, key: 77) }
-        if let v = _f64 { writer.write(DHWire.ProtoFixed64.self, v, key: 65) }
-        if let v = _f32 { writer.write(DHWire.ProtoFixed32.self, v, key: 61) }
-        if let v = _s64 { writer.write(DHWire.ProtoSInt64.self, v, key: 48) }
-        if let v = _s32 { writer.write(DHWire.ProtoSInt32.self, v, key: 40) }
-        if let v = _u64 { writer.write(DHWire.ProtoUInt64.self, v, key: 32) }
-        if let v = _u32 { writer.write(DHWire.ProtoUInt32.self, v, key: 24) }
-        if let v = _i64 { writer.write(DHWire.ProtoInt64.self, v, key: 16) }
-        if let v = _i32 { writer.write(DHWire.ProtoInt32.self, v, key: 8) }
+        if let v = self._nested { writer.writeMessage(v.value, key: 138) }
+        if let v = self._level { writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v, key: 128) }
+        if let v = self._data { writer.write(DHWire.ProtoBytes.self, v, key: 122) }
+        if let v = self._text { writer.write(DHWire.ProtoString.self, v, key: 114) }
+        if let v = self._flag { writer.write(DHWire.ProtoBool.self, v, key: 104) }
+        if let v = self._dbl { writer.write(DHWire.ProtoDouble.self, v, key: 97) }
+        if let v = self._flt { writer.write(DHWire.ProtoFloat.self, v, key: 93) }
+        if let v = self._sf64 { writer.write(DHWire.ProtoSFixed64.self, v, key: 81) }
+        if let v = self._sf32 { writer.write(DHWire.ProtoSFixed32.self, v, key: 77) }
+        if let v = self._f64 { writer.write(DHWire.ProtoFixed64.self, v, key: 65) }
+        if let v = self._f32 { writer.write(DHWire.ProtoFixed32.self, v, key: 61) }
+        if let v = self._s64 { writer.write(DHWire.ProtoSInt64.self, v, key: 48) }
+        if let v = self._s32 { writer.write(DHWire.ProtoSInt32.self, v, key: 40) }
+        if let v = self._u64 { writer.write(DHWire.ProtoUInt64.self, v, key: 32) }
+        if let v = self._u32 { writer.write(DHWire.ProtoUInt32.self, v, key: 24) }
+        if let v = self._i64 { writer.write(DHWire.ProtoInt64.self, v, key: 16) }
+        if let v = self._i32 { writer.write(DHWire.ProtoInt32.self, v, key: 8) }
     }
 
     mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 8: _i32 = try reader.read(DHWire.ProtoInt32.self)
-            case 16: _i64 = try reader.read(DHWire.ProtoInt64.self)
-            case 24: _u32 = try reader.read(DHWire.ProtoUInt32.self)
-            case 32: _u64 = try reader.read(DHWire.ProtoUInt64.self)
-            case 40: _s32 = try reader.read(DHWire.ProtoSInt32.self)
-            case 48: _s64 = try reader.read(DHWire.ProtoSInt64.self)
-            case 61: _f32 = try reader.read(DHWire.ProtoFixed32.self)
-            case 65: _f64 = try reader.read(DHWire.ProtoFixed64.self)
-            case 77: _sf32 = try reader.read(DHWire.ProtoSFixed32.self)
-            case 81: _sf64 = try reader.read(DHWire.ProtoSFixed64.self)
-            case 93: _flt = try reader.read(DHWire.ProtoFloat.self)
-            case 97: _dbl = try reader.read(DHWire.ProtoDouble.self)
-            case 104: _flag = try reader.read(DHWire.ProtoBool.self)
-            case 114: _text = try reader.read(DHWire.ProtoString.self)
-            case 122: _data = try reader.read(DHWire.ProtoBytes.self)
-            case 128: _level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
+            case 8: self._i32 = try reader.read(DHWire.ProtoInt32.self)
+            case 16: self._i64 = try reader.read(DHWire.ProtoInt64.self)
+            case 24: self._u32 = try reader.read(DHWire.ProtoUInt32.self)
+            case 32: self._u64 = try reader.read(DHWire.ProtoUInt64.self)
+            case 40: self._s32 = try reader.read(DHWire.ProtoSInt32.self)
+            case 48: self._s64 = try reader.read(DHWire.ProtoSInt64.self)
+            case 61: self._f32 = try reader.read(DHWire.ProtoFixed32.self)
+            case 65: self._f64 = try reader.read(DHWire.ProtoFixed64.self)
+            case 77: self._sf32 = try reader.read(DHWire.ProtoSFixed32.self)
+            case 81: self._sf64 = try reader.read(DHWire.ProtoSFixed64.self)
+            case 93: self._flt = try reader.read(DHWire.ProtoFloat.self)
+            case 97: self._dbl = try reader.read(DHWire.ProtoDouble.self)
+            case 104: self._flag = try reader.read(DHWire.ProtoBool.self)
+            case 114: self._text = try reader.read(DHWire.ProtoString.self)
+            case 122: self._data = try reader.read(DHWire.ProtoBytes.self)
+            case 128: self._level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
             case 138:
-                var v = _nested?.value ?? Dh_Torture_V1_Presence()
+                var v = self._nested?.value ?? Dh_Torture_V1_Presence()
                 try reader.readMessage(into: &v)
-                _nested = DHWire.Indirect(v)
+                self._nested = DHWire.Indirect(v)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if let v = self._i32 { writer.field("i32", "i32", DHWire.ProtoInt32.self, v) }
+        if let v = self._i64 { writer.field("i64", "i64", DHWire.ProtoInt64.self, v) }
+        if let v = self._u32 { writer.field("u32", "u32", DHWire.ProtoUInt32.self, v) }
+        if let v = self._u64 { writer.field("u64", "u64", DHWire.ProtoUInt64.self, v) }
+        if let v = self._s32 { writer.field("s32", "s32", DHWire.ProtoSInt32.self, v) }
+        if let v = self._s64 { writer.field("s64", "s64", DHWire.ProtoSInt64.self, v) }
+        if let v = self._f32 { writer.field("f32", "f32", DHWire.ProtoFixed32.self, v) }
+        if let v = self._f64 { writer.field("f64", "f64", DHWire.ProtoFixed64.self, v) }
+        if let v = self._sf32 { writer.field("sf32", "sf32", DHWire.ProtoSFixed32.self, v) }
+        if let v = self._sf64 { writer.field("sf64", "sf64", DHWire.ProtoSFixed64.self, v) }
+        if let v = self._flt { writer.field("flt", "flt", DHWire.ProtoFloat.self, v) }
+        if let v = self._dbl { writer.field("dbl", "dbl", DHWire.ProtoDouble.self, v) }
+        if let v = self._flag { writer.field("flag", "flag", DHWire.ProtoBool.self, v) }
+        if let v = self._text { writer.field("text", "text", DHWire.ProtoString.self, v) }
+        if let v = self._data { writer.field("data", "data", DHWire.ProtoBytes.self, v) }
+        if let v = self._level { writer.field("level", "level", DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v) }
+        if let v = self._nested { writer.messageField("nested", "nested", v.value) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "i32": self._i32 = try reader.read(DHWire.ProtoInt32.self)
+        case "i64": self._i64 = try reader.read(DHWire.ProtoInt64.self)
+        case "u32": self._u32 = try reader.read(DHWire.ProtoUInt32.self)
+        case "u64": self._u64 = try reader.read(DHWire.ProtoUInt64.self)
+        case "s32": self._s32 = try reader.read(DHWire.ProtoSInt32.self)
+        case "s64": self._s64 = try reader.read(DHWire.ProtoSInt64.self)
+        case "f32": self._f32 = try reader.read(DHWire.ProtoFixed32.self)
+        case "f64": self._f64 = try reader.read(DHWire.ProtoFixed64.self)
+        case "sf32": self._sf32 = try reader.read(DHWire.ProtoSFixed32.self)
+        case "sf64": self._sf64 = try reader.read(DHWire.ProtoSFixed64.self)
+        case "flt": self._flt = try reader.read(DHWire.ProtoFloat.self)
+        case "dbl": self._dbl = try reader.read(DHWire.ProtoDouble.self)
+        case "flag": self._flag = try reader.read(DHWire.ProtoBool.self)
+        case "text": self._text = try reader.read(DHWire.ProtoString.self)
+        case "data": self._data = try reader.read(DHWire.ProtoBytes.self)
+        case "level": self._level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
+        case "nested":
+            var v = self._nested?.value ?? Dh_Torture_V1_Presence()
+            try reader.readMessage(into: &v)
+            self._nested = DHWire.Indirect(v)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -579,6 +785,22 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
                     case .unrecognized(let value): value
                     }
                 }
+
+                var protoName: StaticString? {
+                    switch self {
+                    case .innerUnspecified: "INNER_UNSPECIFIED"
+                    case .innerCritical: "INNER_CRITICAL"
+                    case .unrecognized: nil
+                    }
+                }
+
+                init?(protoName: String) {
+                    switch protoName {
+                    case "INNER_UNSPECIFIED": self = .innerUnspecified
+                    case "INNER_CRITICAL": self = .innerCritical
+                    default: return nil
+                    }
+                }
             }
 
             var level: Dh_Torture_V1_Outer.Middle.Inner.TriageLevel = .innerUnspecified
@@ -590,29 +812,45 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
             func serializedSize() -> Int {
                 var size = 0
-                if level.rawValue != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self, level, key: 8) }
-                if outerLevel.rawValue != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, outerLevel, key: 16) }
-                if id != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, id, key: 24) }
+                if self.level.rawValue != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self, self.level, key: 8) }
+                if self.outerLevel.rawValue != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.outerLevel, key: 16) }
+                if self.id != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt64.self, self.id, key: 24) }
                 size &+= unknownFields.count
                 return size
             }
 
             func encode(to writer: inout DHWire.WireWriter) {
                 writer.writeUnknownFields(unknownFields)
-                if id != 0 { writer.write(DHWire.ProtoInt64.self, id, key: 24) }
-                if outerLevel.rawValue != 0 { writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, outerLevel, key: 16) }
-                if level.rawValue != 0 { writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self, level, key: 8) }
+                if self.id != 0 { writer.write(DHWire.ProtoInt64.self, self.id, key: 24) }
+                if self.outerLevel.rawValue != 0 { writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.outerLevel, key: 16) }
+                if self.level.rawValue != 0 { writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self, self.level, key: 8) }
             }
 
             mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
                 while let key = try reader.nextKey() {
                     switch key {
-                    case 8: level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self)
-                    case 16: outerLevel = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
-                    case 24: id = try reader.read(DHWire.ProtoInt64.self)
+                    case 8: self.level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self)
+                    case 16: self.outerLevel = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
+                    case 24: self.id = try reader.read(DHWire.ProtoInt64.self)
                     default: try reader.skipField(key: key, into: &unknownFields)
                     }
                 }
+            }
+
+            func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+                if self.level.rawValue != 0 || writer.includesDefaults { writer.field("level", "level", DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self, self.level) }
+                if self.outerLevel.rawValue != 0 || writer.includesDefaults { writer.field("outerLevel", "outer_level", DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.outerLevel) }
+                if self.id != 0 || writer.includesDefaults { writer.field("id", "id", DHWire.ProtoInt64.self, self.id) }
+            }
+
+            mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+                switch name {
+                case "level": self.level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self)
+                case "outerLevel", "outer_level": self.outerLevel = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
+                case "id": self.id = try reader.read(DHWire.ProtoInt64.self)
+                default: return false
+                }
+                return true
             }
         }
 
@@ -632,26 +870,40 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
         func serializedSize() -> Int {
             var size = 0
-            if let v = _inner { size &+= DHWire.WireSize.message(v, key: 10) }
-            size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, inners, key: 18)
+            if let v = self._inner { size &+= DHWire.WireSize.message(v, key: 10) }
+            size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, self.inners, key: 18)
             size &+= unknownFields.count
             return size
         }
 
         func encode(to writer: inout DHWire.WireWriter) {
             writer.writeUnknownFields(unknownFields)
-            writer.writeRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, inners, key: 18)
-            if let v = _inner { writer.writeMessage(v, key: 10) }
+            writer.writeRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, self.inners, key: 18)
+            if let v = self._inner { writer.writeMessage(v, key: 10) }
         }
 
         mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
             while let key = try reader.nextKey() {
                 switch key {
-                case 10: try reader.readMessage(into: &_inner)
-                case 18: try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, key: key, into: &inners)
+                case 10: try reader.readMessage(into: &self._inner)
+                case 18: try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, key: key, into: &self.inners)
                 default: try reader.skipField(key: key, into: &unknownFields)
                 }
             }
+        }
+
+        func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+            if let v = self._inner { writer.messageField("inner", "inner", v) }
+            writer.repeatedField("inners", "inners", DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, self.inners)
+        }
+
+        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+            switch name {
+            case "inner": try reader.readMessage(into: &self._inner)
+            case "inners": try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, into: &self.inners)
+            default: return false
+            }
+            return true
         }
     }
 
@@ -664,23 +916,35 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
         func serializedSize() -> Int {
             var size = 0
-            if !name.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, name, key: 10) }
+            if !self.name.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.name, key: 10) }
             size &+= unknownFields.count
             return size
         }
 
         func encode(to writer: inout DHWire.WireWriter) {
             writer.writeUnknownFields(unknownFields)
-            if !name.isEmpty { writer.write(DHWire.ProtoString.self, name, key: 10) }
+            if !self.name.isEmpty { writer.write(DHWire.ProtoString.self, self.name, key: 10) }
         }
 
         mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
             while let key = try reader.nextKey() {
                 switch key {
-                case 10: name = try reader.read(DHWire.ProtoString.self)
+                case 10: self.name = try reader.read(DHWire.ProtoString.self)
                 default: try reader.skipField(key: key, into: &unknownFields)
                 }
             }
+        }
+
+        func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+            if !self.name.isEmpty || writer.includesDefaults { writer.field("name", "name", DHWire.ProtoString.self, self.name) }
+        }
+
+        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+            switch name {
+            case "name": self.name = try reader.read(DHWire.ProtoString.self)
+            default: return false
+            }
+            return true
         }
     }
 
@@ -692,23 +956,35 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
         func serializedSize() -> Int {
             var size = 0
-            if n != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, n, key: 8) }
+            if self.n != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.n, key: 8) }
             size &+= unknownFields.count
             return size
         }
 
         func encode(to writer: inout DHWire.WireWriter) {
             writer.writeUnknownFields(unknownFields)
-            if n != 0 { writer.write(DHWire.ProtoInt32.self, n, key: 8) }
+            if self.n != 0 { writer.write(DHWire.ProtoInt32.self, self.n, key: 8) }
         }
 
         mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
             while let key = try reader.nextKey() {
                 switch key {
-                case 8: n = try reader.read(DHWire.ProtoInt32.self)
+                case 8: self.n = try reader.read(DHWire.ProtoInt32.self)
                 default: try reader.skipField(key: key, into: &unknownFields)
                 }
             }
+        }
+
+        func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+            if self.n != 0 || writer.includesDefaults { writer.field("n", "n", DHWire.ProtoInt32.self, self.n) }
+        }
+
+        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+            switch name {
+            case "n": self.n = try reader.read(DHWire.ProtoInt32.self)
+            default: return false
+            }
+            return true
         }
     }
 
@@ -793,9 +1069,9 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
     func serializedSize() -> Int {
         var size = 0
-        if let v = _middle { size &+= DHWire.WireSize.message(v, key: 10) }
-        if let v = _type { size &+= DHWire.WireSize.message(v, key: 18) }
-        switch choice {
+        if let v = self._middle { size &+= DHWire.WireSize.message(v, key: 10) }
+        if let v = self._type { size &+= DHWire.WireSize.message(v, key: 18) }
+        switch self.choice {
         case .number(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, v, key: 24)
         case .word(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoString.self, v, key: 34)
         case .inner(let v)?: size &+= DHWire.WireSize.message(v, key: 42)
@@ -803,43 +1079,43 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
         case .blob(let v)?: size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, v, key: 58)
         case nil: break
         }
-        size &+= DHWire.WireSize.map(DHWire.ProtoInt32.self, DHWire.ProtoString.self, intKeys, key: 66)
-        size &+= DHWire.WireSize.map(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, boolKeys, key: 74)
-        size &+= DHWire.WireSize.map(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, enumValues, key: 82)
-        size &+= DHWire.WireSize.map(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, sintKeys, key: 90)
-        size &+= DHWire.WireSize.map(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, fixedKeys, key: 98)
-        size &+= DHWire.WireSize.packed(DHWire.ProtoInt32.self, packedInts, key: 106)
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoInt32.self, unpackedInts, key: 112)
-        size &+= DHWire.WireSize.packed(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, levels, key: 122)
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoBytes.self, blobs, key: 130)
-        size &+= DHWire.WireSize.packed(DHWire.ProtoDouble.self, measurements, key: 138)
-        if let v = _recordedAt { size &+= DHWire.WireSize.message(v, key: 146) }
-        if let v = _reference { size &+= DHWire.WireSize.message(v, key: 154) }
-        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, references, key: 162)
-        if kind.rawValue != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self, kind, key: 168) }
-        if largeNumber != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, largeNumber, key: 4294967288) }
+        size &+= DHWire.WireSize.map(DHWire.ProtoInt32.self, DHWire.ProtoString.self, self.intKeys, key: 66)
+        size &+= DHWire.WireSize.map(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, self.boolKeys, key: 74)
+        size &+= DHWire.WireSize.map(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.enumValues, key: 82)
+        size &+= DHWire.WireSize.map(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, self.sintKeys, key: 90)
+        size &+= DHWire.WireSize.map(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, self.fixedKeys, key: 98)
+        size &+= DHWire.WireSize.packed(DHWire.ProtoInt32.self, self.packedInts, key: 106)
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoInt32.self, self.unpackedInts, key: 112)
+        size &+= DHWire.WireSize.packed(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.levels, key: 122)
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoBytes.self, self.blobs, key: 130)
+        size &+= DHWire.WireSize.packed(DHWire.ProtoDouble.self, self.measurements, key: 138)
+        if let v = self._recordedAt { size &+= DHWire.WireSize.message(v, key: 146) }
+        if let v = self._reference { size &+= DHWire.WireSize.message(v, key: 154) }
+        size &+= DHWire.WireSize.repeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, self.references, key: 162)
+        if self.kind.rawValue != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self, self.kind, key: 168) }
+        if self.largeNumber != 0 { size &+= DHWire.WireSize.field(DHWire.ProtoInt32.self, self.largeNumber, key: 4294967288) }
         size &+= unknownFields.count
         return size
     }
 
     func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
-        if largeNumber != 0 { writer.write(DHWire.ProtoInt32.self, largeNumber, key: 4294967288) }
-        if kind.rawValue != 0 { writer.write(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self, kind, key: 168) }
-        writer.writeRepeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, references, key: 162)
-        if let v = _reference { writer.writeMessage(v, key: 154) }
-        if let v = _recordedAt { writer.writeMessage(v, key: 146) }
-        writer.writePacked(DHWire.ProtoDouble.self, measurements, key: 138)
-        writer.writeRepeated(DHWire.ProtoBytes.self, blobs, key: 130)
-        writer.writePacked(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, levels, key: 122)
-        writer.writeRepeated(DHWire.ProtoInt32.self, unpackedInts, key: 112)
-        writer.writePacked(DHWire.ProtoInt32.self, packedInts, key: 106)
-        writer.writeMap(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, fixedKeys, key: 98)
-        writer.writeMap(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, sintKeys, key: 90)
-        writer.writeMap(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, enumValues, key: 82)
-        writer.writeMap(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, boolKeys, key: 74)
-        writer.writeMap(DHWire.ProtoInt32.self, DHWire.ProtoString.self, intKeys, key: 66)
-        switch choice {
+        if self.largeNumber != 0 { writer.write(DHWire.ProtoInt32.self, self.largeNumber, key: 4294967288) }
+        if self.kind.rawValue != 0 { writer.write(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self, self.kind, key: 168) }
+        writer.writeRepeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, self.references, key: 162)
+        if let v = self._reference { writer.writeMessage(v, key: 154) }
+        if let v = self._recordedAt { writer.writeMessage(v, key: 146) }
+        writer.writePacked(DHWire.ProtoDouble.self, self.measurements, key: 138)
+        writer.writeRepeated(DHWire.ProtoBytes.self, self.blobs, key: 130)
+        writer.writePacked(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.levels, key: 122)
+        writer.writeRepeated(DHWire.ProtoInt32.self, self.unpackedInts, key: 112)
+        writer.writePacked(DHWire.ProtoInt32.self, self.packedInts, key: 106)
+        writer.writeMap(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, self.fixedKeys, key: 98)
+        writer.writeMap(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, self.sintKeys, key: 90)
+        writer.writeMap(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.enumValues, key: 82)
+        writer.writeMap(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, self.boolKeys, key: 74)
+        writer.writeMap(DHWire.ProtoInt32.self, DHWire.ProtoString.self, self.intKeys, key: 66)
+        switch self.choice {
         case .blob(let v)?: writer.write(DHWire.ProtoBytes.self, v, key: 58)
         case .level(let v)?: writer.write(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v, key: 48)
         case .inner(let v)?: writer.writeMessage(v, key: 42)
@@ -847,42 +1123,103 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
         case .number(let v)?: writer.write(DHWire.ProtoInt32.self, v, key: 24)
         case nil: break
         }
-        if let v = _type { writer.writeMessage(v, key: 18) }
-        if let v = _middle { writer.writeMessage(v, key: 10) }
+        if let v = self._type { writer.writeMessage(v, key: 18) }
+        if let v = self._middle { writer.writeMessage(v, key: 10) }
     }
 
     mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: try reader.readMessage(into: &_middle)
-            case 18: try reader.readMessage(into: &_type)
-            case 24: choice = .number(try reader.read(DHWire.ProtoInt32.self))
-            case 34: choice = .word(try reader.read(DHWire.ProtoString.self))
+            case 10: try reader.readMessage(into: &self._middle)
+            case 18: try reader.readMessage(into: &self._type)
+            case 24: self.choice = .number(try reader.read(DHWire.ProtoInt32.self))
+            case 34: self.choice = .word(try reader.read(DHWire.ProtoString.self))
             case 42:
                 var v = Dh_Torture_V1_Outer.Middle.Inner()
-                if case .inner(let existing)? = choice { v = existing }
+                if case .inner(let existing)? = self.choice { v = existing }
                 try reader.readMessage(into: &v)
-                choice = .inner(v)
-            case 48: choice = .level(try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self))
-            case 58: choice = .blob(try reader.read(DHWire.ProtoBytes.self))
-            case 66: try reader.readMapEntry(DHWire.ProtoInt32.self, DHWire.ProtoString.self, into: &intKeys)
-            case 74: try reader.readMapEntry(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, into: &boolKeys)
-            case 82: try reader.readMapEntry(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, into: &enumValues)
-            case 90: try reader.readMapEntry(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, into: &sintKeys)
-            case 98: try reader.readMapEntry(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, into: &fixedKeys)
-            case 104, 106: try reader.readRepeated(DHWire.ProtoInt32.self, key: key, into: &packedInts)
-            case 112, 114: try reader.readRepeated(DHWire.ProtoInt32.self, key: key, into: &unpackedInts)
-            case 120, 122: try reader.readRepeated(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, key: key, into: &levels)
-            case 130: try reader.readRepeated(DHWire.ProtoBytes.self, key: key, into: &blobs)
-            case 137, 138: try reader.readRepeated(DHWire.ProtoDouble.self, key: key, into: &measurements)
-            case 146: try reader.readMessage(into: &_recordedAt)
-            case 154: try reader.readMessage(into: &_reference)
-            case 162: try reader.readRepeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, key: key, into: &references)
-            case 168: kind = try reader.read(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self)
-            case 4294967288: largeNumber = try reader.read(DHWire.ProtoInt32.self)
+                self.choice = .inner(v)
+            case 48: self.choice = .level(try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self))
+            case 58: self.choice = .blob(try reader.read(DHWire.ProtoBytes.self))
+            case 66: try reader.readMapEntry(DHWire.ProtoInt32.self, DHWire.ProtoString.self, into: &self.intKeys)
+            case 74: try reader.readMapEntry(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, into: &self.boolKeys)
+            case 82: try reader.readMapEntry(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, into: &self.enumValues)
+            case 90: try reader.readMapEntry(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, into: &self.sintKeys)
+            case 98: try reader.readMapEntry(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, into: &self.fixedKeys)
+            case 104, 106: try reader.readRepeated(DHWire.ProtoInt32.self, key: key, into: &self.packedInts)
+            case 112, 114: try reader.readRepeated(DHWire.ProtoInt32.self, key: key, into: &self.unpackedInts)
+            case 120, 122: try reader.readRepeated(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, key: key, into: &self.levels)
+            case 130: try reader.readRepeated(DHWire.ProtoBytes.self, key: key, into: &self.blobs)
+            case 137, 138: try reader.readRepeated(DHWire.ProtoDouble.self, key: key, into: &self.measurements)
+            case 146: try reader.readMessage(into: &self._recordedAt)
+            case 154: try reader.readMessage(into: &self._reference)
+            case 162: try reader.readRepeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, key: key, into: &self.references)
+            case 168: self.kind = try reader.read(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self)
+            case 4294967288: self.largeNumber = try reader.read(DHWire.ProtoInt32.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+        if let v = self._middle { writer.messageField("middle", "middle", v) }
+        if let v = self._type { writer.messageField("type", "type", v) }
+        switch self.choice {
+        case .number(let v)?: writer.field("number", "number", DHWire.ProtoInt32.self, v)
+        case .word(let v)?: writer.field("word", "word", DHWire.ProtoString.self, v)
+        case .inner(let v)?: writer.messageField("inner", "inner", v)
+        case .level(let v)?: writer.field("level", "level", DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, v)
+        case .blob(let v)?: writer.field("blob", "blob", DHWire.ProtoBytes.self, v)
+        case nil: break
+        }
+        writer.mapField("intKeys", "int_keys", DHWire.ProtoInt32.self, DHWire.ProtoString.self, self.intKeys)
+        writer.mapField("boolKeys", "bool_keys", DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, self.boolKeys)
+        writer.mapField("enumValues", "enum_values", DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.enumValues)
+        writer.mapField("sintKeys", "sint_keys", DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, self.sintKeys)
+        writer.mapField("fixedKeys", "fixed_keys", DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, self.fixedKeys)
+        writer.repeatedField("packedInts", "packed_ints", DHWire.ProtoInt32.self, self.packedInts)
+        writer.repeatedField("unpackedInts", "unpacked_ints", DHWire.ProtoInt32.self, self.unpackedInts)
+        writer.repeatedField("levels", "levels", DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, self.levels)
+        writer.repeatedField("blobs", "blobs", DHWire.ProtoBytes.self, self.blobs)
+        writer.repeatedField("measurements", "measurements", DHWire.ProtoDouble.self, self.measurements)
+        if let v = self._recordedAt { writer.messageField("recordedAt", "recorded_at", v) }
+        if let v = self._reference { writer.messageField("reference", "reference", v) }
+        writer.repeatedField("references", "references", DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, self.references)
+        if self.kind.rawValue != 0 || writer.includesDefaults { writer.field("kind", "kind", DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self, self.kind) }
+        if self.largeNumber != 0 || writer.includesDefaults { writer.field("largeNumber", "large_number", DHWire.ProtoInt32.self, self.largeNumber) }
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        switch name {
+        case "middle": try reader.readMessage(into: &self._middle)
+        case "type": try reader.readMessage(into: &self._type)
+        case "number": self.choice = .number(try reader.read(DHWire.ProtoInt32.self))
+        case "word": self.choice = .word(try reader.read(DHWire.ProtoString.self))
+        case "inner":
+            var v = Dh_Torture_V1_Outer.Middle.Inner()
+            if case .inner(let existing)? = self.choice { v = existing }
+            try reader.readMessage(into: &v)
+            self.choice = .inner(v)
+        case "level": self.choice = .level(try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self))
+        case "blob": self.choice = .blob(try reader.read(DHWire.ProtoBytes.self))
+        case "intKeys", "int_keys": try reader.readMap(DHWire.ProtoInt32.self, DHWire.ProtoString.self, into: &self.intKeys)
+        case "boolKeys", "bool_keys": try reader.readMap(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, into: &self.boolKeys)
+        case "enumValues", "enum_values": try reader.readMap(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, into: &self.enumValues)
+        case "sintKeys", "sint_keys": try reader.readMap(DHWire.ProtoSInt32.self, DHWire.ProtoBytes.self, into: &self.sintKeys)
+        case "fixedKeys", "fixed_keys": try reader.readMap(DHWire.ProtoFixed64.self, DHWire.ProtoDouble.self, into: &self.fixedKeys)
+        case "packedInts", "packed_ints": try reader.readRepeated(DHWire.ProtoInt32.self, into: &self.packedInts)
+        case "unpackedInts", "unpacked_ints": try reader.readRepeated(DHWire.ProtoInt32.self, into: &self.unpackedInts)
+        case "levels": try reader.readRepeated(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, into: &self.levels)
+        case "blobs": try reader.readRepeated(DHWire.ProtoBytes.self, into: &self.blobs)
+        case "measurements": try reader.readRepeated(DHWire.ProtoDouble.self, into: &self.measurements)
+        case "recordedAt", "recorded_at": try reader.readMessage(into: &self._recordedAt)
+        case "reference": try reader.readMessage(into: &self._reference)
+        case "references": try reader.readRepeated(DHWire.ProtoMessageField<Dh_Imported_V1_Reference>.self, into: &self.references)
+        case "kind": self.kind = try reader.read(DHWire.ProtoEnumField<Dh_Imported_V1_Kind>.self)
+        case "largeNumber", "large_number": self.largeNumber = try reader.read(DHWire.ProtoInt32.self)
+        default: return false
+        }
+        return true
     }
 }
 
@@ -908,5 +1245,12 @@ struct Dh_Torture_V1_Empty: DHWire.Message {
             default: try reader.skipField(key: key, into: &unknownFields)
             }
         }
+    }
+
+    func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
+    }
+
+    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        false
     }
 }
