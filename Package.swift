@@ -65,6 +65,15 @@ let package = Package(
 
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+
+        // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
+        .target(name: "DHRPC", swiftSettings: swiftSettings),
+        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
+        // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
+        .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
+        // --- end RPC protocol
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
