@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "DHWire", swiftSettings: swiftSettings),
 
         // TLS 1.3 with mutual authentication over the system's OpenSSL.
-        .target(name: "DHTLS", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "DHTLS", dependencies: ["COpenSSL", "DHIdentity"], swiftSettings: swiftSettings),
         // PostgreSQL through libpq.
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
 
@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHTLS", "DHStorage",
+                "DHIdentity", "DHTLS", "DHStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -80,6 +80,13 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // DHTLS: certificate machinery and the TLS engine, tested without sockets.
-        .testTarget(name: "DHTLSTests", dependencies: ["DHTLS", "COpenSSL"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHTLSTests", dependencies: ["DHIdentity", "DHTLS", "COpenSSL"], swiftSettings: swiftSettings),
+
+        // DHIdentity: who is calling (the dh://ORG/ROLE/ID certificate identity, the acting
+        // user and purpose a gateway asserts), the authorization policy and patient consent.
+        // No dependencies, so services see typed identities without importing DHTLS.
+        .target(name: "DHIdentity", swiftSettings: swiftSettings),
+        .testTarget(name: "DHIdentityTests", dependencies: ["DHIdentity"], swiftSettings: swiftSettings),
     ]
 )

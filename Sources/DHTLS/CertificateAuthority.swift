@@ -1,4 +1,5 @@
 internal import COpenSSL
+public import DHIdentity
 
 #if canImport(FoundationEssentials)
 public import FoundationEssentials

@@ -1,3 +1,4 @@
+public import DHIdentity
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else

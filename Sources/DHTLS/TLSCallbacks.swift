@@ -1,4 +1,5 @@
 internal import COpenSSL
+internal import DHIdentity
 
 /// What OpenSSL's callbacks learn and need during one connection's handshake. Owned by its
 /// ``TLSConnection`` and reached from the callbacks through the SSL's app data; callbacks run

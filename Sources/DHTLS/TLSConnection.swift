@@ -1,4 +1,5 @@
 internal import COpenSSL
+public import DHIdentity
 
 /// What one step of a ``TLSConnection`` produced. The driver sends ``ciphertext`` to the peer
 /// (even when ``error`` is set: it may hold the alert telling the peer why), hands

@@ -1,3 +1,4 @@
+import DHIdentity
 import COpenSSL
 @testable import DHTLS
 import Foundation

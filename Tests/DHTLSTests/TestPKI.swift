@@ -1,3 +1,4 @@
+import DHIdentity
 import DHTLS
 import Foundation
 
