@@ -1,10 +1,11 @@
-/// An error met while decoding protobuf bytes. Decoding never traps on bad input.
+/// An error met while decoding protobuf bytes or protobuf JSON. Decoding never traps on bad input.
 public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case truncated, malformedVarint, invalidWireType, invalidFieldNumber
             case lengthPastEnd, invalidUTF8, groupsNotSupported, messageTooLarge
             case recursionTooDeep, unexpectedEndGroup
+            case invalidJSON, unknownJSONField, invalidJSONValue
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -29,12 +30,19 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let recursionTooDeep = Code(.recursionTooDeep)
         /// An end-group key with no matching start.
         public static let unexpectedEndGroup = Code(.unexpectedEndGroup)
+        /// JSON text that is not well-formed JSON (or not an object where a message belongs).
+        public static let invalidJSON = Code(.invalidJSON)
+        /// A JSON member that names no field, when unknown fields are not ignored.
+        public static let unknownJSONField = Code(.unknownJSONField)
+        /// A JSON value of the wrong kind or out of range for its field (a fractional
+        /// integer, an unknown enum name, bad base64, …).
+        public static let invalidJSONValue = Code(.invalidJSONValue)
 
         public var description: String { value.rawValue }
     }
 
     public var code: Code
-    /// Where in the input the problem was found.
+    /// Where in the input (bytes, or UTF-8 of JSON text) the problem was found.
     public var offset: Int
     public var message: String
 
