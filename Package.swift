@@ -67,7 +67,9 @@ let package = Package(
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
 
         // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
-        .target(name: "DHRPC", swiftSettings: swiftSettings),
+        .target(name: "DHRPC", dependencies: ["DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
         .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
         // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
         .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
