@@ -17,9 +17,11 @@ let package = Package(
         .executable(name: "dh", targets: ["dh"]),
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
         .executable(name: "protoc-gen-dh", targets: ["protoc-gen-dh"]),
+        // Libraries the benchmark package (Benchmarks/) measures.
+        .library(name: "DHWire", targets: ["DHWire"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
     ],
     targets: [
         // C libraries, found through pkg-config. Only DHTLS imports COpenSSL and only
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "DHWire", swiftSettings: swiftSettings),
 
         // TLS 1.3 with mutual authentication over the system's OpenSSL.
-        .target(name: "DHTLS", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "DHTLS", dependencies: ["COpenSSL", "DHIdentity"], swiftSettings: swiftSettings),
         // PostgreSQL through libpq.
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
 
@@ -53,6 +55,8 @@ let package = Package(
         .executableTarget(
             name: "protoc-gen-dh", dependencies: ["DHSwiftGenerator"], path: "Codegen/protoc-gen-dh",
             swiftSettings: swiftSettings),
+        // The tamper-evident audit log: an RFC 9162 Merkle tree over audit entries.
+        .target(name: "DHAudit", dependencies: ["DHTLS"], swiftSettings: swiftSettings),
 
         // The protobuf compiler front end (lexer, parser, linker) and its command line.
         .target(name: "DHProtoCompiler", path: "Codegen/DHProtoCompiler", swiftSettings: swiftSettings),
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHTLS", "DHStorage",
+                "DHIdentity", "DHTLS", "DHStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -75,10 +79,32 @@ let package = Package(
             exclude: ["Corpus"], swiftSettings: swiftSettings),
         // Compiles the generator's golden output and exercises it against protoc's encoder.
         .testTarget(name: "GeneratedCodeTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+
+        // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
+        .target(name: "DHRPC", dependencies: ["DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
+        // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
+        .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
+        // --- end RPC protocol
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
             swiftSettings: swiftSettings),
+
+        // DHTLS: certificate machinery and the TLS engine, tested without sockets.
+        .testTarget(
+            name: "DHTLSTests", dependencies: ["DHIdentity", "DHTLS", "COpenSSL"], swiftSettings: swiftSettings),
+
+        // DHIdentity: who is calling (the dh://ORG/ROLE/ID certificate identity, the acting
+        // user and purpose a gateway asserts), the authorization policy and patient consent.
+        // No dependencies, so services see typed identities without importing DHTLS.
+        .target(name: "DHIdentity", swiftSettings: swiftSettings),
+        .testTarget(name: "DHIdentityTests", dependencies: ["DHIdentity"], swiftSettings: swiftSettings),
     ]
 )

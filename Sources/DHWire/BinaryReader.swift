@@ -76,7 +76,8 @@ public struct BinaryReader: Sendable {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(end - offset) else {
-            throw WireError(code: .lengthPastEnd, offset: start, message: "length \(length) runs past the end of the input")
+            throw WireError(
+                code: .lengthPastEnd, offset: start, message: "length \(length) runs past the end of the input")
         }
         let slice = bytes[offset..<offset + Int(length)]
         offset += Int(length)

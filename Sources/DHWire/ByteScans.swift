@@ -37,20 +37,21 @@ internal enum UTF8Check {
         var index = from
         while index < count {
             let lead = start[index]
-            if lead < 0x80 {
-                index &+= 1
-            } else if lead < 0xC2 {
-                return false  // a continuation byte without a lead, or an overlong two-byte form
-            } else if lead < 0xE0 {
-                guard index &+ 1 < count, start[index &+ 1] & 0xC0 == 0x80 else { return false }
-                index &+= 2
-            } else if lead < 0xF0 {
+            if lead & 0xF0 == 0xE0 {
+                // Three-byte sequences first: most of Japanese text.
                 guard index &+ 2 < count else { return false }
                 let second = start[index &+ 1]
                 let low: UInt8 = lead == 0xE0 ? 0xA0 : 0x80  // overlong below U+0800
                 let high: UInt8 = lead == 0xED ? 0x9F : 0xBF  // surrogates U+D800...U+DFFF
                 guard second >= low, second <= high, start[index &+ 2] & 0xC0 == 0x80 else { return false }
                 index &+= 3
+            } else if lead < 0x80 {
+                index &+= 1
+            } else if lead < 0xC2 {
+                return false  // a continuation byte without a lead, or an overlong two-byte form
+            } else if lead < 0xE0 {
+                guard index &+ 1 < count, start[index &+ 1] & 0xC0 == 0x80 else { return false }
+                index &+= 2
             } else if lead < 0xF5 {
                 guard index &+ 3 < count else { return false }
                 let second = start[index &+ 1]

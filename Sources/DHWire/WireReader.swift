@@ -295,6 +295,9 @@ public struct WireReader: ~Copyable {
             limit = position &+ length
             if let fixed = C.fixedSize {
                 values.reserveCapacity(values.count &+ length / fixed)
+            } else if length <= 16 {
+                // Short runs: the byte count bounds the element count closely enough.
+                values.reserveCapacity(values.count &+ length)
             } else {
                 // Each varint ends in exactly one byte below 0x80.
                 values.reserveCapacity(values.count &+ UTF8Check.countVarintEnds(base + position, length))
@@ -305,24 +308,39 @@ public struct WireReader: ~Copyable {
             limit = outerLimit
         } else {
             if values.isEmpty && C.wireType == .lengthDelimited {
-                values.reserveCapacity(countRun(of: key))
+                values.reserveCapacity(countRun())
             }
             values.append(try C.read(from: &self))
         }
     }
 
-    /// How many fields with `key` follow one another from the key just read (at least 1).
+    /// How many fields with the key just read follow one another from it (at least 1).
     /// Sizes arrays and dictionaries once instead of growing them element by element; stops
-    /// quietly at anything unexpected, which the decoding itself then reports.
+    /// quietly at anything unexpected, which the decoding itself then reports. Call it right
+    /// after `nextKey()`, before reading the value.
     @usableFromInline
-    internal func countRun(of key: UInt32) -> Int {
+    internal func countRun() -> Int {
+        let keyLength = position &- keyStart
         var cursor = keyStart
         var count = 0
-        while cursor < limit {
-            guard let (found, afterKey) = peekVarint(at: cursor), found == UInt64(key),
-                let (length, afterLength) = peekVarint(at: afterKey),
-                length <= UInt64(limit &- afterLength)
-            else { break }
+        let first = base.load(fromByteOffset: keyStart, as: UInt8.self)
+        while limit &- cursor > keyLength, base.load(fromByteOffset: cursor, as: UInt8.self) == first {
+            var index = 1
+            while index < keyLength
+                && base.load(fromByteOffset: cursor &+ index, as: UInt8.self)
+                    == base.load(fromByteOffset: keyStart &+ index, as: UInt8.self)
+            {
+                index &+= 1
+            }
+            guard index == keyLength else { break }
+            var length = UInt64(base.load(fromByteOffset: cursor &+ keyLength, as: UInt8.self))
+            var afterLength = cursor &+ keyLength &+ 1
+            if length >= 0x80 {
+                guard let (long, after) = peekVarint(at: cursor &+ keyLength) else { break }
+                length = long
+                afterLength = after
+            }
+            guard length <= UInt64(limit &- afterLength) else { break }
             count &+= 1
             cursor = afterLength &+ Int(truncatingIfNeeded: length)
         }
@@ -350,8 +368,8 @@ public struct WireReader: ~Copyable {
     public mutating func readMapEntry<K: FieldCodec, V: FieldCodec>(
         _ keyCodec: K.Type, _ valueCodec: V.Type, into map: inout [K.Value: V.Value]
     ) throws(WireError) {
-        if map.isEmpty, let (key, _) = peekVarint(at: keyStart) {
-            map.reserveCapacity(countRun(of: UInt32(truncatingIfNeeded: key)))
+        if map.isEmpty {
+            map.reserveCapacity(countRun())
         }
         var entryKey = K.defaultValue
         var entryValue = V.defaultValue

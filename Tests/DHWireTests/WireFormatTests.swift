@@ -58,8 +58,9 @@ struct WireFormatTests {
         }
         #expect(code([0x80]) { _ = try $0.readVarint() } == .truncated)
         #expect(code(Array(repeating: 0xFF, count: 11)) { _ = try $0.readVarint() } == .malformedVarint)
-        #expect(code([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02]) { _ = try $0.readVarint() }
-            == .malformedVarint)
+        #expect(
+            code([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02]) { _ = try $0.readVarint() }
+                == .malformedVarint)
         #expect(code([0x00]) { _ = try $0.readTag() } == .invalidFieldNumber)
         #expect(code([0x0E]) { _ = try $0.readTag() } == .invalidWireType)
         #expect(code([0x05, 0x61]) { _ = try $0.readLengthDelimited() } == .lengthPastEnd)
