@@ -65,6 +65,9 @@ public struct SwiftGenerator: Sendable {
             // Public declarations expose DHWire's protocols, so the import must be as visible.
             p.line((options.visibility.keyword.map { $0 + " " } ?? "") + "import DHWire")
         }
+        if !file.service.isEmpty {
+            p.line((options.visibility.keyword.map { $0 + " " } ?? "") + "import DHRPC")
+        }
         p.line()
         p.line("/// Generated code for another runtime API version fails to compile here.")
         p.line("private typealias _DHWireRuntimeCheck = DHWire.WireRuntimeAPI_1")
@@ -81,6 +84,11 @@ public struct SwiftGenerator: Sendable {
             try emitter.emitMessage(
                 message, fullName: fullName, swiftName: localName(entry.swiftName), path: [4, Int32(position)],
                 into: &p)
+        }
+        let services = ServiceEmitter(index: index, options: options, comments: comments, package: file.package ?? "")
+        for (position, service) in file.service.enumerated() {
+            p.line()
+            try services.emit(service, position: position, into: &p)
         }
         return p.text
     }

@@ -7,12 +7,7 @@ import Testing
 typealias Request = Dh_Echo_V1_EchoRequest
 typealias Response = Dh_Echo_V1_EchoResponse
 
-enum EchoMethods {
-    static let get = MethodDescriptor(service: "dh.echo.v1.Echo", method: "Get", kind: .unary)
-    static let collect = MethodDescriptor(service: "dh.echo.v1.Echo", method: "Collect", kind: .clientStreaming)
-    static let expand = MethodDescriptor(service: "dh.echo.v1.Echo", method: "Expand", kind: .serverStreaming)
-    static let update = MethodDescriptor(service: "dh.echo.v1.Echo", method: "Update", kind: .bidirectionalStreaming)
-}
+typealias EchoMethods = Dh_Echo_V1_Echo.Method
 
 struct Unexpected: Error {}
 
@@ -29,7 +24,7 @@ final class Events: Sendable {
     }
 }
 
-struct EchoService: RPCService {
+struct EchoService: Dh_Echo_V1_EchoHandler {
     let events: Events
 
     func respond(_ request: Request, context: ServerContext) async throws -> Response {
@@ -53,42 +48,43 @@ struct EchoService: RPCService {
         return response
     }
 
-    func register(with router: inout RPCRouter) {
-        router.registerUnary(EchoMethods.get) { (request: Request, context) in
-            try await respond(request, context: context)
-        }
-        router.registerClientStreaming(EchoMethods.collect) { (requests: RPCAsyncSequence<Request>, context) in
-            var texts: [String] = []
-            for try await request in requests { texts.append(request.text) }
-            var response = Response()
-            response.text = texts.joined(separator: ",")
-            response.sequence = Int64(texts.count)
-            return response
-        }
-        router.registerServerStreaming(EchoMethods.expand) {
-            (request: Request, responses: RPCWriter<Response>, context) in
-            do {
-                var succeeding = request
-                succeeding.failWithCode = 0
-                for index in 0..<request.sequence {
-                    var response = try await respond(succeeding, context: context)
-                    response.sequence = index
-                    try await responses.write(response)
-                    if request.failWithCode != 0, index == 2 {
-                        throw RPCError(code: .aborted, message: "stopped after three")
-                    }
-                    try Task.checkCancellation()
+    func get(request: Request, context: ServerContext) async throws -> Response {
+        try await respond(request, context: context)
+    }
+
+    func collect(requests: RPCAsyncSequence<Request>, context: ServerContext) async throws -> Response {
+        var texts: [String] = []
+        for try await request in requests { texts.append(request.text) }
+        var response = Response()
+        response.text = texts.joined(separator: ",")
+        response.sequence = Int64(texts.count)
+        return response
+    }
+
+    func expand(request: Request, responses: RPCWriter<Response>, context: ServerContext) async throws {
+        do {
+            var succeeding = request
+            succeeding.failWithCode = 0
+            for index in 0..<request.sequence {
+                var response = try await respond(succeeding, context: context)
+                response.sequence = index
+                try await responses.write(response)
+                if request.failWithCode != 0, index == 2 {
+                    throw RPCError(code: .aborted, message: "stopped after three")
                 }
-            } catch is CancellationError {
-                events.report("cancelled")
-                throw CancellationError()
+                try Task.checkCancellation()
             }
+        } catch is CancellationError {
+            events.report("cancelled")
+            throw CancellationError()
         }
-        router.registerBidirectionalStreaming(EchoMethods.update) {
-            (requests: RPCAsyncSequence<Request>, responses: RPCWriter<Response>, context) in
-            for try await request in requests {
-                try await responses.write(try await respond(request, context: context))
-            }
+    }
+
+    func update(
+        requests: RPCAsyncSequence<Request>, responses: RPCWriter<Response>, context: ServerContext
+    ) async throws {
+        for try await request in requests {
+            try await responses.write(try await respond(request, context: context))
         }
     }
 }
@@ -161,7 +157,8 @@ struct CallTests {
     @Test("unary: the response, and the caller's identity as the server saw it")
     func unary() async throws {
         try await withServer { client, _ in
-            let response: Response = try await client.unary(EchoMethods.get, request: request("診療情報", sequence: 7))
+            let echo = Dh_Echo_V1_EchoClient(client)
+            let response = try await echo.get(request("診療情報", sequence: 7))
             #expect(response.text == "診療情報")
             #expect(response.sequence == 7)
             #expect(response.peer == "dh://1312345678/gateway/gw-01")
@@ -266,9 +263,9 @@ struct CallTests {
     @Test("bidirectional streaming answers each request")
     func bidirectional() async throws {
         try await withServer { client, _ in
-            let texts = try await client.bidirectionalStreaming(EchoMethods.update) { (writer: RPCWriter<Request>) in
+            let texts = try await Dh_Echo_V1_EchoClient(client).update { writer in
                 for index in 0..<50 { try await writer.write(request("b\(index)", sequence: Int64(index))) }
-            } responses: { (responses: RPCAsyncSequence<Response>) in
+            } responses: { responses in
                 try await responses.reduce(into: [String]()) { $0.append($1.text) }
             }
             #expect(texts == (0..<50).map { "b\($0)" })

@@ -36,6 +36,16 @@ struct GoldenTests {
         #expect(generated[0].content == committed, "dhtest.pb.swift is stale; run `make golden`")
     }
 
+    @Test("the RPC runtime's test service")
+    func echoService() throws {
+        let set = try Protoc.descriptorSet(files: ["echo.proto"], includePath: Repository.corpus)
+        let generated = try SwiftGenerator().generate(files: set.file, filesToGenerate: ["echo.proto"])
+        let committed = try String(
+            contentsOf: Repository.root.appendingPathComponent("Tests/DHRPCCallTests/Generated/echo.pb.swift"),
+            encoding: .utf8)
+        #expect(generated[0].content == committed, "echo.pb.swift is stale; run `make golden`")
+    }
+
     @Test("well-known types in DHWire")
     func wellKnownTypes() throws {
         let set = try Protoc.descriptorSet(files: Self.wellKnownFiles, includePath: nil)

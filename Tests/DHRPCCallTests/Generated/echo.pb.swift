@@ -3,6 +3,7 @@
 // Regenerate with `make generate`; `make check-generated` fails when this file is stale.
 
 import DHWire
+import DHRPC
 
 /// Generated code for another runtime API version fails to compile here.
 private typealias _DHWireRuntimeCheck = DHWire.WireRuntimeAPI_1
@@ -129,5 +130,89 @@ struct Dh_Echo_V1_EchoResponse: DHWire.Message {
         default: return false
         }
         return true
+    }
+}
+
+/// Echoes requests back in every call kind.
+enum Dh_Echo_V1_Echo {
+    /// The fully-qualified service name.
+    static let name = "dh.echo.v1.Echo"
+
+    enum Method {
+        static let get = DHRPC.MethodDescriptor(service: "dh.echo.v1.Echo", method: "Get", kind: .unary)
+        static let collect = DHRPC.MethodDescriptor(service: "dh.echo.v1.Echo", method: "Collect", kind: .clientStreaming)
+        static let expand = DHRPC.MethodDescriptor(service: "dh.echo.v1.Echo", method: "Expand", kind: .serverStreaming)
+        static let update = DHRPC.MethodDescriptor(service: "dh.echo.v1.Echo", method: "Update", kind: .bidirectionalStreaming)
+
+        /// Every method of the service, in .proto order.
+        static let all: [DHRPC.MethodDescriptor] = [get, collect, expand, update]
+    }
+}
+
+/// Implement this to serve `dh.echo.v1.Echo`; register the value with an `RPCServer`.
+///
+/// Echoes requests back in every call kind.
+protocol Dh_Echo_V1_EchoHandler: DHRPC.RPCService {
+    /// One request, one response.
+    func get(request: Dh_Echo_V1_EchoRequest, context: DHRPC.ServerContext) async throws -> Dh_Echo_V1_EchoResponse
+
+    /// Many requests; the response joins their texts.
+    func collect(requests: DHRPC.RPCAsyncSequence<Dh_Echo_V1_EchoRequest>, context: DHRPC.ServerContext) async throws -> Dh_Echo_V1_EchoResponse
+
+    /// One request; `sequence` responses come back.
+    func expand(request: Dh_Echo_V1_EchoRequest, responses: DHRPC.RPCWriter<Dh_Echo_V1_EchoResponse>, context: DHRPC.ServerContext) async throws
+
+    /// Each request is answered as it comes.
+    func update(requests: DHRPC.RPCAsyncSequence<Dh_Echo_V1_EchoRequest>, responses: DHRPC.RPCWriter<Dh_Echo_V1_EchoResponse>, context: DHRPC.ServerContext) async throws
+}
+
+extension Dh_Echo_V1_EchoHandler {
+    func register(with router: inout DHRPC.RPCRouter) {
+        router.registerUnary(Dh_Echo_V1_Echo.Method.get) {
+            (request: Dh_Echo_V1_EchoRequest, context) in try await self.get(request: request, context: context)
+        }
+        router.registerClientStreaming(Dh_Echo_V1_Echo.Method.collect) {
+            (requests: DHRPC.RPCAsyncSequence<Dh_Echo_V1_EchoRequest>, context) in
+            try await self.collect(requests: requests, context: context)
+        }
+        router.registerServerStreaming(Dh_Echo_V1_Echo.Method.expand) {
+            (request: Dh_Echo_V1_EchoRequest, responses: DHRPC.RPCWriter<Dh_Echo_V1_EchoResponse>, context) in
+            try await self.expand(request: request, responses: responses, context: context)
+        }
+        router.registerBidirectionalStreaming(Dh_Echo_V1_Echo.Method.update) {
+            (requests: DHRPC.RPCAsyncSequence<Dh_Echo_V1_EchoRequest>, responses: DHRPC.RPCWriter<Dh_Echo_V1_EchoResponse>, context) in
+            try await self.update(requests: requests, responses: responses, context: context)
+        }
+    }
+}
+
+/// Calls `dh.echo.v1.Echo`. Each method throws `RPCError` for any status but OK.
+///
+/// Echoes requests back in every call kind.
+struct Dh_Echo_V1_EchoClient: Sendable {
+    let client: DHRPC.RPCClient
+
+    init(_ client: DHRPC.RPCClient) { self.client = client }
+
+    init(transport: any DHRPC.ClientTransport) { self.client = DHRPC.RPCClient(transport: transport) }
+
+    /// One request, one response.
+    func get(_ request: Dh_Echo_V1_EchoRequest, options: DHRPC.CallOptions = DHRPC.CallOptions()) async throws -> Dh_Echo_V1_EchoResponse {
+        try await client.unary(Dh_Echo_V1_Echo.Method.get, request: request, options: options)
+    }
+
+    /// Many requests; the response joins their texts.
+    func collect(options: DHRPC.CallOptions = DHRPC.CallOptions(), requests: @escaping @Sendable (DHRPC.RPCWriter<Dh_Echo_V1_EchoRequest>) async throws -> Void) async throws -> Dh_Echo_V1_EchoResponse {
+        try await client.clientStreaming(Dh_Echo_V1_Echo.Method.collect, options: options, requests: requests)
+    }
+
+    /// One request; `sequence` responses come back.
+    func expand<Result: Sendable>(_ request: Dh_Echo_V1_EchoRequest, options: DHRPC.CallOptions = DHRPC.CallOptions(), responses: @escaping @Sendable (DHRPC.RPCAsyncSequence<Dh_Echo_V1_EchoResponse>) async throws -> Result) async throws -> Result {
+        try await client.serverStreaming(Dh_Echo_V1_Echo.Method.expand, request: request, options: options, responses: responses)
+    }
+
+    /// Each request is answered as it comes.
+    func update<Result: Sendable>(options: DHRPC.CallOptions = DHRPC.CallOptions(), requests: @escaping @Sendable (DHRPC.RPCWriter<Dh_Echo_V1_EchoRequest>) async throws -> Void, responses: @escaping @Sendable (DHRPC.RPCAsyncSequence<Dh_Echo_V1_EchoResponse>) async throws -> Result) async throws -> Result {
+        try await client.bidirectionalStreaming(Dh_Echo_V1_Echo.Method.update, options: options, requests: requests, responses: responses)
     }
 }
