@@ -52,6 +52,15 @@ let package = Package(
             name: "DHSwiftGenerator", dependencies: ["DHDescriptor", "DHWire"], path: "Codegen/DHSwiftGenerator",
             swiftSettings: swiftSettings),
 
+        // Care-record intake and patient summaries.
+        .target(
+            name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],
+            swiftSettings: swiftSettings),
+        // Generated Swift for Protos/ (make generate; make check-generated fails when stale).
+        .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "protoc-gen-dh", dependencies: ["DHSwiftGenerator"], path: "Codegen/protoc-gen-dh",
             swiftSettings: swiftSettings),

@@ -74,7 +74,7 @@ struct MessageEmitter {
                 p.line("}")
             }
             p.line()
-            p.block("\(access)init?(protoName: String)") { p in
+            p.block("\(access)init?(protoName: DHWire.JSONName)") { p in
                 p.line("switch protoName {")
                 for item in cases {
                     p.line("case \(SwiftLiteral.string(values[item.index].name ?? "")): self = .\(SwiftNamer.escaped(item.name))")
@@ -130,6 +130,8 @@ struct MessageEmitter {
                 p.line()
             }
 
+            p.line("\(access)static let protoMessageName = \(SwiftLiteral.string(String(fullName.dropFirst())))")
+            p.line()
             emitProperties(fields, oneofNames: oneofNames, message: message, swiftName: swiftName, into: &p)
             p.line()
             p.line("\(access)init() {}")
@@ -583,7 +585,7 @@ struct MessageEmitter {
 
     private func emitDecodeJSON(_ fields: [FieldModel], message: DescriptorProto, into p: inout CodePrinter) {
         p.block(
-            "\(access)mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool"
+            "\(access)mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool"
         ) { p in
             guard !fields.isEmpty else {
                 p.line("false")

@@ -30,16 +30,23 @@ enum SwiftNamer {
     /// Enum case names that clash with members every generated enum has.
     static let reservedCases: Set<String> = ["unrecognized", "rawValue", "init", "self", "Type", "Protocol", "hashValue"]
 
-    /// `foo_bar_baz` → `fooBarBaz`; `FooBar` → `fooBar`; `HTTP_status` → `httpStatus`.
+    /// Words written in capitals inside a name, as Swift's API guidelines ask (`orderID`, `sourceURL`).
+    static let acronyms: Set<String> = ["id", "url", "uri", "http", "https", "json", "xml", "html", "api", "uuid"]
+
+    /// `foo_bar_baz` → `fooBarBaz`; `FooBar` → `fooBar`; `HTTP_status` → `httpStatus`; `order_id` → `orderID`.
     static func lowerCamel(_ name: String) -> String {
         let words = splitWords(name)
         guard let first = words.first else { return name }
-        return first.lowercased() + words.dropFirst().map(capitalizedWord).joined()
+        return first.lowercased() + words.dropFirst().map(camelWord).joined()
     }
 
-    /// `foo_bar` → `FooBar`.
+    /// `foo_bar` → `FooBar`; `patient_id` → `PatientID`.
     static func upperCamel(_ name: String) -> String {
-        splitWords(name).map(capitalizedWord).joined()
+        splitWords(name).map(camelWord).joined()
+    }
+
+    private static func camelWord(_ word: String) -> String {
+        acronyms.contains(word.lowercased()) ? word.uppercased() : capitalizedWord(word)
     }
 
     /// Splits on underscores, and before an upper-case letter that follows a lower-case letter or digit.

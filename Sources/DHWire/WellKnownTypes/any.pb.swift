@@ -117,7 +117,7 @@ public struct Google_Protobuf_Any: DHWire.Message {
     ///
     /// Schemes other than `http`, `https` (or the empty scheme) might be
     /// used with implementation specific semantics.
-    public var typeUrl: String = ""
+    public var typeURL: String = ""
     /// Must be a valid serialized protocol buffer of the above specified type.
     public var value: [UInt8] = []
     public var unknownFields = DHWire.UnknownFields()
@@ -126,7 +126,7 @@ public struct Google_Protobuf_Any: DHWire.Message {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.typeUrl.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.typeUrl, key: 10) }
+        if !self.typeURL.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoString.self, self.typeURL, key: 10) }
         if !self.value.isEmpty { size &+= DHWire.WireSize.field(DHWire.ProtoBytes.self, self.value, key: 18) }
         size &+= unknownFields.count
         return size
@@ -135,13 +135,13 @@ public struct Google_Protobuf_Any: DHWire.Message {
     public func encode(to writer: inout DHWire.WireWriter) {
         writer.writeUnknownFields(unknownFields)
         if !self.value.isEmpty { writer.write(DHWire.ProtoBytes.self, self.value, key: 18) }
-        if !self.typeUrl.isEmpty { writer.write(DHWire.ProtoString.self, self.typeUrl, key: 10) }
+        if !self.typeURL.isEmpty { writer.write(DHWire.ProtoString.self, self.typeURL, key: 10) }
     }
 
     public mutating func decodeMessage(from reader: inout DHWire.WireReader) throws(DHWire.WireError) {
         while let key = try reader.nextKey() {
             switch key {
-            case 10: self.typeUrl = try reader.read(DHWire.ProtoString.self)
+            case 10: self.typeURL = try reader.read(DHWire.ProtoString.self)
             case 18: self.value = try reader.read(DHWire.ProtoBytes.self)
             default: try reader.skipField(key: key, into: &unknownFields)
             }
@@ -149,13 +149,13 @@ public struct Google_Protobuf_Any: DHWire.Message {
     }
 
     public func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
-        if !self.typeUrl.isEmpty || writer.includesDefaults { writer.field("typeUrl", "type_url", DHWire.ProtoString.self, self.typeUrl) }
+        if !self.typeURL.isEmpty || writer.includesDefaults { writer.field("typeUrl", "type_url", DHWire.ProtoString.self, self.typeURL) }
         if !self.value.isEmpty || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoBytes.self, self.value) }
     }
 
     public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
-        case "typeUrl", "type_url": self.typeUrl = try reader.read(DHWire.ProtoString.self)
+        case "typeUrl", "type_url": self.typeURL = try reader.read(DHWire.ProtoString.self)
         case "value": self.value = try reader.read(DHWire.ProtoBytes.self)
         default: return false
         }
