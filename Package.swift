@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "dh", targets: ["dh"]),
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
+        .executable(name: "protoc-gen-dh", targets: ["protoc-gen-dh"]),
         // Libraries the benchmark package (Benchmarks/) measures.
         .library(name: "DHWire", targets: ["DHWire"]),
     ],
@@ -44,6 +45,25 @@ let package = Package(
         // PostgreSQL through libpq.
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
 
+        // descriptor.proto as Swift values (from the compiler branch).
+        .target(name: "DHDescriptor", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        // The Swift emitter: descriptors to Swift messages and service stubs.
+        .target(
+            name: "DHSwiftGenerator", dependencies: ["DHDescriptor", "DHWire"], path: "Codegen/DHSwiftGenerator",
+            swiftSettings: swiftSettings),
+
+        // Care-record intake and patient summaries.
+        .target(
+            name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],
+            swiftSettings: swiftSettings),
+        // Generated Swift for Protos/ (make generate; make check-generated fails when stale).
+        .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "protoc-gen-dh", dependencies: ["DHSwiftGenerator"], path: "Codegen/protoc-gen-dh",
+            swiftSettings: swiftSettings),
         // The tamper-evident audit log: an RFC 9162 Merkle tree over audit entries.
         .target(name: "DHAudit", dependencies: ["DHTLS"], swiftSettings: swiftSettings),
 
@@ -63,11 +83,18 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "DHSwiftGeneratorTests", dependencies: ["DHSwiftGenerator", "DHDescriptor", "DHWire"],
+            exclude: ["Corpus"], swiftSettings: swiftSettings),
+        // Compiles the generator's golden output and exercises it against protoc's encoder.
+        .testTarget(name: "GeneratedCodeTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
 
         // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
-        .target(name: "DHRPC", swiftSettings: swiftSettings),
+        .target(name: "DHRPC", dependencies: ["DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
         .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
         // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
         .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),

@@ -1,0 +1,169 @@
+public import DHWire
+
+/// Makes typed calls over a client transport. Generated clients wrap one of these.
+///
+/// Every method throws ``RPCError`` for a call that ended with a status other than OK
+/// (the server's status, or `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `CANCELLED` from the
+/// transport), and for a response that is not a valid message (`INTERNAL`).
+public struct RPCClient: Sendable {
+    public let transport: any ClientTransport
+
+    public init(transport: any ClientTransport) {
+        self.transport = transport
+    }
+
+    /// One request, one response.
+    public func unary<Request: DHWire.Message, Response: DHWire.Message>(
+        _ method: MethodDescriptor, request: Request, options: CallOptions = CallOptions()
+    ) async throws -> Response {
+        try await transport.withStream(method: method, options: options) { stream in
+            try await stream.requests.write(request.serializedBytes())
+            try await stream.finishRequests()
+            return try await Self.singleResponse(stream.responses, method: method)
+        }
+    }
+
+    /// Many requests, written by `requests`, then one response.
+    public func clientStreaming<Request: DHWire.Message, Response: DHWire.Message>(
+        _ method: MethodDescriptor, options: CallOptions = CallOptions(),
+        requests: @escaping @Sendable (RPCWriter<Request>) async throws -> Void
+    ) async throws -> Response {
+        try await transport.withStream(method: method, options: options) { stream in
+            try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask {
+                    try await requests(stream.requests.map { (message: Request) in message.serializedBytes() })
+                    try await stream.finishRequests()
+                    return nil
+                }
+                group.addTask { try await Self.singleResponse(stream.responses, method: method) }
+                // The response decides: a server that fails early ends the call while the
+                // writer may still be waiting for credit.
+                while let next = try await group.next() {
+                    if let response = next {
+                        group.cancelAll()
+                        return response
+                    }
+                }
+                throw RPCError(code: .internal, message: "\(method.path) ended without a response")
+            }
+        }
+    }
+
+    /// One request; `responses` reads the responses as they come and returns a result.
+    public func serverStreaming<Request: DHWire.Message, Response: DHWire.Message, Result: Sendable>(
+        _ method: MethodDescriptor, request: Request, options: CallOptions = CallOptions(),
+        responses: @escaping @Sendable (RPCAsyncSequence<Response>) async throws -> Result
+    ) async throws -> Result {
+        try await transport.withStream(method: method, options: options) { stream in
+            try await stream.requests.write(request.serializedBytes())
+            try await stream.finishRequests()
+            return try await responses(Self.decodedResponses(stream.responses))
+        }
+    }
+
+    /// Requests written by `requests` while `responses` reads the responses.
+    public func bidirectionalStreaming<Request: DHWire.Message, Response: DHWire.Message, Result: Sendable>(
+        _ method: MethodDescriptor, options: CallOptions = CallOptions(),
+        requests: @escaping @Sendable (RPCWriter<Request>) async throws -> Void,
+        responses: @escaping @Sendable (RPCAsyncSequence<Response>) async throws -> Result
+    ) async throws -> Result {
+        try await transport.withStream(method: method, options: options) { stream in
+            try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await requests(stream.requests.map { (message: Request) in message.serializedBytes() })
+                    try await stream.finishRequests()
+                    return nil
+                }
+                group.addTask { try await responses(Self.decodedResponses(stream.responses)) }
+                // Both sides must finish; the request writer's error counts only while the
+                // responses have not decided the call.
+                var result: Result?
+                while true {
+                    do {
+                        guard let next = try await group.next() else { break }
+                        if let value = next { result = value }
+                    } catch {
+                        if result == nil { throw error }
+                    }
+                }
+                guard let result else {
+                    throw RPCError(code: .internal, message: "\(method.path) ended without reading its responses")
+                }
+                return result
+            }
+        }
+    }
+
+    // MARK: Reading responses
+
+    static func singleResponse<Response: DHWire.Message>(
+        _ parts: RPCAsyncSequence<ClientResponsePart>, method: MethodDescriptor
+    ) async throws -> Response {
+        var response: Response?
+        for try await part in parts {
+            switch part {
+            case .headers:
+                continue
+            case .message(let bytes):
+                guard response == nil else {
+                    throw RPCError(code: .internal, message: "\(method.path) sent more than one response")
+                }
+                response = try decode(bytes)
+            case .trailers(let status, let metadata):
+                if let error = RPCError(status: status, metadata: metadata) { throw error }
+                guard let response else {
+                    throw RPCError(code: .internal, message: "\(method.path) ended OK without a response")
+                }
+                return response
+            }
+        }
+        throw RPCError(code: .unavailable, message: "\(method.path) ended without a status")
+    }
+
+    static func decode<Response: DHWire.Message>(_ bytes: [UInt8]) throws -> Response {
+        do {
+            return try Response(serializedBytes: bytes)
+        } catch {
+            throw RPCError(
+                code: .internal, message: "the response is not a valid \(Response.self): \(error)", cause: error)
+        }
+    }
+
+    /// Response messages decoded; the sequence ends at an OK status and throws any other.
+    static func decodedResponses<Response: DHWire.Message>(
+        _ parts: RPCAsyncSequence<ClientResponsePart>
+    ) -> RPCAsyncSequence<Response> {
+        RPCAsyncSequence(DecodedResponses<Response>(parts: parts))
+    }
+}
+
+/// The messages of a response stream, ending at its trailers.
+struct DecodedResponses<Response: DHWire.Message>: AsyncSequence, Sendable {
+    typealias Element = Response
+    let parts: RPCAsyncSequence<ClientResponsePart>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var parts: RPCAsyncSequence<ClientResponsePart>.AsyncIterator
+        var ended = false
+
+        mutating func next() async throws -> Response? {
+            guard !ended else { return nil }
+            while let part = try await parts.next() {
+                switch part {
+                case .headers:
+                    continue
+                case .message(let bytes):
+                    return try RPCClient.decode(bytes)
+                case .trailers(let status, let metadata):
+                    ended = true
+                    if let error = RPCError(status: status, metadata: metadata) { throw error }
+                    return nil
+                }
+            }
+            ended = true
+            throw RPCError(code: .unavailable, message: "the call ended without a status")
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(parts: parts.makeAsyncIterator()) }
+}
