@@ -43,9 +43,14 @@ let package = Package(
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
 
         // The protobuf compiler front end (lexer, parser, linker) and its command line.
-        .target(name: "DHProtoCompiler", path: "Codegen/DHProtoCompiler", swiftSettings: swiftSettings),
+        // DHDescriptor is descriptor.proto as Swift values, shared with the emitter,
+        // dynamic messages and the CLI.
+        .target(name: "DHDescriptor", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .target(
+            name: "DHProtoCompiler", dependencies: ["DHDescriptor", "DHWire"], path: "Codegen/DHProtoCompiler",
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "dh-protoc", dependencies: ["DHProtoCompiler"], path: "Codegen/dh-protoc",
+            name: "dh-protoc", dependencies: ["DHProtoCompiler", "DHDescriptor"], path: "Codegen/dh-protoc",
             swiftSettings: swiftSettings),
 
         // The ops CLI and the server.
@@ -59,6 +64,11 @@ let package = Package(
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
 
         .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHDescriptorTests", dependencies: ["DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHProtoCompilerTests", dependencies: ["DHProtoCompiler", "DHDescriptor"],
+            exclude: ["Corpus"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
