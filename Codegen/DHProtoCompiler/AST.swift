@@ -107,6 +107,8 @@ public struct MethodNode: Sendable, Hashable {
     public var clientStreaming = false
     public var serverStreaming = false
     public var options: [OptionNode] = []
+    /// `{ ... }` after the signature gives the method (possibly empty) options, as in protoc.
+    public var hasOptionsBlock = false
 }
 
 public struct ServiceNode: Sendable, Hashable {

@@ -19,6 +19,11 @@ public struct Linker {
     /// (message full name, number) → field name, filled while cross-linking.
     var fieldNumbers: [String: [Int32: String]] = [:]
     var extensionNumbersInFile: [String: [Int32: String]] = [:]
+    /// Messages with bad field numbers, for protoc's "Suggested field numbers" note.
+    var hints: [String: (count: Int, position: SourcePosition?)] = [:]
+    /// Messages in the order protoc allocates them, which orders its notes.
+    var allocationOrder: [String: Int] = [:]
+    var messageNodes: [String: MessageNode] = [:]
 
     var hadErrors: Bool { !diagnostics.isEmpty }
     var package: String { file.package ?? "" }
@@ -84,6 +89,7 @@ public struct Linker {
         }
 
         // Build: symbols, numbers and ranges.
+        for message in file.messages { allocationOrder[join(package, message.name)] = allocationOrder.count }
         for message in file.messages { buildMessage(message, scope: package) }
         for e in file.enums { buildEnum(e, scope: package) }
         for service in file.services { buildService(service) }
@@ -94,6 +100,7 @@ public struct Linker {
         proto.extension = file.extensions.map { crossLinkField($0, scope: package, message: nil) }
         proto.enumType = file.enums.map { makeEnum($0, scope: package) }
         proto.service = file.services.map { crossLinkService($0) }
+        suggestFieldNumbers()
 
         // The file's own types are visible to option interpretation and checks.
         var withTypes = pool
@@ -147,6 +154,8 @@ public struct Linker {
 
     mutating func buildMessage(_ message: MessageNode, scope: String) {
         let fullName = join(scope, message.name)
+        messageNodes[fullName] = message
+        for nested in message.nestedTypes { allocationOrder[join(fullName, nested.name)] = allocationOrder.count }
         for oneof in message.oneofs {
             addSymbol(join(fullName, oneof.name), kind: .oneof, at: nil)
         }
@@ -155,6 +164,7 @@ public struct Linker {
         for e in message.enums { buildEnum(e, scope: fullName) }
         for range in message.extensionRanges {
             if range.start <= 0 {
+                hint(fullName, range.position, start: range.start, end: range.end)
                 error("Extension numbers must be positive integers.", at: range.position)
             }
             if range.start >= range.end {
@@ -164,6 +174,7 @@ public struct Linker {
         for ext in message.extensions { buildField(ext, scope: fullName, message: nil, isExtension: true) }
         for range in message.reservedRanges {
             if range.start <= 0 {
+                hint(fullName, nil, start: range.start, end: range.end)
                 error("Reserved numbers must be positive integers.", at: nil)
             }
             if range.start >= range.end {
@@ -195,11 +206,13 @@ public struct Linker {
             let number = field.proto.number ?? 0
             let name = field.proto.name ?? ""
             for range in message.extensionRanges where range.start <= number && number < range.end {
+                hint(fullName, range.position)
                 error(
                     "Extension range \(range.start) to \(range.end - 1) includes field \"\(name)\" (\(number)).",
                     at: range.position)
             }
             for range in message.reservedRanges where range.start <= number && number < range.end {
+                hint(fullName, nil)
                 error("Field \"\(name)\" uses reserved number \(number).", at: nil)
             }
             if reservedNames.contains(name) {
@@ -237,11 +250,15 @@ public struct Linker {
             checkDefault(text, type: type, at: field.defaultPosition)
         }
         let number = field.proto.number ?? 0
+        let parent = isExtension ? (scope == package ? nil : scope) : scope
         if number <= 0 {
+            if let parent { hint(parent, field.numberPosition) }
             error("Field numbers must be positive integers.", at: field.numberPosition)
         } else if !isExtension && number > FieldNumber.maximum {
+            if let parent { hint(parent, field.numberPosition) }
             error("Field numbers cannot be greater than \(FieldNumber.maximum).", at: field.numberPosition)
         } else if FieldNumber.reservedRange.contains(number) {
+            if let parent { hint(parent, field.numberPosition) }
             error(
                 "Field numbers 19000 through 19999 are reserved for the protocol buffer library implementation.",
                 at: field.numberPosition)
@@ -314,6 +331,57 @@ public struct Linker {
         addSymbol(fullName, kind: .service, at: service.namePosition)
         for method in service.methods {
             addSymbol(join(fullName, method.name), kind: .method, at: method.namePosition)
+        }
+    }
+
+    /// protoc's RequestHintOnFieldNumbers.
+    mutating func hint(_ message: String, _ position: SourcePosition?, start: Int32 = 0, end: Int32 = 1) {
+        func fit(_ value: Int) -> Int { min(max(value, 0), Int(FieldNumber.maximum)) }
+        var entry = hints[message] ?? (0, position)
+        entry.count = fit(entry.count + fit(fit(Int(end)) - fit(Int(start))))
+        hints[message] = entry
+    }
+
+    /// protoc's SuggestFieldNumbers: up to three free numbers for each message with bad ones.
+    mutating func suggestFieldNumbers() {
+        let maximum = Int(FieldNumber.maximum)
+        for name in hints.keys.sorted(by: { (allocationOrder[$0] ?? 0) < (allocationOrder[$1] ?? 0) }) {
+            guard let (count, position) = hints[name], let message = messageNodes[name] else { continue }
+            var toSuggest = min(3, count)
+            guard toSuggest > 0 else { continue }
+            var used: [(from: Int, to: Int)] = []
+            func addOrdinal(_ n: Int) {
+                guard n > 0, n <= maximum else { return }
+                if let last = used.last, last.to == n {
+                    used[used.count - 1].to = n + 1
+                } else {
+                    used.append((n, n + 1))
+                }
+            }
+            func addRange(_ from: Int, _ to: Int) {
+                let f = max(0, min(maximum + 1, from))
+                let t = max(0, min(maximum + 1, to))
+                if f < t { used.append((f, t)) }
+            }
+            for field in message.fields { addOrdinal(Int(field.proto.number ?? 0)) }
+            for ext in message.extensions { addOrdinal(Int(ext.proto.number ?? 0)) }
+            for range in message.reservedRanges { addRange(Int(range.start), Int(range.end)) }
+            for range in message.extensionRanges { addRange(Int(range.start), Int(range.end)) }
+            used.append((maximum, Int(Int32.max)))
+            used.append((Int(FieldNumber.reservedRange.lowerBound), Int(FieldNumber.reservedRange.upperBound)))
+            used.sort { ($0.from, $0.to) < ($1.from, $1.to) }
+            var current = 1
+            var list: [String] = []
+            for range in used {
+                while current < range.from && toSuggest > 0 {
+                    list.append(String(current))
+                    current += 1
+                    toSuggest -= 1
+                }
+                if toSuggest == 0 { break }
+                current = max(current, range.to)
+            }
+            error("Suggested field numbers for \(name): " + list.joined(separator: ", "), at: position)
         }
     }
 

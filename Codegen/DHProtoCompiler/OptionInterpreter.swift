@@ -20,6 +20,7 @@ extension Linker {
             for (j, method) in service.methods.enumerated() {
                 proto.service[i].method[j].options = interpret(
                     method.options, as: MethodOptions.self, scope: join(fullName, method.name))
+                    ?? (method.hasOptionsBlock ? MethodOptions() : nil)
             }
             proto.service[i].options = interpret(service.options, as: ServiceOptions.self, scope: fullName)
         }

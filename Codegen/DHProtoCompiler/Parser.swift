@@ -316,7 +316,22 @@ public struct Parser {
                 skipStatement()
             }
         }
+        // `max` means 2^29 - 1, or 2^31 - 1 for a MessageSet (ranges are stored end-exclusive).
+        let isMessageSet = message.options.contains {
+            $0.name.count == 1 && !$0.name[0].isExtension && $0.name[0].name == "message_set_wire_format"
+                && $0.value == .identifier("true")
+        }
+        let maximumEnd = isMessageSet ? Int32.max : FieldNumber.maximum + 1
+        for i in message.extensionRanges.indices where message.extensionRanges[i].end == Self.maxSentinel {
+            message.extensionRanges[i].end = maximumEnd
+        }
+        for i in message.reservedRanges.indices where message.reservedRanges[i].end == Self.maxSentinel {
+            message.reservedRanges[i].end = maximumEnd
+        }
     }
+
+    /// Marks a range ending in `max` until the message's options are known.
+    static let maxSentinel = Int32.min
 
     private mutating func parseMessageStatement(_ message: inout MessageNode) throws(Abandon) {
         if tryConsume(";") { return }
@@ -340,9 +355,10 @@ public struct Parser {
                         first ? "Expected field name or number range." : "Expected field number range.")
                     var end = start
                     if tryConsume("to") {
-                        end = tryConsume("max") ? FieldNumber.maximum : try consumeInteger("Expected integer.")
+                        end = tryConsume("max") ? Self.maxSentinel : try consumeInteger("Expected integer.")
                     }
-                    message.reservedRanges.append(RangeNode(start: start, end: end &+ 1, position: position))
+                    message.reservedRanges.append(
+                        RangeNode(start: start, end: end == Self.maxSentinel ? end : end &+ 1, position: position))
                     first = false
                 } while tryConsume(",")
             }
@@ -380,9 +396,10 @@ public struct Parser {
             let start = try consumeInteger("Expected field number range.")
             var end = start
             if tryConsume("to") {
-                end = tryConsume("max") ? FieldNumber.maximum : try consumeInteger("Expected integer.")
+                end = tryConsume("max") ? Self.maxSentinel : try consumeInteger("Expected integer.")
             }
-            message.extensionRanges.append(RangeNode(start: start, end: end &+ 1, position: position))
+            message.extensionRanges.append(
+                RangeNode(start: start, end: end == Self.maxSentinel ? end : end &+ 1, position: position))
         } while tryConsume(",")
         if lookingAt("[") {
             try consume("[")
@@ -705,15 +722,8 @@ public struct Parser {
             throw Abandon()
         case .identifier:
             if negative {
-                if current.text == "inf" {
-                    value = .double(-.infinity)
-                } else if current.text == "nan" {
-                    value = .double(.nan)
-                } else {
-                    error("Identifier after '-' symbol must be inf or nan.")
-                    throw Abandon()
-                }
-                next()
+                error("Invalid '-' symbol before identifier.")
+                throw Abandon()
             } else {
                 value = .identifier(try consumeIdentifier("Expected identifier."))
             }
@@ -910,6 +920,7 @@ public struct Parser {
         try consume(")")
         if lookingAt("{") {
             try consume("{")
+            method.hasOptionsBlock = true
             while !tryConsume("}") {
                 if atEnd {
                     error("Reached end of input in method options (missing '}').")

@@ -77,21 +77,11 @@ extension Linker {
         if let jstype = proto.options?.jstype, jstype != .jsNormal {
             let int64Types: [FieldDescriptorProto.FieldType] = [.int64, .uint64, .sint64, .fixed64, .sfixed64]
             if !int64Types.contains(type) {
-                error(
-                    "Illegal jstype for int64, uint64, sint64, fixed64 or sfixed64 field: \(Self.jstypeName(jstype))",
-                    at: node.typePosition)
+                error("jstype is only allowed on int64, uint64, sint64, fixed64 or sfixed64 fields.", at: node.typePosition)
             }
         }
         if proto.extendee != nil, let explicit = node.proto.jsonName, explicit != Self.jsonName(proto.name ?? "") {
             error("option json_name is not allowed on extension fields.", at: node.jsonNamePosition)
-        }
-    }
-
-    static func jstypeName(_ jstype: FieldOptions.JSType) -> String {
-        switch jstype {
-        case .jsString: return "JS_STRING"
-        case .jsNumber: return "JS_NUMBER"
-        default: return "JS_NORMAL"
         }
     }
 
