@@ -244,7 +244,7 @@ public struct Lexer: Sendable {
             advance()
         case _ where Self.isOctal(c):
             advance()
-        case UInt8(ascii: "x"), UInt8(ascii: "X"):
+        case UInt8(ascii: "x"):
             advance()
             if let h = current, Self.isHex(h) { advance() } else {
                 error("Expected hex digits for escape sequence.")
@@ -326,7 +326,7 @@ public enum Literal {
                     count += 1
                 }
                 out.append(UInt8(truncatingIfNeeded: value))
-            case UInt8(ascii: "x"), UInt8(ascii: "X"):
+            case UInt8(ascii: "x"):
                 var value: UInt32 = 0
                 var count = 0
                 while count < 2, i < end, let h = hexValue(bytes[i]) {

@@ -108,6 +108,7 @@ public struct Linker {
         pool.messages = withTypes.messages
         pool.enums = withTypes.enums
         pool.extensions = withTypes.extensions
+        for message in file.messages { applyPackedOptions(message, scope: package) }
 
         if !hadErrors {
             interpretOptions(&proto)
@@ -618,6 +619,25 @@ public struct Linker {
             proto.method.append(m)
         }
         return proto
+    }
+
+    /// Aggregate option values are encoded before field options are interpreted; the
+    /// `packed` option they depend on is read from the source here.
+    mutating func applyPackedOptions(_ message: MessageNode, scope: String) {
+        let fullName = join(scope, message.name)
+        for nested in message.nestedTypes { applyPackedOptions(nested, scope: fullName) }
+        guard var info = pool.messages[fullName] else { return }
+        for (i, field) in message.fields.enumerated() where i < info.fields.count {
+            for option in field.options
+            where option.name.count == 1 && !option.name[0].isExtension && option.name[0].name == "packed" {
+                guard case .identifier(let value) = option.value, value == "true" || value == "false" else { continue }
+                let type = info.fields[i].type
+                let packable = type != .string && type != .bytes && type != .message && type != .group
+                info.fields[i].packed = value == "true"
+                info.fields[i].isPacked = value == "true" && packable && info.fields[i].label == .repeated
+            }
+        }
+        pool.messages[fullName] = info
     }
 
     // MARK: - Helpers

@@ -12,10 +12,14 @@ struct ProtocEquivalenceTests {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// (import root, file relative to it) for every valid corpus file and every file in Protos/.
+    /// "root|file" for every valid corpus file, every file in Protos/ and the well-known types.
     static func validFiles() -> [String] {
         var files = protoFiles(under: corpus.appendingPathComponent("valid")).map { "valid|" + $0 }
         files += protoFiles(under: packageRoot.appendingPathComponent("Protos")).map { "Protos|" + $0 }
+        // The well-known types, found without -I in the system include directory.
+        let wellKnown = URL(fileURLWithPath: "/usr/include/google/protobuf")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: wellKnown.path)) ?? []
+        files += names.filter { $0.hasSuffix(".proto") }.sorted().map { "valid|google/protobuf/" + $0 }
         return files
     }
 
@@ -68,15 +72,20 @@ struct ProtocEquivalenceTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs dh-protoc in process. The working directory is shared by concurrent tests, so
+    /// `-I.` and relative inputs become absolute paths (the file names in messages and
+    /// descriptors stay relative to the import path, as with protoc).
     static func runOurs(_ arguments: [String], in directory: URL) -> (status: Int32, stderr: String) {
         var errors: [String] = []
-        var configuration = Compiler.Configuration()
-        configuration.importPaths = []
-        let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
-        let status = CommandLineTool.run(
-            arguments, output: { _ in }, errorOutput: { errors.append($0) }, configuration: configuration)
+        let absolute = arguments.map { argument -> String in
+            if argument == "-I." { return "-I" + directory.path }
+            let local = directory.appendingPathComponent(argument).path
+            if argument.hasSuffix(".proto") && !argument.hasPrefix("-") && FileManager.default.fileExists(atPath: local) {
+                return local
+            }
+            return argument
+        }
+        let status = CommandLineTool.run(absolute, output: { _ in }, errorOutput: { errors.append($0) })
         return (status, errors.joined(separator: "\n"))
     }
 
