@@ -1,0 +1,96 @@
+import DHDescriptor
+import DHProtoCompiler
+import Foundation
+import Testing
+
+@Suite("dh-protoc command line")
+struct CommandLineTests {
+    @Test("protoc's spellings of every option are accepted")
+    func parsing() throws {
+        let parsed = try CommandLineOptions.parse([
+            "-Ia", "-I", "b", "--proto_path=c:d", "--proto_path", "e", "-oout.pb", "--include_imports",
+            "--descriptor_set_in=x.pb:y.pb", "--swift_out=gen", "--swift_opt=Visibility=Public", "one.proto", "two.proto",
+        ]).get()
+        #expect(parsed.importPaths == ["a", "b", "c", "d", "e"])
+        #expect(parsed.descriptorSetOut == "out.pb")
+        #expect(parsed.includeImports)
+        #expect(parsed.descriptorSetIn == ["x.pb", "y.pb"])
+        #expect(parsed.swiftOut == "gen")
+        #expect(parsed.swiftOptions == ["Visibility=Public"])
+        #expect(parsed.inputs == ["one.proto", "two.proto"])
+    }
+
+    @Test("unknown flags and missing values are refused")
+    func badFlags() {
+        #expect(throws: CompileError.self) { try CommandLineOptions.parse(["--cpp_out=x", "a.proto"]).get() }
+        #expect(throws: CompileError.self) { try CommandLineOptions.parse(["-I"]).get() }
+        #expect(throws: CompileError.self) { try CommandLineOptions.parse(["--include_imports=yes"]).get() }
+    }
+
+    func run(_ arguments: [String]) -> (Int32, [String], [String]) {
+        var output: [String] = []
+        var errors: [String] = []
+        let status = CommandLineTool.run(arguments, output: { output.append($0) }, errorOutput: { errors.append($0) })
+        return (status, output, errors)
+    }
+
+    @Test("--version and --help answer and succeed")
+    func versionAndHelp() {
+        let (status, output, _) = run(["--version"])
+        #expect(status == 0)
+        #expect(output.first?.contains("libprotoc 3.21.12") == true)
+        let (helpStatus, help, _) = run(["--help"])
+        #expect(helpStatus == 0)
+        #expect(help.first?.contains("--descriptor_set_out") == true)
+    }
+
+    @Test("protoc's usage errors: no input, no output")
+    func usageErrors() {
+        #expect(run([]).0 == 1)
+        #expect(run([]).2 == ["Missing input file."])
+        #expect(run(["a.proto"]).2 == ["Missing output directives."])
+    }
+
+    @Test("--swift_out is accepted but reported as not available yet")
+    func swiftOut() throws {
+        let sources = try SourceSet(["a.proto": "syntax = \"proto3\"; message A {}"])
+        defer { sources.remove() }
+        let (status, _, errors) = run(["-I" + sources.directory.path, "--swift_out=/tmp", "a.proto"])
+        #expect(status == 1)
+        #expect(errors.first?.contains("not available") == true)
+    }
+
+    @Test("a descriptor set written with --include_imports reads back through --descriptor_set_in")
+    func descriptorSetRoundTrip() throws {
+        let sources = try SourceSet([
+            "dep.proto": "syntax = \"proto3\"; package dep; message D { int32 x = 1; }",
+            "top.proto": "syntax = \"proto3\"; import \"dep.proto\"; message T { dep.D d = 1; }",
+        ])
+        defer { sources.remove() }
+        let first = sources.directory.appendingPathComponent("first.pb").path
+        let (status, _, errors) = run(["-I" + sources.directory.path, "--include_imports", "-o", first, "top.proto"])
+        #expect(status == 0, "\(errors)")
+        let set = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: URL(fileURLWithPath: first))))
+        #expect(set.file.map(\.name) == ["dep.proto", "top.proto"])
+
+        // Only the descriptor set: no import path holds the files.
+        let empty = sources.directory.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let second = sources.directory.appendingPathComponent("second.pb").path
+        let (again, _, againErrors) = run([
+            "-I" + empty.path, "--descriptor_set_in=" + first, "--include_imports", "-o", second, "top.proto",
+        ])
+        #expect(again == 0, "\(againErrors)")
+        let reread = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: URL(fileURLWithPath: second))))
+        #expect(reread == set)
+    }
+
+    @Test("an input outside every import path gets protoc's message")
+    func inputOutsidePaths() throws {
+        let sources = try SourceSet(["a.proto": "syntax = \"proto3\";"])
+        defer { sources.remove() }
+        let (status, _, errors) = run(["-I/nonexistent", "-o/dev/null", sources.directory.appendingPathComponent("a.proto").path])
+        #expect(status == 1)
+        #expect(errors.first?.hasSuffix("(it's harder than you think).") == true)
+    }
+}
