@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "dh", targets: ["dh"]),
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
+        .executable(name: "protoc-gen-dh", targets: ["protoc-gen-dh"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -51,6 +52,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "dh-protoc", dependencies: ["DHProtoCompiler", "DHDescriptor"], path: "Codegen/dh-protoc",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "protoc-gen-dh", dependencies: ["DHProtoCompiler"], path: "Codegen/protoc-gen-dh",
+            swiftSettings: swiftSettings),
+        // libFuzzer target for the compiler front end (Fuzz/run.sh); a corpus replayer otherwise.
+        .executableTarget(
+            name: "DHProtoCompilerFuzz", dependencies: ["DHProtoCompiler"], path: "Fuzz/DHProtoCompilerFuzz",
             swiftSettings: swiftSettings),
 
         // The ops CLI and the server.

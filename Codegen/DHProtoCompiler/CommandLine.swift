@@ -1,4 +1,4 @@
-public import DHDescriptor
+import DHDescriptor
 import DHWire
 import Foundation
 

@@ -1,4 +1,4 @@
-public import DHDescriptor
+import DHDescriptor
 import DHWire
 
 /// Parses the tokens of one .proto file into a `FileNode`, following protoc's grammar,
