@@ -621,12 +621,17 @@ public struct Linker {
         return proto
     }
 
-    /// Aggregate option values are encoded before field options are interpreted; the
-    /// `packed` option they depend on is read from the source here.
+    /// Aggregate option values are encoded before field and message options are
+    /// interpreted; the `packed` and `message_set_wire_format` options they depend on are
+    /// read from the source here.
     mutating func applyPackedOptions(_ message: MessageNode, scope: String) {
         let fullName = join(scope, message.name)
         for nested in message.nestedTypes { applyPackedOptions(nested, scope: fullName) }
         guard var info = pool.messages[fullName] else { return }
+        info.messageSetWireFormat = message.options.contains {
+            $0.name.count == 1 && !$0.name[0].isExtension && $0.name[0].name == "message_set_wire_format"
+                && $0.value == .identifier("true")
+        }
         for (i, field) in message.fields.enumerated() where i < info.fields.count {
             for option in field.options
             where option.name.count == 1 && !option.name[0].isExtension && option.name[0].name == "packed" {

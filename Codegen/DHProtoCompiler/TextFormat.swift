@@ -52,6 +52,15 @@ struct TextFormatParser {
             } else if current == nil {
                 break
             }
+            if message.fullName == "google.protobuf.Any", let (url, payload) = try parseExpandedAny(depth: depth) {
+                guard let typeURL = message.fields.first(where: { $0.number == 1 }),
+                    let value = message.fields.first(where: { $0.number == 2 })
+                else { throw Failure(message: "google.protobuf.Any has no type_url and value fields.") }
+                values[1] = (typeURL, [Value(wireType: .lengthDelimited, payload: Array(url.utf8))])
+                values[2] = (value, [Value(wireType: .lengthDelimited, payload: payload)])
+                if !tryConsume(";") { _ = tryConsume(",") }
+                continue
+            }
             let field = try parseFieldName(message)
             if field.type == .message || field.type == .group {
                 _ = tryConsume(":")
@@ -86,6 +95,16 @@ struct TextFormatParser {
             }
             for value in list {
                 if !field.hasPresence && field.label != .repeated && Self.isDefault(value) { continue }
+                if message.messageSetWireFormat, field.extendee != nil, value.wireType == .lengthDelimited {
+                    // MessageSet item: group 1 { type_id (2): number, message (3): bytes }.
+                    writer.writeTag(1, .startGroup)
+                    writer.writeTag(2, .varint)
+                    writer.writeVarint(UInt64(number))
+                    writer.writeTag(3, .lengthDelimited)
+                    writer.writeLengthDelimited(value.payload)
+                    writer.writeTag(1, .endGroup)
+                    continue
+                }
                 if value.wireType == .startGroup {
                     writer.writeTag(number, .startGroup)
                     writer.append(contentsOf: value.payload)
@@ -109,6 +128,34 @@ struct TextFormatParser {
         case .startGroup: return false
         default: return value.payload.allSatisfy { $0 == 0 }
         }
+    }
+
+    /// `[type.googleapis.com/pkg.Type] { ... }` inside a google.protobuf.Any: the type URL and
+    /// the encoded message; nil (nothing consumed) when the field is not written that way.
+    private mutating func parseExpandedAny(depth: Int) throws(Failure) -> (String, [UInt8])? {
+        guard looking("[") else { return nil }
+        var scan = index + 1
+        var url = ""
+        while scan < tokens.count, tokens[scan].text != "]" {
+            url += tokens[scan].text
+            scan += 1
+        }
+        guard url.contains("/"), scan < tokens.count else { return nil }
+        index = scan + 1
+        let typeName = String(url[url.index(after: url.lastIndex(of: "/")!)...])
+        guard let type = linker.pool.messages[typeName] else {
+            throw Failure(message: "Could not find type \"\(url)\" stored in google.protobuf.Any.")
+        }
+        _ = tryConsume(":")
+        let terminator: String
+        if tryConsume("{") {
+            terminator = "}"
+        } else if tryConsume("<") {
+            terminator = ">"
+        } else {
+            throw Failure(message: "Expected \"{\", found \"\(currentText)\".")
+        }
+        return (url, try parseMessage(type, depth: depth + 1, terminator: terminator))
     }
 
     private mutating func parseFieldName(_ message: MessageInfo) throws(Failure) -> FieldInfo {

@@ -12,8 +12,9 @@ public protocol DescriptorMessage: Sendable, Hashable {
     /// Writes the message's fields (without a length prefix).
     func encode(to writer: inout BinaryWriter)
     /// Decodes one field whose key was just read; returns false for a field this
-    /// message does not know, which the caller then keeps in `unknownFields`.
-    mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool
+    /// message does not know, which the caller then keeps in `unknownFields`. `depth` is the
+    /// message's nesting depth, passed on to nested messages so that decoding stays bounded.
+    mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool
 }
 
 extension DescriptorMessage {
@@ -39,8 +40,8 @@ extension DescriptorMessage {
         }
         while let tag = try reader.readTag() {
             let start = reader.offset
-            if try decodeField(tag, from: &reader) { continue }
-            try reader.skip(tag.wireType)
+            if try decodeField(tag, from: &reader, depth: depth) { continue }
+            try reader.skipField(tag, depth: depth)
             var key = BinaryWriter()
             key.writeTag(tag.fieldNumber, tag.wireType)
             unknownFields.append(contentsOf: key.bytes)
@@ -101,6 +102,30 @@ extension BinaryWriter {
 // MARK: - Reading fields
 
 extension BinaryReader {
+    /// Skips a field's value, groups included (custom options may be groups).
+    mutating func skipField(_ tag: FieldTag, depth: Int) throws(WireError) {
+        switch tag.wireType {
+        case .startGroup:
+            guard depth < DescriptorCodec.maximumDepth else {
+                throw WireError(code: .recursionTooDeep, offset: offset, message: "groups nested too deeply")
+            }
+            while let inner = try readTag() {
+                if inner.wireType == .endGroup {
+                    guard inner.fieldNumber == tag.fieldNumber else {
+                        throw WireError(code: .unexpectedEndGroup, offset: offset, message: "end-group key does not match")
+                    }
+                    return
+                }
+                try skipField(inner, depth: depth + 1)
+            }
+            throw WireError(code: .truncated, offset: offset, message: "group runs past the end of the input")
+        case .endGroup:
+            throw WireError(code: .unexpectedEndGroup, offset: offset, message: "end-group key with no matching start")
+        default:
+            try skip(tag.wireType)
+        }
+    }
+
     mutating func expect(_ tag: FieldTag, _ wireType: WireType) throws(WireError) {
         guard tag.wireType == wireType else {
             throw WireError(
@@ -134,20 +159,22 @@ extension BinaryReader {
         return try readVarint() != 0
     }
 
-    mutating func readMessage<M: DescriptorMessage>(_ tag: FieldTag, as: M.Type = M.self) throws(WireError) -> M {
+    mutating func readMessage<M: DescriptorMessage>(_ tag: FieldTag, depth: Int) throws(WireError) -> M {
         try expect(tag, .lengthDelimited)
         var message = M()
         var inner = BinaryReader(Array(try readLengthDelimited()))
-        try message.merge(from: &inner, depth: 1)
+        try message.merge(from: &inner, depth: depth + 1)
         return message
     }
 
     /// An optional message field met again merges into the value read before, as protobuf requires.
-    mutating func mergeMessage<M: DescriptorMessage>(_ tag: FieldTag, into message: inout M?) throws(WireError) {
+    mutating func mergeMessage<M: DescriptorMessage>(
+        _ tag: FieldTag, into message: inout M?, depth: Int
+    ) throws(WireError) {
         try expect(tag, .lengthDelimited)
         var value = message ?? M()
         var inner = BinaryReader(Array(try readLengthDelimited()))
-        try value.merge(from: &inner, depth: 1)
+        try value.merge(from: &inner, depth: depth + 1)
         message = value
     }
 }

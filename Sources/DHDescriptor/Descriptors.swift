@@ -17,9 +17,9 @@ public struct FileDescriptorSet: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
-        case 1: file.append(try reader.readMessage(tag))
+        case 1: file.append(try reader.readMessage(tag, depth: depth))
         default: return false
         }
         return true
@@ -64,16 +64,16 @@ public struct FileDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
         case 2: package = try reader.readString(tag)
         case 3: dependency.append(try reader.readString(tag))
-        case 4: messageType.append(try reader.readMessage(tag))
-        case 5: enumType.append(try reader.readMessage(tag))
-        case 6: service.append(try reader.readMessage(tag))
-        case 7: `extension`.append(try reader.readMessage(tag))
-        case 8: try reader.mergeMessage(tag, into: &options)
+        case 4: messageType.append(try reader.readMessage(tag, depth: depth))
+        case 5: enumType.append(try reader.readMessage(tag, depth: depth))
+        case 6: service.append(try reader.readMessage(tag, depth: depth))
+        case 7: `extension`.append(try reader.readMessage(tag, depth: depth))
+        case 8: try reader.mergeMessage(tag, into: &options, depth: depth)
         case 9:
             try reader.expect(tag, .lengthDelimited)
             sourceCodeInfo = Array(try reader.readLengthDelimited())
@@ -108,11 +108,11 @@ public struct DescriptorProto: DescriptorMessage {
             writer.append(contentsOf: unknownFields)
         }
 
-        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
             switch tag.fieldNumber {
             case 1: start = try reader.readInt32(tag)
             case 2: end = try reader.readInt32(tag)
-            case 3: try reader.mergeMessage(tag, into: &options)
+            case 3: try reader.mergeMessage(tag, into: &options, depth: depth)
             default: return false
             }
             return true
@@ -137,7 +137,7 @@ public struct DescriptorProto: DescriptorMessage {
             writer.append(contentsOf: unknownFields)
         }
 
-        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
             switch tag.fieldNumber {
             case 1: start = try reader.readInt32(tag)
             case 2: end = try reader.readInt32(tag)
@@ -175,17 +175,17 @@ public struct DescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
-        case 2: field.append(try reader.readMessage(tag))
-        case 3: nestedType.append(try reader.readMessage(tag))
-        case 4: enumType.append(try reader.readMessage(tag))
-        case 5: extensionRange.append(try reader.readMessage(tag))
-        case 6: `extension`.append(try reader.readMessage(tag))
-        case 7: try reader.mergeMessage(tag, into: &options)
-        case 8: oneofDecl.append(try reader.readMessage(tag))
-        case 9: reservedRange.append(try reader.readMessage(tag))
+        case 2: field.append(try reader.readMessage(tag, depth: depth))
+        case 3: nestedType.append(try reader.readMessage(tag, depth: depth))
+        case 4: enumType.append(try reader.readMessage(tag, depth: depth))
+        case 5: extensionRange.append(try reader.readMessage(tag, depth: depth))
+        case 6: `extension`.append(try reader.readMessage(tag, depth: depth))
+        case 7: try reader.mergeMessage(tag, into: &options, depth: depth)
+        case 8: oneofDecl.append(try reader.readMessage(tag, depth: depth))
+        case 9: reservedRange.append(try reader.readMessage(tag, depth: depth))
         case 10: reservedName.append(try reader.readString(tag))
         default: return false
         }
@@ -279,7 +279,7 @@ public struct FieldDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
         case 2: extendee = try reader.readString(tag)
@@ -288,7 +288,7 @@ public struct FieldDescriptorProto: DescriptorMessage {
         case 5: type = FieldType(rawValue: try reader.readInt32(tag))
         case 6: typeName = try reader.readString(tag)
         case 7: defaultValue = try reader.readString(tag)
-        case 8: try reader.mergeMessage(tag, into: &options)
+        case 8: try reader.mergeMessage(tag, into: &options, depth: depth)
         case 9: oneofIndex = try reader.readInt32(tag)
         case 10: jsonName = try reader.readString(tag)
         case 17: proto3Optional = try reader.readBool(tag)
@@ -313,10 +313,10 @@ public struct OneofDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
-        case 2: try reader.mergeMessage(tag, into: &options)
+        case 2: try reader.mergeMessage(tag, into: &options, depth: depth)
         default: return false
         }
         return true
@@ -343,7 +343,7 @@ public struct EnumDescriptorProto: DescriptorMessage {
             writer.append(contentsOf: unknownFields)
         }
 
-        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
             switch tag.fieldNumber {
             case 1: start = try reader.readInt32(tag)
             case 2: end = try reader.readInt32(tag)
@@ -371,12 +371,12 @@ public struct EnumDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
-        case 2: value.append(try reader.readMessage(tag))
-        case 3: try reader.mergeMessage(tag, into: &options)
-        case 4: reservedRange.append(try reader.readMessage(tag))
+        case 2: value.append(try reader.readMessage(tag, depth: depth))
+        case 3: try reader.mergeMessage(tag, into: &options, depth: depth)
+        case 4: reservedRange.append(try reader.readMessage(tag, depth: depth))
         case 5: reservedName.append(try reader.readString(tag))
         default: return false
         }
@@ -400,11 +400,11 @@ public struct EnumValueDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
         case 2: number = try reader.readInt32(tag)
-        case 3: try reader.mergeMessage(tag, into: &options)
+        case 3: try reader.mergeMessage(tag, into: &options, depth: depth)
         default: return false
         }
         return true
@@ -427,11 +427,11 @@ public struct ServiceDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
-        case 2: method.append(try reader.readMessage(tag))
-        case 3: try reader.mergeMessage(tag, into: &options)
+        case 2: method.append(try reader.readMessage(tag, depth: depth))
+        case 3: try reader.mergeMessage(tag, into: &options, depth: depth)
         default: return false
         }
         return true
@@ -460,12 +460,12 @@ public struct MethodDescriptorProto: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: name = try reader.readString(tag)
         case 2: inputType = try reader.readString(tag)
         case 3: outputType = try reader.readString(tag)
-        case 4: try reader.mergeMessage(tag, into: &options)
+        case 4: try reader.mergeMessage(tag, into: &options, depth: depth)
         case 5: clientStreaming = try reader.readBool(tag)
         case 6: serverStreaming = try reader.readBool(tag)
         default: return false

@@ -63,7 +63,7 @@ public struct FileOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: javaPackage = try reader.readString(tag)
         case 8: javaOuterClassname = try reader.readString(tag)
@@ -109,7 +109,7 @@ public struct MessageOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: messageSetWireFormat = try reader.readBool(tag)
         case 2: noStandardDescriptorAccessor = try reader.readBool(tag)
@@ -163,7 +163,7 @@ public struct FieldOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: ctype = CType(rawValue: try reader.readInt32(tag))
         case 2: packed = try reader.readBool(tag)
@@ -188,7 +188,7 @@ public struct OneofOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         false
     }
 }
@@ -203,7 +203,7 @@ public struct ExtensionRangeOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         false
     }
 }
@@ -222,7 +222,7 @@ public struct EnumOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 2: allowAlias = try reader.readBool(tag)
         case 3: deprecated = try reader.readBool(tag)
@@ -244,7 +244,7 @@ public struct EnumValueOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: deprecated = try reader.readBool(tag)
         default: return false
@@ -265,7 +265,7 @@ public struct ServiceOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 33: deprecated = try reader.readBool(tag)
         default: return false
@@ -297,7 +297,7 @@ public struct MethodOptions: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 33: deprecated = try reader.readBool(tag)
         case 34: idempotencyLevel = IdempotencyLevel(rawValue: try reader.readInt32(tag))

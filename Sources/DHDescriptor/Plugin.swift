@@ -21,7 +21,7 @@ public struct CompilerVersionMessage: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: major = try reader.readInt32(tag)
         case 2: minor = try reader.readInt32(tag)
@@ -53,12 +53,12 @@ public struct CodeGeneratorRequest: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: fileToGenerate.append(try reader.readString(tag))
         case 2: parameter = try reader.readString(tag)
-        case 3: try reader.mergeMessage(tag, into: &compilerVersion)
-        case 15: protoFile.append(try reader.readMessage(tag))
+        case 3: try reader.mergeMessage(tag, into: &compilerVersion, depth: depth)
+        case 15: protoFile.append(try reader.readMessage(tag, depth: depth))
         default: return false
         }
         return true
@@ -90,7 +90,7 @@ public struct CodeGeneratorResponse: DescriptorMessage {
             writer.append(contentsOf: unknownFields)
         }
 
-        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+        public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
             switch tag.fieldNumber {
             case 1: name = try reader.readString(tag)
             case 2: insertionPoint = try reader.readString(tag)
@@ -119,13 +119,13 @@ public struct CodeGeneratorResponse: DescriptorMessage {
         writer.append(contentsOf: unknownFields)
     }
 
-    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader) throws(WireError) -> Bool {
+    public mutating func decodeField(_ tag: FieldTag, from reader: inout BinaryReader, depth: Int) throws(WireError) -> Bool {
         switch tag.fieldNumber {
         case 1: error = try reader.readString(tag)
         case 2:
             try reader.expect(tag, .varint)
             supportedFeatures = try reader.readVarint()
-        case 15: file.append(try reader.readMessage(tag))
+        case 15: file.append(try reader.readMessage(tag, depth: depth))
         default: return false
         }
         return true
