@@ -23,6 +23,8 @@ public struct Compiler {
     private var parsed: [String: FileNode] = [:]
     private var pending: [String] = []
     private var fallback: [String: FileDescriptorProto] = [:]
+    /// descriptor.proto's types, for built-in options of files that do not import it.
+    private var builtinOptionTypes: DescriptorPool?
     public private(set) var diagnostics: [Diagnostic] = []
 
     static let descriptorProto = "google/protobuf/descriptor.proto"
@@ -140,7 +142,7 @@ public struct Compiler {
         }
         pending.removeLast()
         if name != Self.descriptorProto { loadDescriptorProtoForOptions() }
-        switch Linker.link(node, pool: &pool) {
+        switch Linker.link(node, pool: &pool, builtinOptionTypes: builtinOptionTypes) {
         case .success(let proto):
             return proto
         case .failure(let error):
@@ -150,15 +152,14 @@ public struct Compiler {
         }
     }
 
-    /// Built-in options are fields of descriptor.proto's *Options messages; like protoc,
-    /// interpret them with descriptor.proto even when a file does not import it.
+    /// Built-in options are fields of descriptor.proto's *Options messages. Like protoc
+    /// (which falls back to its compiled-in copy), interpret them with a descriptor.proto
+    /// loaded on the side when a file does not import it, so its names stay out of the pool.
     private mutating func loadDescriptorProtoForOptions() {
-        guard pool.messages["google.protobuf.FileOptions"] == nil, !badFiles.contains(Self.descriptorProto),
-            !pending.contains(Self.descriptorProto)
-        else { return }
-        let saved = diagnostics
-        load(Self.descriptorProto)
-        diagnostics = saved
+        guard builtinOptionTypes == nil, pool.messages["google.protobuf.FileOptions"] == nil else { return }
+        var side = Compiler(configuration: configuration)
+        side.load(Self.descriptorProto)
+        builtinOptionTypes = side.pool
     }
 
     private mutating func parse(_ name: String) -> FileNode? {

@@ -25,6 +25,8 @@ public struct Linker {
     var allocationOrder: [String: Int] = [:]
     var messageNodes: [String: MessageNode] = [:]
 
+    var builtinOptionTypes: DescriptorPool?
+
     var hadErrors: Bool { !diagnostics.isEmpty }
     var package: String { file.package ?? "" }
     var isProto3: Bool { file.syntax == "proto3" }
@@ -35,10 +37,13 @@ public struct Linker {
     }
 
     /// Links `file`; on success the pool holds it and the result is its descriptor.
+    /// - Parameter builtinOptionTypes: a pool holding descriptor.proto, used for built-in
+    ///   options when `pool` itself does not hold it.
     public static func link(
-        _ file: FileNode, pool: inout DescriptorPool
+        _ file: FileNode, pool: inout DescriptorPool, builtinOptionTypes: DescriptorPool? = nil
     ) -> Result<FileDescriptorProto, CompileError> {
         var linker = Linker(file: file, pool: pool)
+        linker.builtinOptionTypes = builtinOptionTypes
         let proto = linker.run()
         if linker.diagnostics.isEmpty {
             pool = linker.pool

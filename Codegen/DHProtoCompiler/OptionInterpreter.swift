@@ -99,7 +99,7 @@ extension Linker {
         if option.name.first?.name == "uninterpreted_option" {
             throw OptionFailure(message: "Option must not use reserved name \"uninterpreted_option\".", position: option.namePosition)
         }
-        guard var descriptor = pool.messages[optionsName] else {
+        guard var descriptor = pool.messages[optionsName] ?? builtinOptionTypes?.messages[optionsName] else {
             throw OptionFailure(
                 message: "Option \"\(option.displayName)\" unknown. Ensure that your proto definition file imports the proto which defines the option.",
                 position: option.namePosition)
@@ -139,7 +139,7 @@ extension Linker {
             }
             if i < option.name.count - 1 {
                 guard found.type == .message || found.type == .group, let typeName = found.typeName,
-                    let next = pool.messages[typeName]
+                    let next = pool.messages[typeName] ?? builtinOptionTypes?.messages[typeName]
                 else {
                     throw OptionFailure(message: "Option \"\(debugName)\" is an atomic type, not a message.", position: option.namePosition)
                 }
@@ -277,7 +277,7 @@ extension Linker {
                 throw fail("Value must be identifier for enum-valued option \"\(name)\".")
             }
             let enumName = field.typeName ?? ""
-            guard let info = pool.enums[enumName] else { throw fail("Enum type \"\(enumName)\" is not defined.") }
+            guard let info = pool.enums[enumName] ?? builtinOptionTypes?.enums[enumName] else { throw fail("Enum type \"\(enumName)\" is not defined.") }
             guard let match = info.values.first(where: { $0.name == id }) else {
                 let scope = enumName.split(separator: ".").dropLast().joined(separator: ".")
                 if pool.symbols[join(scope, id)]?.kind == .enumValue {
