@@ -37,6 +37,8 @@ public struct Lexer: Sendable {
     /// Lexical errors; `tokenIndex` is the token being read when the error was found.
     public private(set) var errors: [LexicalError] = []
     private var producedTokens = 0
+    private var previousKind: Token.Kind?
+    private var previousEnd = SourcePosition(line: 0, column: 0)
 
     public struct LexicalError: Sendable, Hashable {
         public var position: SourcePosition
@@ -146,6 +148,9 @@ public struct Lexer: Sendable {
             while let c = current, Self.isLetter(c) || Self.isDigit(c) { advance() }
             kind = .identifier
         } else if Self.isDigit(byte) || (byte == UInt8(ascii: ".") && peek(1).map(Self.isDigit) == true) {
+            if byte == UInt8(ascii: "."), previousKind == .identifier, previousEnd == start {
+                error("Need space between identifier and decimal point.")
+            }
             kind = lexNumber()
         } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
             lexString(quote: byte)
@@ -158,6 +163,8 @@ public struct Lexer: Sendable {
             kind = .symbol
         }
         let text = String(decoding: bytes[startIndex..<index], as: UTF8.self)
+        previousKind = kind
+        previousEnd = position
         return Token(kind: kind, text: text, position: start, endPosition: position)
     }
 

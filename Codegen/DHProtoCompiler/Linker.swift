@@ -99,6 +99,7 @@ public struct Linker {
         for e in file.enums { buildEnum(e, scope: package) }
         for service in file.services { buildService(service) }
         for ext in file.extensions { buildField(ext, scope: package, message: nil, isExtension: true) }
+        checkOptionNames(file.options)
 
         // Cross-link: resolve every name.
         proto.messageType = file.messages.map { crossLinkMessage($0, scope: package) }
@@ -163,6 +164,7 @@ public struct Linker {
         messageNodes[fullName] = message
         for nested in message.nestedTypes { allocationOrder[join(fullName, nested.name)] = allocationOrder.count }
         for oneof in message.oneofs {
+            checkOptionNames(oneof.options)
             addSymbol(join(fullName, oneof.name), kind: .oneof, at: nil)
         }
         for field in message.fields { buildField(field, scope: fullName, message: message, isExtension: false) }
@@ -187,6 +189,8 @@ public struct Linker {
                 error("Reserved range end number must be greater than start number.", at: nil)
             }
         }
+        for range in message.extensionRanges { checkOptionNames(range.options) }
+        checkOptionNames(message.options)
         addSymbol(fullName, kind: .message, at: message.namePosition)
         pool.messages[fullName] = MessageInfo(
             fullName: fullName, file: file.name, syntax: file.syntax, fields: [],
@@ -269,7 +273,15 @@ public struct Linker {
                 "Field numbers 19000 through 19999 are reserved for the protocol buffer library implementation.",
                 at: field.numberPosition)
         }
+        checkOptionNames(field.options)
         addSymbol(fullName, kind: .field, at: field.namePosition)
+    }
+
+    /// `option () = ...` leaves a name part unset; protoc refuses the options message then.
+    mutating func checkOptionNames(_ options: [OptionNode]) {
+        if options.contains(where: { $0.name.contains { $0.isExtension && $0.name.isEmpty } }) {
+            error("Uninterpreted option is missing name or value.", at: nil)
+        }
     }
 
     mutating func checkDefault(_ text: String, type: FieldDescriptorProto.FieldType, at position: SourcePosition?) {
@@ -291,6 +303,7 @@ public struct Linker {
         var inner = Set<String>()
         for value in node.values {
             let valueName = join(scope, value.name)
+            checkOptionNames(value.options)
             let addedOuter = addSymbol(valueName, kind: .enumValue, at: value.namePosition)
             let addedInner = inner.insert(value.name).inserted
             if addedInner && !addedOuter {
@@ -303,6 +316,7 @@ public struct Linker {
         for range in node.reservedRanges where range.start > range.end {
             error("Reserved range end number must be greater than start number.", at: nil)
         }
+        checkOptionNames(node.options)
         addSymbol(fullName, kind: .enum, at: node.namePosition)
         pool.enums[fullName] = EnumInfo(
             fullName: fullName, file: file.name, syntax: file.syntax, values: node.values.map { ($0.name, $0.number) })
@@ -336,8 +350,10 @@ public struct Linker {
         let fullName = join(package, service.name)
         addSymbol(fullName, kind: .service, at: service.namePosition)
         for method in service.methods {
+            checkOptionNames(method.options)
             addSymbol(join(fullName, method.name), kind: .method, at: method.namePosition)
         }
+        checkOptionNames(service.options)
     }
 
     /// protoc's RequestHintOnFieldNumbers.
