@@ -121,6 +121,10 @@ public struct Lexer: Sendable {
                         break
                     }
                     advance()
+                    if c == UInt8(ascii: "/"), current == UInt8(ascii: "*") {
+                        // The '*' stays unconsumed: "/*/" still ends the comment, as in protoc.
+                        error("\"/*\" inside block comment.  Block comments cannot be nested.")
+                    }
                 }
                 if !closed {
                     error("End-of-file inside block comment.")

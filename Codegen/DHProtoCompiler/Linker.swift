@@ -185,9 +185,6 @@ public struct Linker {
                 hint(fullName, nil, start: range.start, end: range.end)
                 error("Reserved numbers must be positive integers.", at: nil)
             }
-            if range.start >= range.end {
-                error("Reserved range end number must be greater than start number.", at: nil)
-            }
         }
         for range in message.extensionRanges { checkOptionNames(range.options) }
         checkOptionNames(message.options)
