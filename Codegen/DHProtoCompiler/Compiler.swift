@@ -61,9 +61,19 @@ public struct Compiler {
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
+    /// Whether protoc accepts a virtual file name: already canonical (no "." parts, no doubled
+    /// slashes) and without "..".
+    static func isValidVirtualName(_ name: String) -> Bool {
+        var canonical = canonicalize(name)
+        if name.hasSuffix("/"), !canonical.isEmpty, !canonical.hasSuffix("/") { canonical += "/" }
+        let parentReference =
+            name == ".." || name.hasPrefix("../") || name.hasSuffix("/..") || name.contains("/../")
+        return canonical == name && !parentReference
+    }
+
     /// The disk path of a virtual file name, from the first import path that has it.
     public func diskPath(of virtualName: String) -> String? {
-        guard !virtualName.split(separator: "/").contains("..") else { return nil }
+        guard Self.isValidVirtualName(virtualName), !virtualName.hasPrefix("/") else { return nil }
         for path in searchPaths {
             let candidate = path == "." || path.isEmpty ? virtualName : path + "/" + virtualName
             var isDirectory: ObjCBool = false
@@ -164,6 +174,13 @@ public struct Compiler {
 
     private mutating func parse(_ name: String) -> FileNode? {
         if let node = parsed[name] { return node }
+        guard Self.isValidVirtualName(name) else {
+            diagnostics.append(
+                Diagnostic(
+                    file: name, position: nil,
+                    message: "Backslashes, consecutive slashes, \".\", or \"..\" are not allowed in the virtual path"))
+            return nil
+        }
         guard let path = diskPath(of: name) else {
             diagnostics.append(Diagnostic(file: name, position: nil, message: "File not found."))
             return nil
