@@ -47,8 +47,11 @@ struct TextFormatParser {
         var values: [Int32: (FieldInfo, [Value])] = [:]
         while true {
             if let terminator {
-                if tryConsume(terminator) { break }
-                if current == nil { throw Failure(message: "Expected \"\(terminator)\".") }
+                // As protoc: either closing delimiter ends the message, then the right one is required.
+                if looking(">") || looking("}") {
+                    try consume(terminator)
+                    break
+                }
             } else if current == nil {
                 break
             }
@@ -130,23 +133,33 @@ struct TextFormatParser {
         }
     }
 
-    /// `[type.googleapis.com/pkg.Type] { ... }` inside a google.protobuf.Any: the type URL and
-    /// the encoded message; nil (nothing consumed) when the field is not written that way.
-    private mutating func parseExpandedAny(depth: Int) throws(Failure) -> (String, [UInt8])? {
-        guard looking("[") else { return nil }
-        var scan = index + 1
-        var url = ""
-        while scan < tokens.count, tokens[scan].text != "]" {
-            url += tokens[scan].text
-            scan += 1
+    private mutating func consumeIdentifier() throws(Failure) -> String {
+        guard let token = current, token.kind == .identifier else {
+            throw Failure(message: "Expected identifier, got: \(currentText)")
         }
-        guard url.contains("/"), scan < tokens.count else { return nil }
-        index = scan + 1
-        let typeName = String(url[url.index(after: url.lastIndex(of: "/")!)...])
-        guard let type = linker.pool.messages[typeName] else {
+        index += 1
+        return token.text
+    }
+
+    /// `[type.googleapis.com/pkg.Type] { ... }` inside a google.protobuf.Any: the type URL and
+    /// the encoded message; nil (nothing consumed) when the field does not start with "[".
+    private mutating func parseExpandedAny(depth: Int) throws(Failure) -> (String, [UInt8])? {
+        guard tryConsume("[") else { return nil }
+        var prefix = try consumeIdentifier()
+        while tryConsume(".") { prefix += "." + (try consumeIdentifier()) }
+        try consume("/")
+        prefix += "/"
+        var typeName = try consumeIdentifier()
+        while tryConsume(".") { typeName += "." + (try consumeIdentifier()) }
+        try consume("]")
+        let url = prefix + typeName
+        _ = tryConsume(":")
+        guard prefix == "type.googleapis.com/" || prefix == "type.googleprod.com/",
+            let symbol = linker.findSymbol(typeName), symbol.kind == .message,
+            let type = linker.pool.messages[typeName]
+        else {
             throw Failure(message: "Could not find type \"\(url)\" stored in google.protobuf.Any.")
         }
-        _ = tryConsume(":")
         let terminator: String
         if tryConsume("{") {
             terminator = "}"
