@@ -52,7 +52,7 @@ public struct CommandLineOptions: Sendable, Equatable {
         var options = CommandLineOptions()
         var index = 0
         func fail(_ message: String) -> Result<CommandLineOptions, CompileError> {
-            .failure(CompileError(code: .io, message: message))
+            .failure(CompileError(code: .usage, message: message))
         }
         while index < arguments.count {
             let argument = arguments[index]

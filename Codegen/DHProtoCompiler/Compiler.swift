@@ -231,7 +231,7 @@ public struct Compiler {
             }
         }
         for name in names where load(name) == nil {
-            return .failure(CompileError(code: .semantic, diagnostics: diagnostics))
+            return .failure(CompileError(code: .invalidProto, diagnostics: diagnostics))
         }
         return .success(names)
     }

@@ -19,14 +19,11 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var position: SourcePosition?
     public var message: String
-    /// protoc prints some notes (such as where a comment started) as warnings-style follow-ups.
-    public var isNote: Bool
 
-    public init(file: String, position: SourcePosition?, message: String, isNote: Bool = false) {
+    public init(file: String, position: SourcePosition?, message: String) {
         self.file = file
         self.position = position
         self.message = message
-        self.isNote = isNote
     }
 
     public var description: String {
@@ -41,19 +38,17 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 public struct CompileError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case syntax, semantic, fileNotFound, importCycle, invalidDescriptorSet, io
+            case usage, fileNotFound, invalidProto, invalidDescriptorSet, io
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
-        /// Lexical or grammar errors (the parser's).
-        public static let syntax = Code(.syntax)
-        /// Errors found while linking and checking descriptors.
-        public static let semantic = Code(.semantic)
-        /// An input file or an import is not in any import path.
+        /// The command line is not one protoc accepts.
+        public static let usage = Code(.usage)
+        /// An input file is in no import path.
         public static let fileNotFound = Code(.fileNotFound)
-        /// Files import each other in a cycle.
-        public static let importCycle = Code(.importCycle)
+        /// A .proto file (or one it imports) has errors: `diagnostics` lists them as protoc does.
+        public static let invalidProto = Code(.invalidProto)
         /// A `--descriptor_set_in` file could not be decoded.
         public static let invalidDescriptorSet = Code(.invalidDescriptorSet)
         /// Reading or writing a file failed.

@@ -50,7 +50,7 @@ public struct Linker {
             pool.register(proto)
             return .success(proto)
         }
-        return .failure(CompileError(code: .semantic, diagnostics: linker.diagnostics))
+        return .failure(CompileError(code: .invalidProto, diagnostics: linker.diagnostics))
     }
 
     mutating func error(_ message: String, at position: SourcePosition?) {
