@@ -5,6 +5,20 @@ public import DHDescriptor
 // nested types they imply, and proto3 `optional` fields their synthetic oneofs, as
 // protoc's parser produces them.
 
+/// The comments protoc attaches to a declaration (SourceCodeInfo's leading, trailing and
+/// leading detached comments), without comment markers.
+public struct Comments: Sendable, Hashable {
+    public var leading: String?
+    public var trailing: String?
+    public var detached: [String] = []
+
+    public init(leading: String? = nil, trailing: String? = nil, detached: [String] = []) {
+        self.leading = leading
+        self.trailing = trailing
+        self.detached = detached
+    }
+}
+
 /// An `option` statement or a `[name = value]` assignment, not yet interpreted.
 public struct OptionNode: Sendable, Hashable {
     public struct NamePart: Sendable, Hashable {
@@ -49,6 +63,7 @@ public struct FieldNode: Sendable, Hashable {
     public var defaultPosition: SourcePosition?
     public var jsonNamePosition: SourcePosition?
     public var isMap = false
+    public var comments = Comments()
 }
 
 public struct RangeNode: Sendable, Hashable {
@@ -63,6 +78,7 @@ public struct OneofNode: Sendable, Hashable {
     public var name: String
     public var options: [OptionNode] = []
     public var isSynthetic = false
+    public var comments = Comments()
 }
 
 public struct MessageNode: Sendable, Hashable {
@@ -78,6 +94,7 @@ public struct MessageNode: Sendable, Hashable {
     public var oneofs: [OneofNode] = []
     public var options: [OptionNode] = []
     public var isMapEntry = false
+    public var comments = Comments()
 }
 
 public struct EnumValueNode: Sendable, Hashable {
@@ -86,6 +103,7 @@ public struct EnumValueNode: Sendable, Hashable {
     public var namePosition: SourcePosition?
     public var numberPosition: SourcePosition?
     public var options: [OptionNode] = []
+    public var comments = Comments()
 }
 
 public struct EnumNode: Sendable, Hashable {
@@ -95,6 +113,7 @@ public struct EnumNode: Sendable, Hashable {
     public var reservedRanges: [RangeNode] = []
     public var reservedNames: [String] = []
     public var options: [OptionNode] = []
+    public var comments = Comments()
 }
 
 public struct MethodNode: Sendable, Hashable {
@@ -109,6 +128,7 @@ public struct MethodNode: Sendable, Hashable {
     public var options: [OptionNode] = []
     /// `{ ... }` after the signature gives the method (possibly empty) options, as in protoc.
     public var hasOptionsBlock = false
+    public var comments = Comments()
 }
 
 public struct ServiceNode: Sendable, Hashable {
@@ -116,6 +136,7 @@ public struct ServiceNode: Sendable, Hashable {
     public var namePosition: SourcePosition?
     public var methods: [MethodNode] = []
     public var options: [OptionNode] = []
+    public var comments = Comments()
 }
 
 public struct ImportNode: Sendable, Hashable {

@@ -10,12 +10,86 @@ public struct Token: Sendable, Hashable {
     public var position: SourcePosition
     /// The position just past the token's last character.
     public var endPosition: SourcePosition
+    /// The comments between the previous token and this one, split as protoc splits them.
+    public var commentsBefore = CommentTrivia()
 
     public init(kind: Kind, text: String, position: SourcePosition, endPosition: SourcePosition) {
         self.kind = kind
         self.text = text
         self.position = position
         self.endPosition = endPosition
+    }
+}
+
+/// Comments between two tokens, as protoc's tokenizer attributes them: a trailing comment of
+/// the previous token, comments detached from both (separated by blank lines), and a
+/// leading comment of the next token. Texts exclude the comment markers, as in
+/// SourceCodeInfo.
+public struct CommentTrivia: Sendable, Hashable {
+    public var trailingOfPrevious: String?
+    public var detached: [String] = []
+    public var leading: String?
+
+    public init() {}
+}
+
+/// protoc's CommentCollector.
+private struct CommentCollector {
+    var result = CommentTrivia()
+    var buffer = ""
+    var hasComment = false
+    var isLineComment = false
+    var canAttachToPrevious = true
+    var hasTrailingComment = false
+    var count = 0
+
+    mutating func startLineComment() {
+        if hasComment && !isLineComment { flush() }
+        hasComment = true
+        isLineComment = true
+    }
+
+    mutating func startBlockComment() {
+        if hasComment { flush() }
+        hasComment = true
+        isLineComment = false
+    }
+
+    mutating func clearBuffer() {
+        buffer = ""
+        hasComment = false
+    }
+
+    mutating func flush() {
+        guard hasComment else { return }
+        if canAttachToPrevious {
+            result.trailingOfPrevious = (result.trailingOfPrevious ?? "") + buffer
+            hasTrailingComment = true
+            canAttachToPrevious = false
+        } else {
+            result.detached.append(buffer)
+        }
+        clearBuffer()
+        count += 1
+    }
+
+    mutating func detachFromPrevious() { canAttachToPrevious = false }
+
+    mutating func maybeDetach() {
+        let total = count + (hasComment ? 1 : 0)
+        guard total == 1 else { return }
+        if hasTrailingComment, let trailing = result.trailingOfPrevious {
+            result.detached.insert(trailing, at: 0)
+            result.trailingOfPrevious = nil
+        }
+        canAttachToPrevious = false
+        flush()
+    }
+
+    mutating func finish() -> CommentTrivia {
+        if hasComment { result.leading = buffer }
+        if result.trailingOfPrevious?.isEmpty == true { result.trailingOfPrevious = nil }
+        return result
     }
 }
 
@@ -107,45 +181,182 @@ public struct Lexer: Sendable {
             if Self.isWhitespace(byte) {
                 advance()
             } else if byte == UInt8(ascii: "/"), peek(1) == UInt8(ascii: "/") {
-                while let c = current, c != UInt8(ascii: "\n") { advance() }
+                advance()
+                advance()
+                var ignored = ""
+                consumeLineComment(into: &ignored)
             } else if byte == UInt8(ascii: "/"), peek(1) == UInt8(ascii: "*") {
-                let start = position
                 advance()
                 advance()
-                var closed = false
-                while let c = current {
-                    if c == UInt8(ascii: "*"), peek(1) == UInt8(ascii: "/") {
-                        advance()
-                        advance()
-                        closed = true
-                        break
-                    }
-                    advance()
-                    if c == UInt8(ascii: "/"), current == UInt8(ascii: "*") {
-                        // The '*' stays unconsumed: "/*/" still ends the comment, as in protoc.
-                        error("\"/*\" inside block comment.  Block comments cannot be nested.")
-                    }
-                }
-                if !closed {
-                    error("End-of-file inside block comment.")
-                    error("  Comment started here.", at: start)
-                }
-            } else if byte < 0x20 || byte == 0x7F {
+                var ignored = ""
+                consumeBlockComment(into: &ignored)
+            } else if byte < 0x20 {
                 error("Invalid control characters encountered in text.")
-                while let c = current, (c < 0x20 && !Self.isWhitespace(c)) || c == 0x7F { advance() }
+                advance()
+                while let c = current, c < 0x20 && !Self.isWhitespace(c) { advance() }
             } else {
                 return
             }
         }
     }
 
+    private func text(_ range: Range<Int>) -> String {
+        String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// After "//": the rest of the line, newline included.
+    private mutating func consumeLineComment(into content: inout String) {
+        let start = index
+        while let c = current, c != UInt8(ascii: "\n") { advance() }
+        if current == UInt8(ascii: "\n") { advance() }
+        content += text(start..<index)
+    }
+
+    /// After "/*", as protoc's ConsumeBlockComment: a line's leading blanks and "*" are not
+    /// part of the text, and nested "/*" is an error.
+    private mutating func consumeBlockComment(into content: inout String) {
+        let start = SourcePosition(line: line, column: column - 2)
+        var recordFrom: Int? = index
+        while true {
+            while let c = current, c != UInt8(ascii: "*"), c != UInt8(ascii: "/"), c != UInt8(ascii: "\n") {
+                advance()
+            }
+            if current == UInt8(ascii: "\n") {
+                advance()
+                if let from = recordFrom { content += text(from..<index) }
+                recordFrom = nil
+                while let c = current, c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C { advance() }
+                if current == UInt8(ascii: "*") {
+                    advance()
+                    if current == UInt8(ascii: "/") {
+                        advance()
+                        return
+                    }
+                }
+                recordFrom = index
+            } else if current == UInt8(ascii: "*") {
+                advance()
+                if current == UInt8(ascii: "/") {
+                    advance()
+                    if let from = recordFrom { content += text(from..<(index - 2)) }
+                    return
+                }
+            } else if current == UInt8(ascii: "/") {
+                advance()
+                if current == UInt8(ascii: "*") {
+                    // The '*' stays unconsumed: "/*/" still ends the comment, as in protoc.
+                    error("\"/*\" inside block comment.  Block comments cannot be nested.")
+                }
+            } else {
+                error("End-of-file inside block comment.")
+                error("  Comment started here.", at: start)
+                if let from = recordFrom { content += text(from..<index) }
+                return
+            }
+        }
+    }
+
+    private enum CommentStart { case line, block, slash, none }
+
+    private mutating func tryConsumeCommentStart() -> CommentStart {
+        guard current == UInt8(ascii: "/") else { return .none }
+        if peek(1) == UInt8(ascii: "/") {
+            advance()
+            advance()
+            return .line
+        }
+        if peek(1) == UInt8(ascii: "*") {
+            advance()
+            advance()
+            return .block
+        }
+        return .slash
+    }
+
+    private mutating func skipBlanks() {
+        while let c = current, c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C { advance() }
+    }
+
+    /// protoc's Tokenizer::NextWithComments: consumes what lies before the next token and
+    /// splits its comments into trailing, detached and leading ones.
+    private mutating func collectComments() -> CommentTrivia {
+        var collector = CommentCollector()
+        let previousLine = line
+        var trailingEndLine = -1
+        if producedTokens == 0 {
+            collector.detachFromPrevious()
+        } else {
+            skipBlanks()
+            switch tryConsumeCommentStart() {
+            case .line:
+                trailingEndLine = line
+                collector.startLineComment()
+                consumeLineComment(into: &collector.buffer)
+                collector.flush()
+            case .block:
+                collector.startBlockComment()
+                consumeBlockComment(into: &collector.buffer)
+                trailingEndLine = line
+                skipBlanks()
+                guard current == UInt8(ascii: "\n") else {
+                    collector.clearBuffer()
+                    skipWhitespaceAndComments()
+                    return collector.finish()
+                }
+                advance()
+                collector.flush()
+            case .slash:
+                return collector.finish()
+            case .none:
+                guard current == UInt8(ascii: "\n") else {
+                    skipWhitespaceAndComments()
+                    return collector.finish()
+                }
+                advance()
+            }
+        }
+        while true {
+            skipBlanks()
+            switch tryConsumeCommentStart() {
+            case .line:
+                collector.startLineComment()
+                consumeLineComment(into: &collector.buffer)
+            case .block:
+                collector.startBlockComment()
+                consumeBlockComment(into: &collector.buffer)
+                skipBlanks()
+                if current == UInt8(ascii: "\n") { advance() }
+            case .slash:
+                return collector.finish()
+            case .none:
+                if current == UInt8(ascii: "\n") {
+                    advance()
+                    collector.flush()
+                    collector.detachFromPrevious()
+                    continue
+                }
+                skipWhitespaceAndComments()
+                let atEnd = current == nil
+                if atEnd || current == UInt8(ascii: "}") || current == UInt8(ascii: "]") || current == UInt8(ascii: ")") {
+                    collector.flush()
+                }
+                if !atEnd && (previousLine == line || trailingEndLine == line) {
+                    collector.maybeDetach()
+                }
+                return collector.finish()
+            }
+        }
+    }
+
     public mutating func next() -> Token {
         defer { producedTokens += 1 }
-        skipWhitespaceAndComments()
+        let comments = collectComments()
         let start = position
         let startIndex = index
         guard let byte = current else {
-            return Token(kind: .end, text: "", position: start, endPosition: start)
+            var end = Token(kind: .end, text: "", position: start, endPosition: start)
+            end.commentsBefore = comments
+            return end
         }
         let kind: Token.Kind
         if Self.isLetter(byte) {
@@ -169,7 +380,9 @@ public struct Lexer: Sendable {
         let text = String(decoding: bytes[startIndex..<index], as: UTF8.self)
         previousKind = kind
         previousEnd = position
-        return Token(kind: kind, text: text, position: start, endPosition: position)
+        var token = Token(kind: kind, text: text, position: start, endPosition: position)
+        token.commentsBefore = comments
+        return token
     }
 
     private mutating func lexNumber() -> Token.Kind {

@@ -19,6 +19,9 @@ public struct Parser {
     private var syntax = "proto2"
     public private(set) var diagnostics: [Diagnostic] = []
     private var lexicalErrors: [Int: [Lexer.LexicalError]] = [:]
+    /// protoc's upcoming_doc_comments_ and upcoming_detached_comments_.
+    private var upcomingLeading: String?
+    private var upcomingDetached: [String] = []
 
     /// Thrown inside the parser to abandon the statement being parsed (protoc's `DO`).
     private struct Abandon: Error {}
@@ -30,6 +33,8 @@ public struct Parser {
         self.configuration = configuration
         for error in lexer.errors { lexicalErrors[error.tokenIndex, default: []].append(error) }
         reportLexicalErrors()
+        upcomingLeading = tokens[0].commentsBefore.leading
+        upcomingDetached = tokens[0].commentsBefore.detached
     }
 
     /// protoc's tokenizer reports an error when the parser reads the token it was in.
@@ -158,10 +163,44 @@ public struct Parser {
         return bytes
     }
 
+    /// protoc's TryConsumeEndOfDeclaration without a location: ";", "{" or "}" that ends a
+    /// declaration; the comments after it become the next declaration's.
+    private mutating func tryEnd(_ text: String) -> Bool {
+        guard lookingAt(text) else { return false }
+        next()
+        let trivia = current.commentsBefore
+        upcomingLeading = trivia.leading
+        if text == "}" {
+            upcomingDetached = trivia.detached
+        } else {
+            upcomingDetached += trivia.detached
+        }
+        return true
+    }
+
+    /// protoc's ConsumeEndOfDeclaration with a location: returns the declaration's comments.
+    @discardableResult
+    private mutating func end(_ text: String) throws(Abandon) -> Comments {
+        guard lookingAt(text) else {
+            error("Expected \"\(text)\".")
+            throw Abandon()
+        }
+        next()
+        let trivia = current.commentsBefore
+        let leading = upcomingLeading
+        upcomingLeading = trivia.leading
+        let detached = upcomingDetached
+        upcomingDetached = trivia.detached
+        return Comments(
+            leading: leading?.isEmpty == true ? nil : leading,
+            trailing: trivia.trailingOfPrevious?.isEmpty == true ? nil : trivia.trailingOfPrevious,
+            detached: detached)
+    }
+
     private mutating func skipStatement() {
         while !atEnd {
             if current.kind == .symbol {
-                if tryConsume(";") { return }
+                if tryEnd(";") { return }
                 if tryConsume("{") {
                     skipRestOfBlock()
                     return
@@ -172,13 +211,16 @@ public struct Parser {
         }
     }
 
+    /// protoc 3.21's SkipRestOfBlock, which is recursive: once a nested block is closed, the
+    /// enclosing level also skips the token after it.
     private mutating func skipRestOfBlock() {
         var depth = 1
         while !atEnd {
             if current.kind == .symbol {
-                if tryConsume("}") {
+                if tryEnd("}") {
                     depth -= 1
                     if depth == 0 { return }
+                    next()
                     continue
                 }
                 if tryConsume("{") {
@@ -200,7 +242,7 @@ public struct Parser {
                 try consume("=")
                 let syntaxToken = current
                 let name = String(decoding: try consumeString("Expected syntax identifier."), as: UTF8.self)
-                try consume(";")
+                try end(";")
                 if name != "proto2" && name != "proto3" {
                     error(
                         "Unrecognized syntax identifier \"\(name)\".  This parser only recognizes \"proto2\" and \"proto3\".",
@@ -229,7 +271,7 @@ public struct Parser {
     }
 
     private mutating func parseTopLevelStatement(_ file: inout FileNode) throws(Abandon) {
-        if tryConsume(";") { return }
+        if tryEnd(";") { return }
         if lookingAt("message") {
             file.messages.append(try parseMessage())
         } else if lookingAt("enum") {
@@ -249,7 +291,7 @@ public struct Parser {
             }
             let path = String(decoding: try consumeString("Expected a string naming the file to import."), as: UTF8.self)
             file.imports.append(ImportNode(path: path, kind: kind, position: position))
-            try consume(";")
+            try end(";")
         } else if lookingAt("package") {
             if file.package != nil {
                 error("Multiple package definitions.")
@@ -264,7 +306,7 @@ public struct Parser {
                 if !tryConsume(".") { break }
                 package += "."
             }
-            try consume(";")
+            try end(";")
         } else if lookingAt("option") {
             file.options.append(try parseOption(statement: true))
         } else {
@@ -304,8 +346,8 @@ public struct Parser {
             error("Messages are nested too deeply.")
             throw Abandon()
         }
-        try consume("{")
-        while !tryConsume("}") {
+        message.comments = try end("{")
+        while !tryEnd("}") {
             if atEnd {
                 error("Reached end of input in message definition (missing '}').")
                 throw Abandon()
@@ -334,7 +376,7 @@ public struct Parser {
     static let maxSentinel = Int32.min
 
     private mutating func parseMessageStatement(_ message: inout MessageNode) throws(Abandon) {
-        if tryConsume(";") { return }
+        if tryEnd(";") { return }
         if lookingAt("message") {
             message.nestedTypes.append(try parseMessage())
         } else if lookingAt("enum") {
@@ -362,7 +404,7 @@ public struct Parser {
                     first = false
                 } while tryConsume(",")
             }
-            try consume(";")
+            try end(";")
         } else if lookingAt("extend") {
             try parseExtend(into: &message.extensions, messages: &message.nestedTypes)
         } else if lookingAt("option") {
@@ -410,14 +452,14 @@ public struct Parser {
             try consume("]")
             for index in first..<message.extensionRanges.count { message.extensionRanges[index].options = options }
         }
-        try consume(";")
+        try end(";")
     }
 
     private mutating func parseOneof(_ message: inout MessageNode) throws(Abandon) {
         try consume("oneof")
         let oneofIndex = Int32(message.oneofs.count)
         var oneof = OneofNode(name: try consumeIdentifier("Expected oneof name."))
-        try consume("{")
+        oneof.comments = try end("{")
         repeat {
             if atEnd {
                 message.oneofs.append(oneof)
@@ -446,7 +488,7 @@ public struct Parser {
                 skipStatement()
             }
             message.fields.append(field)
-        } while !tryConsume("}")
+        } while !tryEnd("}")
         message.oneofs.append(oneof)
     }
 
@@ -454,7 +496,7 @@ public struct Parser {
         try consume("extend")
         let extendeePosition = current.position
         let extendee = try parseUserDefinedType()
-        try consume("{")
+        try end("{")
         var isFirst = true
         repeat {
             if atEnd {
@@ -474,7 +516,7 @@ public struct Parser {
                 skipStatement()
             }
             extensions.append(field)
-        } while !tryConsume("}")
+        } while !tryEnd("}")
     }
 
     private static let scalarTypes: [String: FieldDescriptorProto.FieldType] = [
@@ -576,7 +618,7 @@ public struct Parser {
             try parseMessageBlock(&group)
             nested.append(group)
         } else {
-            try consume(";")
+            field.comments = try end(";")
         }
 
         if field.isMap {
@@ -747,7 +789,7 @@ public struct Parser {
             }
             value = .aggregate(try parseUninterpretedBlock())
         }
-        if statement { try consume(";") }
+        if statement { try end(";") }
         return OptionNode(name: parts, value: value, namePosition: namePosition, valuePosition: valuePosition)
     }
 
@@ -779,8 +821,8 @@ public struct Parser {
         try consume("enum")
         let position = current.position
         var node = EnumNode(name: try consumeIdentifier("Expected enum name."), namePosition: position)
-        try consume("{")
-        while !tryConsume("}") {
+        node.comments = try end("{")
+        while !tryEnd("}") {
             if atEnd {
                 error("Reached end of input in enum definition (missing '}').")
                 throw Abandon()
@@ -796,7 +838,7 @@ public struct Parser {
     }
 
     private mutating func parseEnumStatement(_ node: inout EnumNode) throws(Abandon) {
-        if tryConsume(";") { return }
+        if tryEnd(";") { return }
         if lookingAt("option") {
             node.options.append(try parseOption(statement: true))
         } else if lookingAt("reserved") {
@@ -819,7 +861,7 @@ public struct Parser {
                     first = false
                 } while tryConsume(",")
             }
-            try consume(";")
+            try end(";")
         } else {
             let namePosition = current.position
             var value = EnumValueNode(name: "", number: 0, namePosition: namePosition)
@@ -835,7 +877,7 @@ public struct Parser {
                 } while tryConsume(",")
                 try consume("]")
             }
-            try consume(";")
+            value.comments = try end(";")
         }
     }
 
@@ -875,14 +917,14 @@ public struct Parser {
         try consume("service")
         let position = current.position
         var service = ServiceNode(name: try consumeIdentifier("Expected service name."), namePosition: position)
-        try consume("{")
-        while !tryConsume("}") {
+        service.comments = try end("{")
+        while !tryEnd("}") {
             if atEnd {
                 error("Reached end of input in service definition (missing '}').")
                 throw Abandon()
             }
             do {
-                if tryConsume(";") { continue }
+                if tryEnd(";") { continue }
                 if lookingAt("option") {
                     service.options.append(try parseOption(statement: true))
                 } else {
@@ -919,14 +961,14 @@ public struct Parser {
         method.outputType = try parseUserDefinedType()
         try consume(")")
         if lookingAt("{") {
-            try consume("{")
+            method.comments = try end("{")
             method.hasOptionsBlock = true
-            while !tryConsume("}") {
+            while !tryEnd("}") {
                 if atEnd {
                     error("Reached end of input in method options (missing '}').")
                     throw Abandon()
                 }
-                if tryConsume(";") { continue }
+                if tryEnd(";") { continue }
                 do {
                     method.options.append(try parseOption(statement: true))
                 } catch {
@@ -934,7 +976,7 @@ public struct Parser {
                 }
             }
         } else {
-            try consume(";")
+            method.comments = try end(";")
         }
     }
 }
