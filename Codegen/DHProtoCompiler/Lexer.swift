@@ -98,12 +98,6 @@ private struct CommentCollector {
 ///
 /// Columns count bytes, and a tab advances to the next multiple of eight, as in protoc.
 public struct Lexer: Sendable {
-    public struct Configuration: Sendable {
-        /// The largest source accepted, in bytes.
-        public var maximumSourceBytes: Int = 64 << 20
-        public init() {}
-    }
-
     private let bytes: [UInt8]
     private var index = 0
     private var line = 0

@@ -69,8 +69,6 @@ public struct DescriptorPool: Sendable {
     public internal(set) var enums: [String: EnumInfo] = [:]
     /// Extensions by full name.
     public internal(set) var extensions: [String: FieldInfo] = [:]
-    /// Extension numbers in use, by extendee.
-    var extensionNumbers: [String: [Int32: String]] = [:]
     public internal(set) var files: [String: FileDescriptorProto] = [:]
 
     public init() {}
@@ -110,9 +108,6 @@ public struct DescriptorPool: Sendable {
                 let extInfo = info(ext, scope: scope)
                 if symbols[extInfo.fullName] == nil { symbols[extInfo.fullName] = Symbol(kind: .field, file: fileName) }
                 extensions[extInfo.fullName] = extInfo
-                if let extendee = extInfo.extendee {
-                    extensionNumbers[extendee, default: [:]][extInfo.number] = extInfo.fullName
-                }
             }
         }
         func addEnum(_ e: EnumDescriptorProto, scope: String) {
