@@ -156,7 +156,9 @@ public enum CommandLineTool {
         }
         let names: [String]
         switch compiler.compile(inputs: options.inputs) {
-        case .success(let compiled): names = compiled
+        case .success(let compiled):
+            names = compiled
+            for warning in compiler.warnings { errorOutput(warning.description) }
         case .failure(let error):
             errorOutput(error.description)
             return 1

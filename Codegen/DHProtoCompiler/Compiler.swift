@@ -26,6 +26,10 @@ public struct Compiler {
     /// descriptor.proto's types, for built-in options of files that do not import it.
     private var builtinOptionTypes: DescriptorPool?
     public private(set) var diagnostics: [Diagnostic] = []
+    /// protoc's warnings (unused imports of the command-line inputs), when compilation succeeds.
+    public private(set) var warnings: [Diagnostic] = []
+    /// Like protoc, unused imports are reported for the files named on the command line only.
+    private var trackUnusedImports: Set<String> = []
 
     static let descriptorProto = "google/protobuf/descriptor.proto"
 
@@ -152,8 +156,10 @@ public struct Compiler {
         }
         pending.removeLast()
         if name != Self.descriptorProto { loadDescriptorProtoForOptions() }
-        switch Linker.link(node, pool: &pool, builtinOptionTypes: builtinOptionTypes) {
+        var fileWarnings: [Diagnostic] = []
+        switch Linker.link(node, pool: &pool, builtinOptionTypes: builtinOptionTypes, warnings: &fileWarnings) {
         case .success(let proto):
+            if trackUnusedImports.contains(name) { warnings += fileWarnings }
             return proto
         case .failure(let error):
             diagnostics += error.diagnostics
@@ -230,6 +236,7 @@ public struct Compiler {
             case .failure(let error): return .failure(error)
             }
         }
+        trackUnusedImports.formUnion(names)
         for name in names where load(name) == nil {
             return .failure(CompileError(code: .invalidProto, diagnostics: diagnostics))
         }

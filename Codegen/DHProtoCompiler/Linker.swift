@@ -26,6 +26,8 @@ public struct Linker {
     var messageNodes: [String: MessageNode] = [:]
 
     var builtinOptionTypes: DescriptorPool?
+    /// Files whose names this file resolved to, for protoc's unused-import warning.
+    var usedFiles: Set<String> = []
 
     var hadErrors: Bool { !diagnostics.isEmpty }
     var package: String { file.package ?? "" }
@@ -42,15 +44,37 @@ public struct Linker {
     public static func link(
         _ file: FileNode, pool: inout DescriptorPool, builtinOptionTypes: DescriptorPool? = nil
     ) -> Result<FileDescriptorProto, CompileError> {
+        var warnings: [Diagnostic] = []
+        return link(file, pool: &pool, builtinOptionTypes: builtinOptionTypes, warnings: &warnings)
+    }
+
+    /// Links `file` and, when it succeeds, adds protoc's warnings to `warnings`: each import
+    /// (not `import public`) that no name of the file resolves to is "unused".
+    public static func link(
+        _ file: FileNode, pool: inout DescriptorPool, builtinOptionTypes: DescriptorPool?,
+        warnings: inout [Diagnostic]
+    ) -> Result<FileDescriptorProto, CompileError> {
         var linker = Linker(file: file, pool: pool)
         linker.builtinOptionTypes = builtinOptionTypes
         let proto = linker.run()
-        if linker.diagnostics.isEmpty {
-            pool = linker.pool
-            pool.register(proto)
-            return .success(proto)
+        guard linker.diagnostics.isEmpty else {
+            return .failure(CompileError(code: .invalidProto, diagnostics: linker.diagnostics))
         }
-        return .failure(CompileError(code: .invalidProto, diagnostics: linker.diagnostics))
+        pool = linker.pool
+        pool.register(proto)
+        var reported = Set<String>()
+        for imported in file.imports
+        where imported.kind != .public && linker.publicClosure(of: imported.path).isDisjoint(with: linker.usedFiles)
+            // protoc never reports an import that itself re-exports files.
+            && pool.files[imported.path]?.publicDependency.isEmpty != false
+            && reported.insert(imported.path).inserted
+        {
+            warnings.append(
+                Diagnostic(
+                    file: file.name, position: imported.position,
+                    message: "warning: Import \(imported.path) is unused."))
+        }
+        return .success(proto)
     }
 
     mutating func error(_ message: String, at position: SourcePosition?) {
@@ -123,6 +147,20 @@ public struct Linker {
             validate(proto)
         }
         return proto
+    }
+
+    /// A file and every file it re-exports through `import public`, transitively.
+    func publicClosure(of name: String) -> Set<String> {
+        var closure: Set<String> = [name]
+        var pending = [name]
+        while let next = pending.popLast() {
+            guard let dependency = pool.files[next] else { continue }
+            for index in dependency.publicDependency where Int(index) < dependency.dependency.count && index >= 0 {
+                let publicName = dependency.dependency[Int(index)]
+                if closure.insert(publicName).inserted { pending.append(publicName) }
+            }
+        }
+        return closure
     }
 
     mutating func addVisible(_ name: String) {
@@ -409,7 +447,10 @@ public struct Linker {
     /// protoc's FindSymbol: only symbols of this file and the files it can see.
     mutating func findSymbol(_ name: String) -> Symbol? {
         guard let symbol = pool.symbols[name] else { return nil }
-        if visibleFiles.contains(symbol.file) { return symbol }
+        if visibleFiles.contains(symbol.file) {
+            usedFiles.insert(symbol.file)
+            return symbol
+        }
         if symbol.kind == .package {
             for visible in visibleFiles {
                 let filePackage = visible == file.name ? package : (pool.files[visible]?.package ?? "")

@@ -304,6 +304,7 @@ extension Linker {
             }
             var parser = TextFormatParser(tokens: tokens, linker: self)
             let payload: [UInt8]
+            defer { usedFiles.formUnion(parser.usedFiles) }
             do {
                 payload = try parser.parseMessage(message, depth: 0, terminator: nil)
             } catch {

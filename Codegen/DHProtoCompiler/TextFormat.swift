@@ -13,6 +13,9 @@ struct TextFormatParser {
     /// Bounds nesting of message values.
     static let maximumDepth = 100
 
+    /// Files the value's names resolved to.
+    var usedFiles: Set<String> { linker.usedFiles }
+
     init(tokens: [Token], linker: Linker) {
         self.tokens = tokens
         self.linker = linker

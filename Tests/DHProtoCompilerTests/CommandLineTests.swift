@@ -85,6 +85,20 @@ struct CommandLineTests {
         #expect(reread == set)
     }
 
+    @Test("unused imports of the inputs are warned about as protoc does, and compilation succeeds")
+    func unusedImports() throws {
+        let sources = try SourceSet([
+            "used.proto": "syntax = \"proto3\"; message U {}",
+            "unused.proto": "syntax = \"proto3\"; message V {}",
+            "reexport.proto": "syntax = \"proto3\"; import public \"unused.proto\";",
+            "top.proto": "syntax = \"proto3\";\nimport \"used.proto\";\nimport \"unused.proto\";\nimport \"reexport.proto\";\nmessage T { U u = 1; }",
+        ])
+        defer { sources.remove() }
+        let (status, _, errors) = run(["-I" + sources.directory.path, "-o/dev/null", "top.proto"])
+        #expect(status == 0)
+        #expect(errors == ["top.proto:3:1: warning: Import unused.proto is unused."])
+    }
+
     @Test("an input outside every import path gets protoc's message")
     func inputOutsidePaths() throws {
         let sources = try SourceSet(["a.proto": "syntax = \"proto3\";"])

@@ -114,6 +114,10 @@ struct ProtocEquivalenceTests {
         let ours = Self.runOurs(ourArguments, in: directory)
         try #require(ours.status == 0, "dh-protoc rejected \(file): \(ours.stderr)")
 
+        // protoc's warnings (unused imports) are printed the same way.
+        func warnings(_ text: String) -> [Substring] { text.split(separator: "\n").filter { $0.contains(": warning: ") } }
+        #expect(warnings(ours.stderr) == warnings(oracle.stderr))
+
         let expected = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: expectedURL)))
         let actual = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: actualURL)))
         #expect(actual.file.map(\.name) == expected.file.map(\.name))
