@@ -28,6 +28,10 @@ public struct Linker {
     var builtinOptionTypes: DescriptorPool?
     /// Files whose names this file resolved to, for protoc's unused-import warning.
     var usedFiles: Set<String> = []
+    /// protoc builds messages nested at most this deep (top-level messages are at depth 1).
+    static let maximumMessageDepth = 31
+    var depth = 1
+    var truncatedMessages: Set<String> = []
 
     var hadErrors: Bool { !diagnostics.isEmpty }
     var package: String { file.package ?? "" }
@@ -206,7 +210,15 @@ public struct Linker {
             addSymbol(join(fullName, oneof.name), kind: .oneof, at: nil)
         }
         for field in message.fields { buildField(field, scope: fullName, message: message, isExtension: false) }
-        for nested in message.nestedTypes { buildMessage(nested, scope: fullName) }
+        if depth >= Self.maximumMessageDepth && !message.nestedTypes.isEmpty {
+            // protoc builds no deeper: the nested types are left out (and so unresolvable).
+            error("Reached maximum recursion limit for nested messages.", at: nil)
+            truncatedMessages.insert(fullName)
+        } else {
+            depth += 1
+            for nested in message.nestedTypes { buildMessage(nested, scope: fullName) }
+            depth -= 1
+        }
         for e in message.enums { buildEnum(e, scope: fullName) }
         for range in message.extensionRanges {
             if range.start <= 0 {
@@ -516,7 +528,9 @@ public struct Linker {
         let fullName = join(scope, message.name)
         var proto = DescriptorProto()
         proto.name = message.name
-        proto.nestedType = message.nestedTypes.map { crossLinkMessage($0, scope: fullName) }
+        if !truncatedMessages.contains(fullName) {
+            proto.nestedType = message.nestedTypes.map { crossLinkMessage($0, scope: fullName) }
+        }
         proto.enumType = message.enums.map { makeEnum($0, scope: fullName) }
         proto.field = message.fields.map { crossLinkField($0, scope: fullName, message: fullName) }
         proto.extension = message.extensions.map { crossLinkField($0, scope: fullName, message: nil) }

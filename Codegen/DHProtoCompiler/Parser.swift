@@ -6,8 +6,9 @@ import DHWire
 /// every syntax error of a file is reported.
 public struct Parser {
     public struct Configuration: Sendable {
-        /// How deeply messages may nest before the parser gives up.
-        public var maximumNestingDepth = 100
+        /// How deeply messages may nest before the parser gives up (protoc's linker already
+        /// stops at 31 levels; this bounds the parser's recursion).
+        public var maximumNestingDepth = 500
         public init() {}
     }
 
