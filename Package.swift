@@ -36,41 +36,46 @@ let package = Package(
             name: "CProtobufC", path: "Sources/CProtobufC", pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]),
 
-        // The protobuf wire runtime: binary format, and later JSON and dynamic messages.
-        // Knows nothing of networking or TLS.
+        // Wire: the protobuf runtime (binary, JSON, well-known types). Knows nothing of
+        // networking or TLS.
         .target(name: "DHWire", swiftSettings: swiftSettings),
-
-        // TLS 1.3 with mutual authentication over the system's OpenSSL.
-        .target(name: "DHTLS", dependencies: ["COpenSSL", "DHIdentity"], swiftSettings: swiftSettings),
-        // PostgreSQL through libpq.
-        .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
-
-        // descriptor.proto as Swift values (from the compiler branch).
+        // descriptor.proto as Swift values, shared by the compiler, the emitter and the CLI.
         .target(name: "DHDescriptor", dependencies: ["DHWire"], swiftSettings: swiftSettings),
-        // The Swift emitter: descriptors to Swift messages and service stubs.
+
+        // Generator: dh-protoc's front end (lexer, parser, linker), the Swift emitter, and
+        // their command lines.
+        .target(
+            name: "DHProtoCompiler", dependencies: ["DHDescriptor", "DHWire"], path: "Codegen/DHProtoCompiler",
+            swiftSettings: swiftSettings),
         .target(
             name: "DHSwiftGenerator", dependencies: ["DHDescriptor", "DHWire"], path: "Codegen/DHSwiftGenerator",
             swiftSettings: swiftSettings),
-
-        // Care-record intake and patient summaries.
-        .target(
-            name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS"],
-            swiftSettings: swiftSettings),
-        .testTarget(
-            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],
-            swiftSettings: swiftSettings),
-        // Generated Swift for Protos/ (make generate; make check-generated fails when stale).
-        .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
         .executableTarget(
-            name: "protoc-gen-dh", dependencies: ["DHSwiftGenerator"], path: "Codegen/protoc-gen-dh",
-            swiftSettings: swiftSettings),
+            name: "dh-protoc", dependencies: ["DHProtoCompiler", "DHDescriptor", "DHSwiftGenerator"],
+            path: "Codegen/dh-protoc", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "protoc-gen-dh", dependencies: ["DHProtoCompiler", "DHSwiftGenerator"],
+            path: "Codegen/protoc-gen-dh", swiftSettings: swiftSettings),
+
+        // Identity: who is calling (certificate identity, acting user, purpose), the
+        // authorization policy and patient consent. No dependencies.
+        .target(name: "DHIdentity", swiftSettings: swiftSettings),
+        // TLS 1.3 with mutual authentication over the system's OpenSSL; also the crypto
+        // primitives (SHA-256, signatures) other modules need.
+        .target(name: "DHTLS", dependencies: ["COpenSSL", "DHIdentity"], swiftSettings: swiftSettings),
+        // The dh-rpc/1 protocol (docs/PROTOCOL.md) as state machines, and the call layer
+        // (typed client and server, interceptors, in-process transport). No sockets, no TLS.
+        .target(name: "DHRPC", dependencies: ["DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        // PostgreSQL through libpq.
+        .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         // The tamper-evident audit log: an RFC 9162 Merkle tree over audit entries.
         .target(name: "DHAudit", dependencies: ["DHTLS"], swiftSettings: swiftSettings),
 
-        // The protobuf compiler front end (lexer, parser, linker) and its command line.
-        .target(name: "DHProtoCompiler", path: "Codegen/DHProtoCompiler", swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "dh-protoc", dependencies: ["DHProtoCompiler"], path: "Codegen/dh-protoc",
+        // Schemas: generated Swift for Protos/ (make generate; make check-generated fails when stale).
+        .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
+        // Services.
+        .target(
+            name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS"],
             swiftSettings: swiftSettings),
 
         // The ops CLI and the server.
@@ -83,42 +88,42 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
 
+        // Fuzzing: checks shared by the tests (which replay the kept corpora) and the libFuzzer
+        // entry points in Fuzz/, which do nothing unless built by `make fuzz`.
+        .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-wire-fuzz", dependencies: ["DHWire"], path: "Fuzz/dh-wire-fuzz", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "DHProtoCompilerFuzz", dependencies: ["DHProtoCompiler"], path: "Fuzz/DHProtoCompilerFuzz",
+            swiftSettings: swiftSettings),
+
+        // Tests.
+        .testTarget(
+            name: "SystemLibraryTests", dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHDescriptorTests", dependencies: ["DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHProtoCompilerTests", dependencies: ["DHProtoCompiler", "DHDescriptor"], exclude: ["Corpus"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "DHSwiftGeneratorTests", dependencies: ["DHSwiftGenerator", "DHDescriptor", "DHWire"],
             exclude: ["Corpus"], swiftSettings: swiftSettings),
         // Compiles the generator's golden output and exercises it against protoc's encoder.
         .testTarget(name: "GeneratedCodeTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
-        .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
-
-        // --- RPC protocol (docs/PROTOCOL.md): frames and connection state machines, no sockets, no TLS.
-        .target(name: "DHRPC", dependencies: ["DHIdentity", "DHWire"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
-        // The frame decoder's fuzz check, and its libFuzzer entry point (build: Fuzz/dh-rpc-fuzz/main.swift).
-        .target(name: "DHRPCFuzzing", dependencies: ["DHRPC"], swiftSettings: swiftSettings),
-        // libFuzzer entry point for DHWire's reader (`make fuzz`).
-        .executableTarget(
-            name: "dh-wire-fuzz", dependencies: ["DHWire"], path: "Fuzz/dh-wire-fuzz", swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
-        // --- end RPC protocol
-
-        .testTarget(
-            name: "SystemLibraryTests",
-            dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
-            swiftSettings: swiftSettings),
-
-        // DHTLS: certificate machinery and the TLS engine, tested without sockets.
+        .testTarget(name: "DHIdentityTests", dependencies: ["DHIdentity"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DHTLSTests", dependencies: ["DHIdentity", "DHTLS", "COpenSSL"], swiftSettings: swiftSettings),
-
-        // DHIdentity: who is calling (the dh://ORG/ROLE/ID certificate identity, the acting
-        // user and purpose a gateway asserts), the authorization policy and patient consent.
-        // No dependencies, so services see typed identities without importing DHTLS.
-        .target(name: "DHIdentity", swiftSettings: swiftSettings),
-        .testTarget(name: "DHIdentityTests", dependencies: ["DHIdentity"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHRPCTests", dependencies: ["DHRPC", "DHRPCFuzzing"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],
+            swiftSettings: swiftSettings),
         // dh pki and dh policy, run in-process.
         .testTarget(
             name: "DHCLITests",
@@ -127,8 +132,5 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
-
-        // DHStorage against a throwaway embedded PostgreSQL cluster.
-        .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),
     ]
 )

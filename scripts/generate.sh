@@ -15,5 +15,5 @@ fi
 
 rm -rf "$output"
 mkdir -p "$output"
-"$protoc" --proto_path=Protos --swift_out="$output" "${schemas[@]}"
+"$protoc" --proto_path=Protos --swift_opt=Visibility=Public --swift_out="$output" "${schemas[@]}"
 echo "generate: ${#schemas[@]} schemas -> $output"

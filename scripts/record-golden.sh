@@ -8,6 +8,6 @@ plugin=${1:?usage: record-golden.sh PROTOC_GEN_DH}
 corpus=Tests/DHSwiftGeneratorTests/Corpus
 run() { protoc -I "$corpus" --plugin=protoc-gen-dh="$plugin" "$@"; }
 run --dh_out=Tests/GeneratedCodeTests/Generated torture.proto imported.proto
-run --dh_out=Tests/DHWireTests/Messages dhtest.proto
+run --dh_out=Tests/DHWireTests/Messages dhtest.proto dhtest_wkt.proto
 run --dh_out=Tests/DHRPCCallTests/Generated echo.proto
 echo "golden: recorded"

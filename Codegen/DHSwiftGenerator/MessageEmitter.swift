@@ -622,17 +622,19 @@ struct MessageEmitter {
                 case .oneofMember(let oneof, _):
                     let property = "self." + SwiftNamer.escaped(SwiftNamer.memberName(message.oneofDecl[oneof].name ?? ""))
                     let caseName = SwiftNamer.escaped(field.name)
+                    // A second member of one oneof in the same object is an error, as in
+                    // protobuf's JSON parsers.
+                    p.line("case \(labels):")
+                    p.indent()
+                    p.line("guard \(property) == nil else { throw reader.oneofAlreadySet(name) }")
                     if field.isMessage {
-                        p.line("case \(labels):")
-                        p.indent()
                         p.line("var v = \(field.swiftType)()")
-                        p.line("if case .\(caseName)(let existing)? = \(property) { v = existing }")
                         p.line("try reader.readMessage(into: &v)")
                         p.line("\(property) = .\(caseName)(v)")
-                        p.outdent()
                     } else {
-                        p.line("case \(labels): \(property) = .\(caseName)(try reader.read(\(field.codec).self))")
+                        p.line("\(property) = .\(caseName)(try reader.read(\(field.codec).self))")
                     }
+                    p.outdent()
                 }
             }
             p.line("default: return false")

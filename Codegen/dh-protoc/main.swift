@@ -1,30 +1,41 @@
+import DHDescriptor
 import DHProtoCompiler
+import DHSwiftGenerator
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-// dh-protoc takes protoc's command line. Until the compiler front end lands it
-// answers --version and --help and refuses everything else with protoc's exit status.
+// dh-protoc takes protoc's command line; see `dh-protoc --help` and docs/COMPILER.md.
 
-let usage = """
-    Usage: dh-protoc [OPTION] PROTO_FILES
-    Parse PROTO_FILES and generate output based on the options given:
-      --version                   Show version info and exit.
-      -h, --help                  Show this text and exit.
-
-    dh-protoc is DataHealth's own protobuf compiler; it accepts protoc's options.
-    """
-
-let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.contains("--version") {
-    print("dh-protoc \(CompilerVersion.current) (libprotoc \(CompilerVersion.compatibleProtoc) compatible)")
-    exit(0)
+func write(_ text: String, to descriptor: Int32) {
+    let line = text.hasSuffix("\n") ? text : text + "\n"
+    var bytes = Array(line.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { buffer in
+            Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+        }
+        if written <= 0 { break }
+        offset += written
+    }
 }
-if arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h") {
-    print(usage)
-    exit(arguments.isEmpty ? 1 : 0)
-}
-let message = "dh-protoc: compiling .proto files is not available in this build\n"
-_ = message.withCString { write(2, $0, strlen($0)) }
-exit(1)
+
+let status = CommandLineTool.run(
+    Array(CommandLine.arguments.dropFirst()),
+    output: { write($0, to: 1) },
+    errorOutput: { write($0, to: 2) },
+    swiftGenerator: { files, filesToGenerate, parameter throws(CompileError) in
+        do {
+            let options = try GeneratorOptions(parameter: parameter)
+            return try SwiftGenerator(options: options).generate(files: files, filesToGenerate: filesToGenerate)
+                .map { (path: $0.name, content: $0.content) }
+        } catch let error as GeneratorError {
+            throw CompileError(code: .generationFailed, message: error.message)
+        } catch {
+            throw CompileError(code: .generationFailed, message: "\(error)")
+        }
+    })
+exit(status)

@@ -100,26 +100,21 @@ struct NamerAndOptionTests {
         #expect(throws: GeneratorError.self) { try generate(broken) }
     }
 
-    @Test("plugin request in, response out")
+    @Test("plugin request in, files out; bad options are refused")
     func pluginProtocol() throws {
-        var writer = BinaryWriter()
-        writer.writeTag(1, .lengthDelimited)
-        writer.writeString("names.proto")
-        writer.writeTag(2, .lengthDelimited)
-        writer.writeString("Visibility=Public")
-        writer.writeTag(15, .lengthDelimited)
-        writer.writeLengthDelimited(file(fields: [("code", 1, .string)]).serializedBytes())
-        let request = try CodeGeneratorRequest(serializedBytes: writer.bytes)
-        #expect(request.fileToGenerate == ["names.proto"])
-        let response = SwiftGenerator.respond(to: request)
-        #expect(response.error == nil)
-        #expect(response.files.count == 1)
-        #expect(response.files[0].content.contains("public struct Dh_Names_Names"))
+        var request = CodeGeneratorRequest()
+        request.fileToGenerate = ["names.proto"]
+        request.parameter = "Visibility=Public"
+        request.protoFile = [file(fields: [("code", 1, .string)])]
+        let decoded = try CodeGeneratorRequest(serializedBytes: request.serializedBytes())
+        let files = try SwiftGenerator.files(for: decoded)
+        #expect(files.count == 1)
+        #expect(files[0].name == "names.pb.swift")
+        #expect(files[0].content?.contains("public struct Dh_Names_Names") == true)
 
         var bad = request
         bad.parameter = "Visibility=Nope"
-        let refused = SwiftGenerator.respond(to: bad)
-        #expect(refused.error?.contains("Visibility") == true)
-        #expect(refused.files.isEmpty)
+        #expect(throws: GeneratorError.self) { try SwiftGenerator.files(for: bad) }
     }
+
 }

@@ -7,7 +7,6 @@ enum Repository {
         .deletingLastPathComponent()
     static let corpus = root.appendingPathComponent("Tests/DHSwiftGeneratorTests/Corpus")
     static let golden = root.appendingPathComponent("Tests/GeneratedCodeTests/Generated")
-    static let wellKnownTypes = root.appendingPathComponent("Sources/DHWire/WellKnownTypes")
 }
 
 struct ProcessFailure: Error, CustomStringConvertible {

@@ -9,6 +9,8 @@ import DHRPC
 private typealias _DHWireRuntimeCheck = DHWire.WireRuntimeAPI_1
 
 struct Dh_Echo_V1_EchoRequest: DHWire.Message {
+    static let protoMessageName = "dh.echo.v1.EchoRequest"
+
     var text: String = ""
     var sequence: Int64 = 0
     /// Work the server does before answering, in milliseconds.
@@ -61,7 +63,7 @@ struct Dh_Echo_V1_EchoRequest: DHWire.Message {
         if !self.payload.isEmpty || writer.includesDefaults { writer.field("payload", "payload", DHWire.ProtoBytes.self, self.payload) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "text": self.text = try reader.read(DHWire.ProtoString.self)
         case "sequence": self.sequence = try reader.read(DHWire.ProtoInt64.self)
@@ -75,6 +77,8 @@ struct Dh_Echo_V1_EchoRequest: DHWire.Message {
 }
 
 struct Dh_Echo_V1_EchoResponse: DHWire.Message {
+    static let protoMessageName = "dh.echo.v1.EchoResponse"
+
     var text: String = ""
     var sequence: Int64 = 0
     /// The caller's identity as the server saw it.
@@ -121,7 +125,7 @@ struct Dh_Echo_V1_EchoResponse: DHWire.Message {
         if !self.payload.isEmpty || writer.includesDefaults { writer.field("payload", "payload", DHWire.ProtoBytes.self, self.payload) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "text": self.text = try reader.read(DHWire.ProtoString.self)
         case "sequence": self.sequence = try reader.read(DHWire.ProtoInt64.self)

@@ -39,7 +39,7 @@ enum Dh_Imported_V1_Kind: DHWire.ProtoEnum {
         }
     }
 
-    init?(protoName: String) {
+    init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "KIND_UNSPECIFIED": self = .unspecified
         case "KIND_PATIENT": self = .patient
@@ -50,6 +50,8 @@ enum Dh_Imported_V1_Kind: DHWire.ProtoEnum {
 
 /// A reference into another system.
 struct Dh_Imported_V1_Reference: DHWire.Message {
+    static let protoMessageName = "dh.imported.v1.Reference"
+
     var system: String = ""
     var value: String = ""
     var unknownFields = DHWire.UnknownFields()
@@ -85,7 +87,7 @@ struct Dh_Imported_V1_Reference: DHWire.Message {
         if !self.value.isEmpty || writer.includesDefaults { writer.field("value", "value", DHWire.ProtoString.self, self.value) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "system": self.system = try reader.read(DHWire.ProtoString.self)
         case "value": self.value = try reader.read(DHWire.ProtoString.self)

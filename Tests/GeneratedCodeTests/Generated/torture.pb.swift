@@ -53,7 +53,7 @@ enum Dh_Torture_V1_TriageLevel: DHWire.ProtoEnum {
         }
     }
 
-    init?(protoName: String) {
+    init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "TRIAGE_LEVEL_UNSPECIFIED": self = .unspecified
         case "TRIAGE_LEVEL_RED": self = .red
@@ -102,7 +102,7 @@ enum Dh_Torture_V1_Grade: DHWire.ProtoEnum {
         }
     }
 
-    init?(protoName: String) {
+    init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "GRADE_UNSPECIFIED": self = .gradeUnspecified
         case "GRADE_1": self = .grade1
@@ -163,7 +163,7 @@ enum Dh_Torture_V1_Keywords: DHWire.ProtoEnum {
         }
     }
 
-    init?(protoName: String) {
+    init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "DEFAULT": self = .`default`
         case "CLASS": self = .`class`
@@ -179,6 +179,8 @@ enum Dh_Torture_V1_Keywords: DHWire.ProtoEnum {
 
 /// Fields named after Swift keywords and generated members.
 struct Dh_Torture_V1_Reserved: DHWire.Message {
+    static let protoMessageName = "dh.torture.v1.Reserved"
+
     var `class`: String = ""
     var self_: Int32 = 0
     var type: Bool = false
@@ -279,7 +281,7 @@ struct Dh_Torture_V1_Reserved: DHWire.Message {
         if !self.encode_.isEmpty || writer.includesDefaults { writer.field("encode", "encode", DHWire.ProtoString.self, self.encode_) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "class": self.`class` = try reader.read(DHWire.ProtoString.self)
         case "self": self.self_ = try reader.read(DHWire.ProtoInt32.self)
@@ -308,6 +310,8 @@ struct Dh_Torture_V1_TreeNode: DHWire.Message {
         case alternate(Dh_Torture_V1_TreeNode)
         case externalRef(String)
     }
+
+    static let protoMessageName = "dh.torture.v1.TreeNode"
 
     var label: String = ""
     var parent: Dh_Torture_V1_TreeNode {
@@ -410,7 +414,7 @@ struct Dh_Torture_V1_TreeNode: DHWire.Message {
         if let v = self._branch { writer.messageField("branch", "branch", v.value) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "label": self.label = try reader.read(DHWire.ProtoString.self)
         case "parent":
@@ -420,11 +424,13 @@ struct Dh_Torture_V1_TreeNode: DHWire.Message {
         case "children": try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, into: &self.children)
         case "byName", "by_name": try reader.readMap(DHWire.ProtoString.self, DHWire.ProtoMessageField<Dh_Torture_V1_TreeNode>.self, into: &self.byName)
         case "alternate":
+            guard self.link == nil else { throw reader.oneofAlreadySet(name) }
             var v = Dh_Torture_V1_TreeNode()
-            if case .alternate(let existing)? = self.link { v = existing }
             try reader.readMessage(into: &v)
             self.link = .alternate(v)
-        case "externalRef", "external_ref": self.link = .externalRef(try reader.read(DHWire.ProtoString.self))
+        case "externalRef", "external_ref":
+            guard self.link == nil else { throw reader.oneofAlreadySet(name) }
+            self.link = .externalRef(try reader.read(DHWire.ProtoString.self))
         case "branch":
             var v = self._branch?.value ?? Dh_Torture_V1_Branch()
             try reader.readMessage(into: &v)
@@ -436,6 +442,8 @@ struct Dh_Torture_V1_TreeNode: DHWire.Message {
 }
 
 struct Dh_Torture_V1_Branch: DHWire.Message {
+    static let protoMessageName = "dh.torture.v1.Branch"
+
     var head: Dh_Torture_V1_TreeNode {
         get { _head?.value ?? Dh_Torture_V1_TreeNode() }
         set { _head = DHWire.Indirect(newValue) }
@@ -482,7 +490,7 @@ struct Dh_Torture_V1_Branch: DHWire.Message {
         if self.depth != 0 || writer.includesDefaults { writer.field("depth", "depth", DHWire.ProtoInt32.self, self.depth) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "head":
             var v = self._head?.value ?? Dh_Torture_V1_TreeNode()
@@ -497,6 +505,8 @@ struct Dh_Torture_V1_Branch: DHWire.Message {
 
 /// Every scalar with proto3 optional presence.
 struct Dh_Torture_V1_Presence: DHWire.Message {
+    static let protoMessageName = "dh.torture.v1.Presence"
+
     var i32: Int32 {
         get { _i32 ?? 0 }
         set { _i32 = newValue }
@@ -730,7 +740,7 @@ struct Dh_Torture_V1_Presence: DHWire.Message {
         if let v = self._nested { writer.messageField("nested", "nested", v.value) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "i32": self._i32 = try reader.read(DHWire.ProtoInt32.self)
         case "i64": self._i64 = try reader.read(DHWire.ProtoInt64.self)
@@ -794,7 +804,7 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
                     }
                 }
 
-                init?(protoName: String) {
+                init?(protoName: DHWire.JSONName) {
                     switch protoName {
                     case "INNER_UNSPECIFIED": self = .innerUnspecified
                     case "INNER_CRITICAL": self = .innerCritical
@@ -802,6 +812,8 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
                     }
                 }
             }
+
+            static let protoMessageName = "dh.torture.v1.Outer.Middle.Inner"
 
             var level: Dh_Torture_V1_Outer.Middle.Inner.TriageLevel = .innerUnspecified
             var outerLevel: Dh_Torture_V1_TriageLevel = .unspecified
@@ -843,7 +855,7 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
                 if self.id != 0 || writer.includesDefaults { writer.field("id", "id", DHWire.ProtoInt64.self, self.id) }
             }
 
-            mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+            mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
                 switch name {
                 case "level": self.level = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_Outer.Middle.Inner.TriageLevel>.self)
                 case "outerLevel", "outer_level": self.outerLevel = try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self)
@@ -853,6 +865,8 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
                 return true
             }
         }
+
+        static let protoMessageName = "dh.torture.v1.Outer.Middle"
 
         var inner: Dh_Torture_V1_Outer.Middle.Inner {
             get { _inner ?? Dh_Torture_V1_Outer.Middle.Inner() }
@@ -897,7 +911,7 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
             writer.repeatedField("inners", "inners", DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, self.inners)
         }
 
-        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
             switch name {
             case "inner": try reader.readMessage(into: &self._inner)
             case "inners": try reader.readRepeated(DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle.Inner>.self, into: &self.inners)
@@ -909,6 +923,8 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
     /// A nested type called Type, and a oneof that shares a nested type's name.
     struct Type_: DHWire.Message {
+        static let protoMessageName = "dh.torture.v1.Outer.Type"
+
         var name: String = ""
         var unknownFields = DHWire.UnknownFields()
 
@@ -939,7 +955,7 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
             if !self.name.isEmpty || writer.includesDefaults { writer.field("name", "name", DHWire.ProtoString.self, self.name) }
         }
 
-        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
             switch name {
             case "name": self.name = try reader.read(DHWire.ProtoString.self)
             default: return false
@@ -949,6 +965,8 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
     }
 
     struct Choice: DHWire.Message {
+        static let protoMessageName = "dh.torture.v1.Outer.Choice"
+
         var n: Int32 = 0
         var unknownFields = DHWire.UnknownFields()
 
@@ -979,7 +997,7 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
             if self.n != 0 || writer.includesDefaults { writer.field("n", "n", DHWire.ProtoInt32.self, self.n) }
         }
 
-        mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+        mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
             switch name {
             case "n": self.n = try reader.read(DHWire.ProtoInt32.self)
             default: return false
@@ -995,6 +1013,8 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
         case level(Dh_Torture_V1_TriageLevel)
         case blob([UInt8])
     }
+
+    static let protoMessageName = "dh.torture.v1.Outer"
 
     var middle: Dh_Torture_V1_Outer.Middle {
         get { _middle ?? Dh_Torture_V1_Outer.Middle() }
@@ -1189,19 +1209,27 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
         if self.largeNumber != 0 || writer.includesDefaults { writer.field("largeNumber", "large_number", DHWire.ProtoInt32.self, self.largeNumber) }
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "middle": try reader.readMessage(into: &self._middle)
         case "type": try reader.readMessage(into: &self._type)
-        case "number": self.choice = .number(try reader.read(DHWire.ProtoInt32.self))
-        case "word": self.choice = .word(try reader.read(DHWire.ProtoString.self))
+        case "number":
+            guard self.choice == nil else { throw reader.oneofAlreadySet(name) }
+            self.choice = .number(try reader.read(DHWire.ProtoInt32.self))
+        case "word":
+            guard self.choice == nil else { throw reader.oneofAlreadySet(name) }
+            self.choice = .word(try reader.read(DHWire.ProtoString.self))
         case "inner":
+            guard self.choice == nil else { throw reader.oneofAlreadySet(name) }
             var v = Dh_Torture_V1_Outer.Middle.Inner()
-            if case .inner(let existing)? = self.choice { v = existing }
             try reader.readMessage(into: &v)
             self.choice = .inner(v)
-        case "level": self.choice = .level(try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self))
-        case "blob": self.choice = .blob(try reader.read(DHWire.ProtoBytes.self))
+        case "level":
+            guard self.choice == nil else { throw reader.oneofAlreadySet(name) }
+            self.choice = .level(try reader.read(DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self))
+        case "blob":
+            guard self.choice == nil else { throw reader.oneofAlreadySet(name) }
+            self.choice = .blob(try reader.read(DHWire.ProtoBytes.self))
         case "intKeys", "int_keys": try reader.readMap(DHWire.ProtoInt32.self, DHWire.ProtoString.self, into: &self.intKeys)
         case "boolKeys", "bool_keys": try reader.readMap(DHWire.ProtoBool.self, DHWire.ProtoMessageField<Dh_Torture_V1_Outer.Middle>.self, into: &self.boolKeys)
         case "enumValues", "enum_values": try reader.readMap(DHWire.ProtoUInt64.self, DHWire.ProtoEnumField<Dh_Torture_V1_TriageLevel>.self, into: &self.enumValues)
@@ -1225,6 +1253,8 @@ struct Dh_Torture_V1_Outer: DHWire.Message {
 
 /// An empty message.
 struct Dh_Torture_V1_Empty: DHWire.Message {
+    static let protoMessageName = "dh.torture.v1.Empty"
+
     var unknownFields = DHWire.UnknownFields()
 
     init() {}
@@ -1250,7 +1280,7 @@ struct Dh_Torture_V1_Empty: DHWire.Message {
     func encodeJSONFields(to writer: inout DHWire.JSONWriter) {
     }
 
-    mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         false
     }
 }

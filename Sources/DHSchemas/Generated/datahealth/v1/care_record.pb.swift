@@ -8,7 +8,6 @@ public import DHRPC
 /// Generated code for another runtime API version fails to compile here.
 private typealias _DHWireRuntimeCheck = DHWire.WireRuntimeAPI_1
 
-/// What a submission does to the items registered earlier under its submission id.
 public enum Datahealth_V1_Operation: DHWire.ProtoEnum {
     case unspecified  // = 0
     case create  // = 1
@@ -49,7 +48,7 @@ public enum Datahealth_V1_Operation: DHWire.ProtoEnum {
         }
     }
 
-    public init?(protoName: String) {
+    public init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "OPERATION_UNSPECIFIED": self = .unspecified
         case "OPERATION_CREATE": self = .create
@@ -100,7 +99,7 @@ public enum Datahealth_V1_Criticality: DHWire.ProtoEnum {
         }
     }
 
-    public init?(protoName: String) {
+    public init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "CRITICALITY_UNSPECIFIED": self = .unspecified
         case "CRITICALITY_LOW": self = .low
@@ -163,7 +162,7 @@ public enum Datahealth_V1_Interpretation: DHWire.ProtoEnum {
         }
     }
 
-    public init?(protoName: String) {
+    public init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "INTERPRETATION_UNSPECIFIED": self = .unspecified
         case "INTERPRETATION_NEGATIVE": self = .negative
@@ -179,11 +178,8 @@ public enum Datahealth_V1_Interpretation: DHWire.ProtoEnum {
 
 public enum Datahealth_V1_ConsentChannel: DHWire.ProtoEnum {
     case unspecified  // = 0
-    /// Verbal consent at the institution, recorded with the document.
     case verbal  // = 1
-    /// Through マイナポータル.
     case mynaPortal  // = 2
-    /// On the face-recognition card reader (顔認証付きカードリーダー).
     case cardReader  // = 3
     /// A value this version of the schema does not know; kept and re-emitted as it came.
     case unrecognized(Int32)
@@ -220,7 +216,7 @@ public enum Datahealth_V1_ConsentChannel: DHWire.ProtoEnum {
         }
     }
 
-    public init?(protoName: String) {
+    public init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "CONSENT_CHANNEL_UNSPECIFIED": self = .unspecified
         case "CONSENT_CHANNEL_VERBAL": self = .verbal
@@ -291,7 +287,7 @@ public enum Datahealth_V1_ItemKind: DHWire.ProtoEnum {
         }
     }
 
-    public init?(protoName: String) {
+    public init?(protoName: DHWire.JSONName) {
         switch protoName {
         case "ITEM_KIND_UNSPECIFIED": self = .unspecified
         case "ITEM_KIND_DIAGNOSIS": self = .diagnosis
@@ -307,8 +303,9 @@ public enum Datahealth_V1_ItemKind: DHWire.ProtoEnum {
     }
 }
 
-/// One batch of records from one institution.
 public struct Datahealth_V1_SubmitRecordsRequest: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.SubmitRecordsRequest"
+
     public var records: [Datahealth_V1_CareRecord] = []
     public var unknownFields = DHWire.UnknownFields()
 
@@ -339,7 +336,7 @@ public struct Datahealth_V1_SubmitRecordsRequest: DHWire.Message {
         writer.repeatedField("records", "records", DHWire.ProtoMessageField<Datahealth_V1_CareRecord>.self, self.records)
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "records": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_CareRecord>.self, into: &self.records)
         default: return false
@@ -349,7 +346,8 @@ public struct Datahealth_V1_SubmitRecordsRequest: DHWire.Message {
 }
 
 public struct Datahealth_V1_SubmitRecordsResponse: DHWire.Message {
-    /// One outcome per record received on the stream, in order.
+    public static let protoMessageName = "datahealth.v1.SubmitRecordsResponse"
+
     public var outcomes: [Datahealth_V1_RecordOutcome] = []
     public var acceptedCount: Int32 = 0
     public var duplicateCount: Int32 = 0
@@ -395,7 +393,7 @@ public struct Datahealth_V1_SubmitRecordsResponse: DHWire.Message {
         if self.rejectedCount != 0 || writer.includesDefaults { writer.field("rejectedCount", "rejected_count", DHWire.ProtoInt32.self, self.rejectedCount) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "outcomes": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_RecordOutcome>.self, into: &self.outcomes)
         case "acceptedCount", "accepted_count": self.acceptedCount = try reader.read(DHWire.ProtoInt32.self)
@@ -410,11 +408,8 @@ public struct Datahealth_V1_SubmitRecordsResponse: DHWire.Message {
 public struct Datahealth_V1_RecordOutcome: DHWire.Message {
     public enum Result: DHWire.ProtoEnum {
         case unspecified  // = 0
-        /// Committed now.
         case accepted  // = 1
-        /// Committed earlier under the same idempotency key; nothing changed.
         case duplicate  // = 2
-        /// Invalid; nothing of it was stored.
         case rejected  // = 3
         /// A value this version of the schema does not know; kept and re-emitted as it came.
         case unrecognized(Int32)
@@ -451,7 +446,7 @@ public struct Datahealth_V1_RecordOutcome: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "RESULT_UNSPECIFIED": self = .unspecified
             case "RESULT_ACCEPTED": self = .accepted
@@ -462,12 +457,12 @@ public struct Datahealth_V1_RecordOutcome: DHWire.Message {
         }
     }
 
+    public static let protoMessageName = "datahealth.v1.RecordOutcome"
+
     public var idempotencyKey: String = ""
     public var result: Datahealth_V1_RecordOutcome.Result = .unspecified
-    /// For REJECTED: the field path of the first problem, e.g. "lab_result.test.code".
     public var fieldPath: String = ""
     public var message: String = ""
-    /// The version of the stored item after this record.
     public var version: Int64 = 0
     public var unknownFields = DHWire.UnknownFields()
 
@@ -514,7 +509,7 @@ public struct Datahealth_V1_RecordOutcome: DHWire.Message {
         if self.version != 0 || writer.includesDefaults { writer.field("version", "version", DHWire.ProtoInt64.self, self.version) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "idempotencyKey", "idempotency_key": self.idempotencyKey = try reader.read(DHWire.ProtoString.self)
         case "result": self.result = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_RecordOutcome.Result>.self)
@@ -527,7 +522,6 @@ public struct Datahealth_V1_RecordOutcome: DHWire.Message {
     }
 }
 
-/// One submitted record: exactly one information item or document about one patient.
 public struct Datahealth_V1_CareRecord: DHWire.Message {
     public enum Item: Sendable, Hashable {
         case diagnoses(Datahealth_V1_DiagnosisList)
@@ -540,10 +534,9 @@ public struct Datahealth_V1_CareRecord: DHWire.Message {
         case checkupReport(Datahealth_V1_CheckupReport)
     }
 
-    /// Chosen by the gateway, unique per institution; a retry reuses it.
+    public static let protoMessageName = "datahealth.v1.CareRecord"
+
     public var idempotencyKey: String = ""
-    /// `<10-digit 医療機関コード>^<year>^<id of at most 36 characters>`; a later submission
-    /// with the same id updates or deletes the earlier one.
     public var submissionID: String = ""
     public var operation: Datahealth_V1_Operation = .unspecified
     public var patient: Datahealth_V1_PatientReference {
@@ -714,7 +707,7 @@ public struct Datahealth_V1_CareRecord: DHWire.Message {
         }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "idempotencyKey", "idempotency_key": self.idempotencyKey = try reader.read(DHWire.ProtoString.self)
         case "submissionId", "submission_id": self.submissionID = try reader.read(DHWire.ProtoString.self)
@@ -722,43 +715,43 @@ public struct Datahealth_V1_CareRecord: DHWire.Message {
         case "patient": try reader.readMessage(into: &self._patient)
         case "provenance": try reader.readMessage(into: &self._provenance)
         case "diagnoses":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_DiagnosisList()
-            if case .diagnoses(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .diagnoses(v)
         case "allergy":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Allergy()
-            if case .allergy(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .allergy(v)
         case "drugContraindication", "drug_contraindication":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_DrugContraindication()
-            if case .drugContraindication(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .drugContraindication(v)
         case "infection":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_InfectionResult()
-            if case .infection(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .infection(v)
         case "labResult", "lab_result":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_LabResult()
-            if case .labResult(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .labResult(v)
         case "prescription":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Prescription()
-            if case .prescription(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .prescription(v)
         case "referralLetter", "referral_letter":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_ReferralLetter()
-            if case .referralLetter(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .referralLetter(v)
         case "checkupReport", "checkup_report":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_CheckupReport()
-            if case .checkupReport(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .checkupReport(v)
         default: return false
@@ -767,13 +760,10 @@ public struct Datahealth_V1_CareRecord: DHWire.Message {
     }
 }
 
-/// Flags a clinician sets on the profile-level items (diagnoses, infections, allergies,
-/// drug contraindications).
 public struct Datahealth_V1_ItemFlags: DHWire.Message {
-    /// 長期保存フラグ: keep past the five-year window. Never set by default.
+    public static let protoMessageName = "datahealth.v1.ItemFlags"
+
     public var longTermRetention: Bool = false
-    /// 未告知フラグ: the patient has not been told. Never shown to the patient; shown to
-    /// clinicians marked as undisclosed as of `undisclosed_as_of`.
     public var notYetDisclosed: Bool = false
     public var undisclosedAsOf: Datahealth_V1_PartialDate {
         get { _undisclosedAsOf ?? Datahealth_V1_PartialDate() }
@@ -782,7 +772,6 @@ public struct Datahealth_V1_ItemFlags: DHWire.Message {
     /// Whether `undisclosedAsOf` was set.
     public var hasUndisclosedAsOf: Bool { _undisclosedAsOf != nil }
     public mutating func clearUndisclosedAsOf() { _undisclosedAsOf = nil }
-    /// 未提供フラグ: not to be provided to other institutions.
     public var notToBeProvided: Bool = false
     public var unknownFields = DHWire.UnknownFields()
 
@@ -827,7 +816,7 @@ public struct Datahealth_V1_ItemFlags: DHWire.Message {
         if self.notToBeProvided || writer.includesDefaults { writer.field("notToBeProvided", "not_to_be_provided", DHWire.ProtoBool.self, self.notToBeProvided) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "longTermRetention", "long_term_retention": self.longTermRetention = try reader.read(DHWire.ProtoBool.self)
         case "notYetDisclosed", "not_yet_disclosed": self.notYetDisclosed = try reader.read(DHWire.ProtoBool.self)
@@ -839,13 +828,10 @@ public struct Datahealth_V1_ItemFlags: DHWire.Message {
     }
 }
 
-/// 傷病名. Only confirmed diagnoses are shared; suspected ones and billing-only names
-/// (レセプト病名) are kept out of summaries.
 public struct Datahealth_V1_Diagnosis: DHWire.Message {
     public enum Verification: DHWire.ProtoEnum {
         case unspecified  // = 0
         case confirmed  // = 1
-        /// 疑い: not shared.
         case suspected  // = 2
         case refuted  // = 3
         /// A value this version of the schema does not know; kept and re-emitted as it came.
@@ -883,7 +869,7 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "VERIFICATION_UNSPECIFIED": self = .unspecified
             case "VERIFICATION_CONFIRMED": self = .confirmed
@@ -942,7 +928,7 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "OUTCOME_UNSPECIFIED": self = .unspecified
             case "OUTCOME_CONTINUING": self = .continuing
@@ -955,8 +941,8 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
         }
     }
 
-    /// The standard disease name: 病名交換用コード or 病名管理番号 (MEDIS master), with its
-    /// ICD-10 classification as a second coding.
+    public static let protoMessageName = "datahealth.v1.Diagnosis"
+
     public var disease: Datahealth_V1_CodedValue {
         get { _disease ?? Datahealth_V1_CodedValue() }
         set { _disease = newValue }
@@ -964,7 +950,6 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
     /// Whether `disease` was set.
     public var hasDisease: Bool { _disease != nil }
     public mutating func clearDisease() { _disease = nil }
-    /// Prefix and suffix modifiers (修飾語交換用コード), in order.
     public var modifiers: [Datahealth_V1_Coding] = []
     public var onset: Datahealth_V1_PartialDate {
         get { _onset ?? Datahealth_V1_PartialDate() }
@@ -981,7 +966,6 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
     public var hasEnd: Bool { _end != nil }
     public mutating func clearEnd() { _end = nil }
     public var verification: Datahealth_V1_Diagnosis.Verification = .unspecified
-    /// Recorded for billing only (レセプト病名).
     public var billingOnly: Bool = false
     public var outcome: Datahealth_V1_Diagnosis.Outcome = .unspecified
     public var flags: Datahealth_V1_ItemFlags {
@@ -1053,7 +1037,7 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
         if let v = self._flags { writer.messageField("flags", "flags", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "disease": try reader.readMessage(into: &self._disease)
         case "modifiers": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_Coding>.self, into: &self.modifiers)
@@ -1069,10 +1053,9 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
     }
 }
 
-/// A clinic's full current diagnosis list for one scope. It replaces the list the
-/// institution sent earlier for the same scope.
 public struct Datahealth_V1_DiagnosisList: DHWire.Message {
-    /// The scope the list covers: a department code, or "facility" for the whole institution.
+    public static let protoMessageName = "datahealth.v1.DiagnosisList"
+
     public var scope: String = ""
     public var diagnoses: [Datahealth_V1_Diagnosis] = []
     public var unknownFields = DHWire.UnknownFields()
@@ -1108,7 +1091,7 @@ public struct Datahealth_V1_DiagnosisList: DHWire.Message {
         writer.repeatedField("diagnoses", "diagnoses", DHWire.ProtoMessageField<Datahealth_V1_Diagnosis>.self, self.diagnoses)
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "scope": self.scope = try reader.read(DHWire.ProtoString.self)
         case "diagnoses": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_Diagnosis>.self, into: &self.diagnoses)
@@ -1118,7 +1101,6 @@ public struct Datahealth_V1_DiagnosisList: DHWire.Message {
     }
 }
 
-/// その他アレルギー等: food, environmental, metal and other hypersensitivities.
 public struct Datahealth_V1_Allergy: DHWire.Message {
     public enum Category: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1168,7 +1150,7 @@ public struct Datahealth_V1_Allergy: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "CATEGORY_UNSPECIFIED": self = .unspecified
             case "CATEGORY_FOOD": self = .food
@@ -1180,6 +1162,8 @@ public struct Datahealth_V1_Allergy: DHWire.Message {
             }
         }
     }
+
+    public static let protoMessageName = "datahealth.v1.Allergy"
 
     public var category: Datahealth_V1_Allergy.Category = .unspecified
     public var substance: Datahealth_V1_CodedValue {
@@ -1258,7 +1242,7 @@ public struct Datahealth_V1_Allergy: DHWire.Message {
         if let v = self._flags { writer.messageField("flags", "flags", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "category": self.category = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Allergy.Category>.self)
         case "substance": try reader.readMessage(into: &self._substance)
@@ -1272,8 +1256,6 @@ public struct Datahealth_V1_Allergy: DHWire.Message {
     }
 }
 
-/// 薬剤アレルギー等: severe or life-threatening hypersensitivity (e.g. anaphylaxis) or
-/// intolerance to a drug. Not label contraindications for disease or pregnancy.
 public struct Datahealth_V1_DrugContraindication: DHWire.Message {
     public enum Kind: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1311,7 +1293,7 @@ public struct Datahealth_V1_DrugContraindication: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "KIND_UNSPECIFIED": self = .unspecified
             case "KIND_ALLERGY": self = .allergy
@@ -1321,7 +1303,8 @@ public struct Datahealth_V1_DrugContraindication: DHWire.Message {
         }
     }
 
-    /// The drug: YJ code, 一般名処方マスタ code, or the explicit no-standard-code code.
+    public static let protoMessageName = "datahealth.v1.DrugContraindication"
+
     public var drug: Datahealth_V1_CodedValue {
         get { _drug ?? Datahealth_V1_CodedValue() }
         set { _drug = newValue }
@@ -1399,7 +1382,7 @@ public struct Datahealth_V1_DrugContraindication: DHWire.Message {
         if let v = self._flags { writer.messageField("flags", "flags", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "drug": try reader.readMessage(into: &self._drug)
         case "criticality": self.criticality = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Criticality>.self)
@@ -1413,7 +1396,6 @@ public struct Datahealth_V1_DrugContraindication: DHWire.Message {
     }
 }
 
-/// 感染症: one of the infection tests the service shares.
 public struct Datahealth_V1_InfectionResult: DHWire.Message {
     public enum Analyte: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1463,7 +1445,7 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "ANALYTE_UNSPECIFIED": self = .unspecified
             case "ANALYTE_SYPHILIS_STS": self = .syphilisSts
@@ -1476,8 +1458,9 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
         }
     }
 
+    public static let protoMessageName = "datahealth.v1.InfectionResult"
+
     public var analyte: Datahealth_V1_InfectionResult.Analyte = .unspecified
-    /// The test as coded by the laboratory (JLAC10 or JLAC11).
     public var test: Datahealth_V1_CodedValue {
         get { _test ?? Datahealth_V1_CodedValue() }
         set { _test = newValue }
@@ -1486,7 +1469,6 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
     public var hasTest: Bool { _test != nil }
     public mutating func clearTest() { _test = nil }
     public var interpretation: Datahealth_V1_Interpretation = .unspecified
-    /// The measured value, where the test is quantitative.
     public var value: Datahealth_V1_Quantity {
         get { _value ?? Datahealth_V1_Quantity() }
         set { _value = newValue }
@@ -1562,7 +1544,7 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
         if let v = self._flags { writer.messageField("flags", "flags", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "analyte": self.analyte = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_InfectionResult.Analyte>.self)
         case "test": try reader.readMessage(into: &self._test)
@@ -1576,8 +1558,6 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
     }
 }
 
-/// 検査: one result of the specimen tests the service shares, registered per order. An
-/// interim result is overwritten by the final one with the same order id.
 public struct Datahealth_V1_LabResult: DHWire.Message {
     public enum Status: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1623,7 +1603,7 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "STATUS_UNSPECIFIED": self = .unspecified
             case "STATUS_INTERIM": self = .interim
@@ -1635,12 +1615,9 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
         }
     }
 
-    /// The two groups of the 43 shared specimen tests.
     public enum Group: DHWire.ProtoEnum {
         case unspecified  // = 0
-        /// 救急時に有用な検査.
         case emergency  // = 1
-        /// 生活習慣病関連の検査.
         case lifestyleDisease  // = 2
         /// A value this version of the schema does not know; kept and re-emitted as it came.
         case unrecognized(Int32)
@@ -1674,7 +1651,7 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "GROUP_UNSPECIFIED": self = .unspecified
             case "GROUP_EMERGENCY": self = .emergency
@@ -1685,16 +1662,14 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
     }
 
     public enum Value: Sendable, Hashable {
-        /// Numeric results need a unit.
         case quantity(Datahealth_V1_Quantity)
         case qualitative(Datahealth_V1_Interpretation)
         case text(String)
     }
 
-    /// The order identifier at the institution; with `test`, it names the result.
+    public static let protoMessageName = "datahealth.v1.LabResult"
+
     public var orderID: String = ""
-    /// JLAC10 (17 characters, analyte 5 + identification 4 + material 3 + method 3 +
-    /// result type 2, e.g. 3C015-0000-023-271-01 creatinine in serum) or JLAC11.
     public var test: Datahealth_V1_CodedValue {
         get { _test ?? Datahealth_V1_CodedValue() }
         set { _test = newValue }
@@ -1704,7 +1679,6 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
     public mutating func clearTest() { _test = nil }
     public var status: Datahealth_V1_LabResult.Status = .unspecified
     public var value: Datahealth_V1_LabResult.Value? = nil
-    /// Numeric results need a unit.
     public var quantity: Datahealth_V1_Quantity {
         get { if case .quantity(let v)? = value { v } else { Datahealth_V1_Quantity() } }
         set { value = .quantity(newValue) }
@@ -1815,18 +1789,22 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
         if self.group.rawValue != 0 || writer.includesDefaults { writer.field("group", "group", DHWire.ProtoEnumField<Datahealth_V1_LabResult.Group>.self, self.group) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "orderId", "order_id": self.orderID = try reader.read(DHWire.ProtoString.self)
         case "test": try reader.readMessage(into: &self._test)
         case "status": self.status = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_LabResult.Status>.self)
         case "quantity":
+            guard self.value == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Quantity()
-            if case .quantity(let existing)? = self.value { v = existing }
             try reader.readMessage(into: &v)
             self.value = .quantity(v)
-        case "qualitative": self.value = .qualitative(try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Interpretation>.self))
-        case "text": self.value = .text(try reader.read(DHWire.ProtoString.self))
+        case "qualitative":
+            guard self.value == nil else { throw reader.oneofAlreadySet(name) }
+            self.value = .qualitative(try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Interpretation>.self))
+        case "text":
+            guard self.value == nil else { throw reader.oneofAlreadySet(name) }
+            self.value = .text(try reader.read(DHWire.ProtoString.self))
         case "referenceRange", "reference_range": try reader.readMessage(into: &self._referenceRange)
         case "interpretation": self.interpretation = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Interpretation>.self)
         case "effectiveAt", "effective_at": try reader.readMessage(into: &self._effectiveAt)
@@ -1838,6 +1816,8 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
 }
 
 public struct Datahealth_V1_ReferenceRange: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.ReferenceRange"
+
     public var low: Datahealth_V1_Quantity {
         get { _low ?? Datahealth_V1_Quantity() }
         set { _low = newValue }
@@ -1893,7 +1873,7 @@ public struct Datahealth_V1_ReferenceRange: DHWire.Message {
         if !self.text.isEmpty || writer.includesDefaults { writer.field("text", "text", DHWire.ProtoString.self, self.text) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "low": try reader.readMessage(into: &self._low)
         case "high": try reader.readMessage(into: &self._high)
@@ -1904,8 +1884,9 @@ public struct Datahealth_V1_ReferenceRange: DHWire.Message {
     }
 }
 
-/// 処方: drugs extracted from referral letters and discharge summaries.
 public struct Datahealth_V1_Prescription: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.Prescription"
+
     public var issuedOn: Datahealth_V1_PartialDate {
         get { _issuedOn ?? Datahealth_V1_PartialDate() }
         set { _issuedOn = newValue }
@@ -1949,7 +1930,7 @@ public struct Datahealth_V1_Prescription: DHWire.Message {
         writer.repeatedField("medications", "medications", DHWire.ProtoMessageField<Datahealth_V1_MedicationOrder>.self, self.medications)
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "issuedOn", "issued_on": try reader.readMessage(into: &self._issuedOn)
         case "medications": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_MedicationOrder>.self, into: &self.medications)
@@ -2008,7 +1989,7 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "ROUTE_UNSPECIFIED": self = .unspecified
             case "ROUTE_ORAL": self = .oral
@@ -2021,8 +2002,8 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
         }
     }
 
-    /// YJ code (urn:oid:1.2.392.100495.20.1.73), 一般名処方マスタ code
-    /// (urn:oid:1.2.392.100495.20.1.81) or the no-standard-code code; HOT codes may follow.
+    public static let protoMessageName = "datahealth.v1.MedicationOrder"
+
     public var drug: Datahealth_V1_CodedValue {
         get { _drug ?? Datahealth_V1_CodedValue() }
         set { _drug = newValue }
@@ -2030,7 +2011,6 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
     /// Whether `drug` was set.
     public var hasDrug: Bool { _drug != nil }
     public mutating func clearDrug() { _drug = nil }
-    /// Dose per administration, e.g. 1 錠 (UCUM or the master's unit).
     public var dose: Datahealth_V1_Quantity {
         get { _dose ?? Datahealth_V1_Quantity() }
         set { _dose = newValue }
@@ -2038,9 +2018,7 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
     /// Whether `dose` was set.
     public var hasDose: Bool { _dose != nil }
     public mutating func clearDose() { _dose = nil }
-    /// 用法, e.g. 1日3回毎食後.
     public var usage: String = ""
-    /// 投与日数.
     public var days: Int32 = 0
     public var route: Datahealth_V1_MedicationOrder.Route = .unspecified
     public var unknownFields = DHWire.UnknownFields()
@@ -2091,7 +2069,7 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
         if self.route.rawValue != 0 || writer.includesDefaults { writer.field("route", "route", DHWire.ProtoEnumField<Datahealth_V1_MedicationOrder.Route>.self, self.route) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "drug": try reader.readMessage(into: &self._drug)
         case "dose": try reader.readMessage(into: &self._dose)
@@ -2104,12 +2082,12 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
     }
 }
 
-/// A file carried by a document (PDF, image, CDA ...).
 public struct Datahealth_V1_Attachment: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.Attachment"
+
     public var contentType: String = ""
     public var title: String = ""
     public var data: [UInt8] = []
-    /// SHA-256 of `data`, lowercase hex.
     public var sha256: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2152,7 +2130,7 @@ public struct Datahealth_V1_Attachment: DHWire.Message {
         if !self.sha256.isEmpty || writer.includesDefaults { writer.field("sha256", "sha256", DHWire.ProtoString.self, self.sha256) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "contentType", "content_type": self.contentType = try reader.read(DHWire.ProtoString.self)
         case "title": self.title = try reader.read(DHWire.ProtoString.self)
@@ -2164,9 +2142,9 @@ public struct Datahealth_V1_Attachment: DHWire.Message {
     }
 }
 
-/// 診療情報提供書 (referral letter). It needs an addressee; a discharge summary travels
-/// only as its attachment.
 public struct Datahealth_V1_ReferralLetter: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.ReferralLetter"
+
     public var addressee: Datahealth_V1_Institution {
         get { _addressee ?? Datahealth_V1_Institution() }
         set { _addressee = newValue }
@@ -2195,7 +2173,6 @@ public struct Datahealth_V1_ReferralLetter: DHWire.Message {
     /// Whether `consent` was set.
     public var hasConsent: Bool { _consent != nil }
     public mutating func clearConsent() { _consent = nil }
-    /// An optional HPKI signature (CMS, DER) over the letter's content.
     public var signature: [UInt8] = []
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2270,7 +2247,7 @@ public struct Datahealth_V1_ReferralLetter: DHWire.Message {
         if !self.signature.isEmpty || writer.includesDefaults { writer.field("signature", "signature", DHWire.ProtoBytes.self, self.signature) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "addressee": try reader.readMessage(into: &self._addressee)
         case "addresseeDepartment", "addressee_department": self.addresseeDepartment = try reader.read(DHWire.ProtoString.self)
@@ -2289,8 +2266,9 @@ public struct Datahealth_V1_ReferralLetter: DHWire.Message {
     }
 }
 
-/// 退院時サマリー.
 public struct Datahealth_V1_DischargeSummary: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.DischargeSummary"
+
     public var admittedOn: Datahealth_V1_PartialDate {
         get { _admittedOn ?? Datahealth_V1_PartialDate() }
         set { _admittedOn = newValue }
@@ -2356,7 +2334,7 @@ public struct Datahealth_V1_DischargeSummary: DHWire.Message {
         writer.repeatedField("dischargeMedications", "discharge_medications", DHWire.ProtoMessageField<Datahealth_V1_MedicationOrder>.self, self.dischargeMedications)
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "admittedOn", "admitted_on": try reader.readMessage(into: &self._admittedOn)
         case "dischargedOn", "discharged_on": try reader.readMessage(into: &self._dischargedOn)
@@ -2369,11 +2347,9 @@ public struct Datahealth_V1_DischargeSummary: DHWire.Message {
     }
 }
 
-/// How the patient consented to a document being shared.
 public struct Datahealth_V1_DocumentConsent: DHWire.Message {
     public enum Status: DHWire.ProtoEnum {
         case unspecified  // = 0
-        /// 同意保留: held until the patient consents.
         case pending  // = 1
         case granted  // = 2
         case refused  // = 3
@@ -2412,7 +2388,7 @@ public struct Datahealth_V1_DocumentConsent: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "STATUS_UNSPECIFIED": self = .unspecified
             case "STATUS_PENDING": self = .pending
@@ -2422,6 +2398,8 @@ public struct Datahealth_V1_DocumentConsent: DHWire.Message {
             }
         }
     }
+
+    public static let protoMessageName = "datahealth.v1.DocumentConsent"
 
     public var status: Datahealth_V1_DocumentConsent.Status = .unspecified
     public var channel: Datahealth_V1_ConsentChannel = .unspecified
@@ -2471,7 +2449,7 @@ public struct Datahealth_V1_DocumentConsent: DHWire.Message {
         if let v = self._givenAt { writer.messageField("givenAt", "given_at", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "status": self.status = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_DocumentConsent.Status>.self)
         case "channel": self.channel = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_ConsentChannel>.self)
@@ -2482,19 +2460,13 @@ public struct Datahealth_V1_DocumentConsent: DHWire.Message {
     }
 }
 
-/// 健康診断結果報告書 (health check-up report).
 public struct Datahealth_V1_CheckupReport: DHWire.Message {
     public enum Kind: DHWire.ProtoEnum {
         case unspecified  // = 0
-        /// 特定健診.
         case specificHealthCheckup  // = 1
-        /// 後期高齢者健診.
         case lateElderly  // = 2
-        /// 事業主健診 (労働安全衛生法の一般健康診断).
         case employer  // = 3
-        /// 学校・職員健診.
         case schoolStaff  // = 4
-        /// 人間ドック.
         case completeMedicalCheckup  // = 5
         /// A value this version of the schema does not know; kept and re-emitted as it came.
         case unrecognized(Int32)
@@ -2537,7 +2509,7 @@ public struct Datahealth_V1_CheckupReport: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "KIND_UNSPECIFIED": self = .unspecified
             case "KIND_SPECIFIC_HEALTH_CHECKUP": self = .specificHealthCheckup
@@ -2550,6 +2522,8 @@ public struct Datahealth_V1_CheckupReport: DHWire.Message {
         }
     }
 
+    public static let protoMessageName = "datahealth.v1.CheckupReport"
+
     public var kind: Datahealth_V1_CheckupReport.Kind = .unspecified
     public var performedOn: Datahealth_V1_PartialDate {
         get { _performedOn ?? Datahealth_V1_PartialDate() }
@@ -2558,7 +2532,6 @@ public struct Datahealth_V1_CheckupReport: DHWire.Message {
     /// Whether `performedOn` was set.
     public var hasPerformedOn: Bool { _performedOn != nil }
     public mutating func clearPerformedOn() { _performedOn = nil }
-    /// Results coded with the 特定健診 item codes (JLAC10-based) or JLAC11.
     public var items: [Datahealth_V1_CheckupItem] = []
     public var overallJudgement: String = ""
     public var unknownFields = DHWire.UnknownFields()
@@ -2604,7 +2577,7 @@ public struct Datahealth_V1_CheckupReport: DHWire.Message {
         if !self.overallJudgement.isEmpty || writer.includesDefaults { writer.field("overallJudgement", "overall_judgement", DHWire.ProtoString.self, self.overallJudgement) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "kind": self.kind = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_CheckupReport.Kind>.self)
         case "performedOn", "performed_on": try reader.readMessage(into: &self._performedOn)
@@ -2622,6 +2595,8 @@ public struct Datahealth_V1_CheckupItem: DHWire.Message {
         case qualitative(Datahealth_V1_Interpretation)
         case text(String)
     }
+
+    public static let protoMessageName = "datahealth.v1.CheckupItem"
 
     public var item: Datahealth_V1_CodedValue {
         get { _item ?? Datahealth_V1_CodedValue() }
@@ -2699,24 +2674,29 @@ public struct Datahealth_V1_CheckupItem: DHWire.Message {
         }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "item": try reader.readMessage(into: &self._item)
         case "quantity":
+            guard self.value == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Quantity()
-            if case .quantity(let existing)? = self.value { v = existing }
             try reader.readMessage(into: &v)
             self.value = .quantity(v)
-        case "qualitative": self.value = .qualitative(try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Interpretation>.self))
-        case "text": self.value = .text(try reader.read(DHWire.ProtoString.self))
+        case "qualitative":
+            guard self.value == nil else { throw reader.oneofAlreadySet(name) }
+            self.value = .qualitative(try reader.read(DHWire.ProtoEnumField<Datahealth_V1_Interpretation>.self))
+        case "text":
+            guard self.value == nil else { throw reader.oneofAlreadySet(name) }
+            self.value = .text(try reader.read(DHWire.ProtoString.self))
         default: return false
         }
         return true
     }
 }
 
-/// Consent to view, given by the patient for this visit (valid for 24 hours).
 public struct Datahealth_V1_ViewingConsent: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.ViewingConsent"
+
     public var channel: Datahealth_V1_ConsentChannel = .unspecified
     public var givenAt: DHWire.Google_Protobuf_Timestamp {
         get { _givenAt ?? DHWire.Google_Protobuf_Timestamp() }
@@ -2760,7 +2740,7 @@ public struct Datahealth_V1_ViewingConsent: DHWire.Message {
         if let v = self._givenAt { writer.messageField("givenAt", "given_at", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "channel": self.channel = try reader.read(DHWire.ProtoEnumField<Datahealth_V1_ConsentChannel>.self)
         case "givenAt", "given_at": try reader.readMessage(into: &self._givenAt)
@@ -2771,6 +2751,8 @@ public struct Datahealth_V1_ViewingConsent: DHWire.Message {
 }
 
 public struct Datahealth_V1_GetPatientSummaryRequest: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.GetPatientSummaryRequest"
+
     public var patient: Datahealth_V1_PatientReference {
         get { _patient ?? Datahealth_V1_PatientReference() }
         set { _patient = newValue }
@@ -2785,7 +2767,6 @@ public struct Datahealth_V1_GetPatientSummaryRequest: DHWire.Message {
     /// Whether `consent` was set.
     public var hasConsent: Bool { _consent != nil }
     public mutating func clearConsent() { _consent = nil }
-    /// Narrow the summary to these items; empty means all.
     public var items: [Datahealth_V1_ItemKind] = []
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2827,7 +2808,7 @@ public struct Datahealth_V1_GetPatientSummaryRequest: DHWire.Message {
         writer.repeatedField("items", "items", DHWire.ProtoEnumField<Datahealth_V1_ItemKind>.self, self.items)
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "patient": try reader.readMessage(into: &self._patient)
         case "consent": try reader.readMessage(into: &self._consent)
@@ -2844,6 +2825,8 @@ public struct Datahealth_V1_GetEmergencySummaryRequest: DHWire.Message {
         case basicFacts(Datahealth_V1_BasicFourFacts)
     }
 
+    public static let protoMessageName = "datahealth.v1.GetEmergencySummaryRequest"
+
     public var patientIdentification: Datahealth_V1_GetEmergencySummaryRequest.PatientIdentification? = nil
     public var patient: Datahealth_V1_PatientReference {
         get { if case .patient(let v)? = patientIdentification { v } else { Datahealth_V1_PatientReference() } }
@@ -2853,10 +2836,7 @@ public struct Datahealth_V1_GetEmergencySummaryRequest: DHWire.Message {
         get { if case .basicFacts(let v)? = patientIdentification { v } else { Datahealth_V1_BasicFourFacts() } }
         set { patientIdentification = .basicFacts(newValue) }
     }
-    /// Why consent cannot be obtained and what the emergency is. Required.
     public var reason: String = ""
-    /// The child or person needing medical care (医療的ケア児等): their emergency
-    /// information comes first in the summary.
     public var medicalCareNeeds: Bool = false
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2916,16 +2896,16 @@ public struct Datahealth_V1_GetEmergencySummaryRequest: DHWire.Message {
         if self.medicalCareNeeds || writer.includesDefaults { writer.field("medicalCareNeeds", "medical_care_needs", DHWire.ProtoBool.self, self.medicalCareNeeds) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "patient":
+            guard self.patientIdentification == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_PatientReference()
-            if case .patient(let existing)? = self.patientIdentification { v = existing }
             try reader.readMessage(into: &v)
             self.patientIdentification = .patient(v)
         case "basicFacts", "basic_facts":
+            guard self.patientIdentification == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_BasicFourFacts()
-            if case .basicFacts(let existing)? = self.patientIdentification { v = existing }
             try reader.readMessage(into: &v)
             self.patientIdentification = .basicFacts(v)
         case "reason": self.reason = try reader.read(DHWire.ProtoString.self)
@@ -2936,8 +2916,9 @@ public struct Datahealth_V1_GetEmergencySummaryRequest: DHWire.Message {
     }
 }
 
-/// One patient's items, merged across institutions, each with its provenance.
 public struct Datahealth_V1_PatientSummary: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.PatientSummary"
+
     public var patientID: String = ""
     public var items: [Datahealth_V1_SummaryItem] = []
     public var generatedAt: DHWire.Google_Protobuf_Timestamp {
@@ -2947,7 +2928,6 @@ public struct Datahealth_V1_PatientSummary: DHWire.Message {
     /// Whether `generatedAt` was set.
     public var hasGeneratedAt: Bool { _generatedAt != nil }
     public mutating func clearGeneratedAt() { _generatedAt = nil }
-    /// For emergency access: when the granted access ends.
     public var accessExpiresAt: DHWire.Google_Protobuf_Timestamp {
         get { _accessExpiresAt ?? DHWire.Google_Protobuf_Timestamp() }
         set { _accessExpiresAt = newValue }
@@ -2999,7 +2979,7 @@ public struct Datahealth_V1_PatientSummary: DHWire.Message {
         if let v = self._accessExpiresAt { writer.messageField("accessExpiresAt", "access_expires_at", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "patientId", "patient_id": self.patientID = try reader.read(DHWire.ProtoString.self)
         case "items": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_SummaryItem>.self, into: &self.items)
@@ -3023,6 +3003,8 @@ public struct Datahealth_V1_SummaryItem: DHWire.Message {
         case checkupReport(Datahealth_V1_CheckupReport)
     }
 
+    public static let protoMessageName = "datahealth.v1.SummaryItem"
+
     public var provenance: Datahealth_V1_Provenance {
         get { _provenance ?? Datahealth_V1_Provenance() }
         set { _provenance = newValue }
@@ -3030,7 +3012,6 @@ public struct Datahealth_V1_SummaryItem: DHWire.Message {
     /// Whether `provenance` was set.
     public var hasProvenance: Bool { _provenance != nil }
     public mutating func clearProvenance() { _provenance = nil }
-    /// Shown to clinicians with this mark; never shown to the patient.
     public var undisclosed: Bool = false
     public var undisclosedAsOf: Datahealth_V1_PartialDate {
         get { _undisclosedAsOf ?? Datahealth_V1_PartialDate() }
@@ -3190,50 +3171,50 @@ public struct Datahealth_V1_SummaryItem: DHWire.Message {
         }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "provenance": try reader.readMessage(into: &self._provenance)
         case "undisclosed": self.undisclosed = try reader.read(DHWire.ProtoBool.self)
         case "undisclosedAsOf", "undisclosed_as_of": try reader.readMessage(into: &self._undisclosedAsOf)
         case "version": self.version = try reader.read(DHWire.ProtoInt64.self)
         case "diagnosis":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Diagnosis()
-            if case .diagnosis(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .diagnosis(v)
         case "allergy":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Allergy()
-            if case .allergy(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .allergy(v)
         case "drugContraindication", "drug_contraindication":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_DrugContraindication()
-            if case .drugContraindication(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .drugContraindication(v)
         case "infection":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_InfectionResult()
-            if case .infection(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .infection(v)
         case "labResult", "lab_result":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_LabResult()
-            if case .labResult(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .labResult(v)
         case "prescription":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_Prescription()
-            if case .prescription(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .prescription(v)
         case "referralLetter", "referral_letter":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_ReferralLetter()
-            if case .referralLetter(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .referralLetter(v)
         case "checkupReport", "checkup_report":
+            guard self.item == nil else { throw reader.oneofAlreadySet(name) }
             var v = Datahealth_V1_CheckupReport()
-            if case .checkupReport(let existing)? = self.item { v = existing }
             try reader.readMessage(into: &v)
             self.item = .checkupReport(v)
         default: return false
@@ -3243,8 +3224,9 @@ public struct Datahealth_V1_SummaryItem: DHWire.Message {
 }
 
 public struct Datahealth_V1_WatchPatientRequest: DHWire.Message {
+    public static let protoMessageName = "datahealth.v1.WatchPatientRequest"
+
     public var patients: [Datahealth_V1_PatientReference] = []
-    /// Resume after this change sequence number; 0 starts with changes from now on.
     public var afterSequence: Int64 = 0
     public var unknownFields = DHWire.UnknownFields()
 
@@ -3279,7 +3261,7 @@ public struct Datahealth_V1_WatchPatientRequest: DHWire.Message {
         if self.afterSequence != 0 || writer.includesDefaults { writer.field("afterSequence", "after_sequence", DHWire.ProtoInt64.self, self.afterSequence) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "patients": try reader.readRepeated(DHWire.ProtoMessageField<Datahealth_V1_PatientReference>.self, into: &self.patients)
         case "afterSequence", "after_sequence": self.afterSequence = try reader.read(DHWire.ProtoInt64.self)
@@ -3330,7 +3312,7 @@ public struct Datahealth_V1_PatientChange: DHWire.Message {
             }
         }
 
-        public init?(protoName: String) {
+        public init?(protoName: DHWire.JSONName) {
             switch protoName {
             case "KIND_UNSPECIFIED": self = .unspecified
             case "KIND_ADDED": self = .added
@@ -3340,6 +3322,8 @@ public struct Datahealth_V1_PatientChange: DHWire.Message {
             }
         }
     }
+
+    public static let protoMessageName = "datahealth.v1.PatientChange"
 
     public var sequence: Int64 = 0
     public var patientID: String = ""
@@ -3399,7 +3383,7 @@ public struct Datahealth_V1_PatientChange: DHWire.Message {
         if let v = self._provenance { writer.messageField("provenance", "provenance", v) }
     }
 
-    public mutating func decodeJSONField(_ name: String, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
+    public mutating func decodeJSONField(_ name: DHWire.JSONName, from reader: inout DHWire.JSONReader) throws(DHWire.WireError) -> Bool {
         switch name {
         case "sequence": self.sequence = try reader.read(DHWire.ProtoInt64.self)
         case "patientId", "patient_id": self.patientID = try reader.read(DHWire.ProtoString.self)
@@ -3412,10 +3396,6 @@ public struct Datahealth_V1_PatientChange: DHWire.Message {
     }
 }
 
-/// Hospital gateways submit their institution's records; clinicians, through a gateway,
-/// read a patient's summary merged across every institution. Every call is checked
-/// against the caller's certificate identity, the access policy and the patient's
-/// consent, and is written to the audit log.
 public enum Datahealth_V1_CareRecordService {
     /// The fully-qualified service name.
     public static let name = "datahealth.v1.CareRecordService"
@@ -3432,26 +3412,13 @@ public enum Datahealth_V1_CareRecordService {
 }
 
 /// Implement this to serve `datahealth.v1.CareRecordService`; register the value with an `RPCServer`.
-///
-/// Hospital gateways submit their institution's records; clinicians, through a gateway,
-/// read a patient's summary merged across every institution. Every call is checked
-/// against the caller's certificate identity, the access policy and the patient's
-/// consent, and is written to the audit log.
 public protocol Datahealth_V1_CareRecordServiceHandler: DHRPC.RPCService {
-    /// Streams batches of records. Each record carries an idempotency key; the response
-    /// gives one outcome per record, in submission order. A record is acknowledged only
-    /// after it is committed, and a retried record is never stored twice.
     func submitRecords(requests: DHRPC.RPCAsyncSequence<Datahealth_V1_SubmitRecordsRequest>, context: DHRPC.ServerContext) async throws -> Datahealth_V1_SubmitRecordsResponse
 
-    /// A patient's summary merged across institutions, each item with its provenance.
-    /// Requires the patient's viewing consent (given per visit, valid for 24 hours).
     func getPatientSummary(request: Datahealth_V1_GetPatientSummaryRequest, context: DHRPC.ServerContext) async throws -> Datahealth_V1_PatientSummary
 
-    /// Break-glass access for an emergency when consent cannot be obtained: a reason is
-    /// required, access is time-boxed and the audit entry is flagged for review.
     func getEmergencySummary(request: Datahealth_V1_GetEmergencySummaryRequest, context: DHRPC.ServerContext) async throws -> Datahealth_V1_PatientSummary
 
-    /// Changes to the patients a gateway follows, as they are committed.
     func watchPatient(request: Datahealth_V1_WatchPatientRequest, responses: DHRPC.RPCWriter<Datahealth_V1_PatientChange>, context: DHRPC.ServerContext) async throws
 }
 
@@ -3475,11 +3442,6 @@ extension Datahealth_V1_CareRecordServiceHandler {
 }
 
 /// Calls `datahealth.v1.CareRecordService`. Each method throws `RPCError` for any status but OK.
-///
-/// Hospital gateways submit their institution's records; clinicians, through a gateway,
-/// read a patient's summary merged across every institution. Every call is checked
-/// against the caller's certificate identity, the access policy and the patient's
-/// consent, and is written to the audit log.
 public struct Datahealth_V1_CareRecordServiceClient: Sendable {
     public let client: DHRPC.RPCClient
 
@@ -3487,26 +3449,18 @@ public struct Datahealth_V1_CareRecordServiceClient: Sendable {
 
     public init(transport: any DHRPC.ClientTransport) { self.client = DHRPC.RPCClient(transport: transport) }
 
-    /// Streams batches of records. Each record carries an idempotency key; the response
-    /// gives one outcome per record, in submission order. A record is acknowledged only
-    /// after it is committed, and a retried record is never stored twice.
     public func submitRecords(options: DHRPC.CallOptions = DHRPC.CallOptions(), requests: @escaping @Sendable (DHRPC.RPCWriter<Datahealth_V1_SubmitRecordsRequest>) async throws -> Void) async throws -> Datahealth_V1_SubmitRecordsResponse {
         try await client.clientStreaming(Datahealth_V1_CareRecordService.Method.submitRecords, options: options, requests: requests)
     }
 
-    /// A patient's summary merged across institutions, each item with its provenance.
-    /// Requires the patient's viewing consent (given per visit, valid for 24 hours).
     public func getPatientSummary(_ request: Datahealth_V1_GetPatientSummaryRequest, options: DHRPC.CallOptions = DHRPC.CallOptions()) async throws -> Datahealth_V1_PatientSummary {
         try await client.unary(Datahealth_V1_CareRecordService.Method.getPatientSummary, request: request, options: options)
     }
 
-    /// Break-glass access for an emergency when consent cannot be obtained: a reason is
-    /// required, access is time-boxed and the audit entry is flagged for review.
     public func getEmergencySummary(_ request: Datahealth_V1_GetEmergencySummaryRequest, options: DHRPC.CallOptions = DHRPC.CallOptions()) async throws -> Datahealth_V1_PatientSummary {
         try await client.unary(Datahealth_V1_CareRecordService.Method.getEmergencySummary, request: request, options: options)
     }
 
-    /// Changes to the patients a gateway follows, as they are committed.
     public func watchPatient<Result: Sendable>(_ request: Datahealth_V1_WatchPatientRequest, options: DHRPC.CallOptions = DHRPC.CallOptions(), responses: @escaping @Sendable (DHRPC.RPCAsyncSequence<Datahealth_V1_PatientChange>) async throws -> Result) async throws -> Result {
         try await client.serverStreaming(Datahealth_V1_CareRecordService.Method.watchPatient, request: request, options: options, responses: responses)
     }
