@@ -46,17 +46,19 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--dh-protoc", default=os.path.join(ROOT, ".build/release/dh-protoc"))
+    parser.add_argument("--corpus", default=CORPUS, help="directory of .proto files to mutate (the import root)")
     arguments = parser.parse_args()
+    corpus = arguments.corpus
     random.seed(arguments.seed)
     files = sorted(
-        os.path.relpath(os.path.join(root, name), CORPUS)
-        for root, _, names in os.walk(CORPUS) for name in names if name.endswith(".proto"))
+        os.path.relpath(os.path.join(root, name), corpus)
+        for root, _, names in os.walk(corpus) for name in names if name.endswith(".proto"))
     counts = {}
     with tempfile.TemporaryDirectory() as scratch:
         work = os.path.join(scratch, "corpus")
         for run in range(arguments.runs):
             shutil.rmtree(work, ignore_errors=True)
-            shutil.copytree(CORPUS, work)
+            shutil.copytree(corpus, work)
             name = random.choice(files)
             path = os.path.join(work, name)
             with open(path, encoding="utf-8") as source:

@@ -211,16 +211,24 @@ public struct Compiler {
 
     // MARK: - Output
 
-    /// The descriptor set protoc writes for `inputs`: the inputs in order, or with
-    /// `includeImports` every file after the files it imports.
+    /// The descriptor set protoc writes for `inputs`: every file after the files it imports;
+    /// without `includeImports` only the inputs (still in that dependency order).
     public func descriptorSet(for inputs: [String], includeImports: Bool) -> FileDescriptorSet {
         var set = FileDescriptorSet()
         var seen = Set<String>()
+        if !includeImports {
+            // As protoc: imports that are not inputs count as written already, which also
+            // keeps out what only they import.
+            let inputSet = Set(inputs)
+            for input in inputs {
+                for dependency in pool.files[input]?.dependency ?? [] where !inputSet.contains(dependency) {
+                    seen.insert(dependency)
+                }
+            }
+        }
         func add(_ name: String) {
             guard let file = pool.files[name], seen.insert(name).inserted else { return }
-            if includeImports {
-                for dependency in file.dependency { add(dependency) }
-            }
+            for dependency in file.dependency { add(dependency) }
             set.file.append(file)
         }
         for input in inputs { add(input) }

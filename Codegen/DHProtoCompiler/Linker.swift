@@ -58,14 +58,20 @@ public struct Linker {
         _ file: FileNode, pool: inout DescriptorPool, builtinOptionTypes: DescriptorPool?,
         warnings: inout [Diagnostic]
     ) -> Result<FileDescriptorProto, CompileError> {
-        var linker = Linker(file: file, pool: pool)
+        // The linker works on the pool in place (no copy of its tables); a failed file's
+        // entries are removed again.
+        var linker = Linker(file: file, pool: DescriptorPool())
+        swap(&linker.pool, &pool)
         linker.builtinOptionTypes = builtinOptionTypes
         let proto = linker.run()
+        swap(&linker.pool, &pool)
         guard linker.diagnostics.isEmpty else {
+            pool.remove(file: file.name)
             return .failure(CompileError(code: .invalidProto, diagnostics: linker.diagnostics))
         }
-        pool = linker.pool
-        pool.register(proto)
+        // The file's types were registered before option interpretation (which needs
+        // them); the options they depend on were taken from the source then.
+        pool.files[file.name] = proto
         var reported = Set<String>()
         for imported in file.imports
         where imported.kind != .public && linker.publicClosure(of: imported.path).isDisjoint(with: linker.usedFiles)
@@ -137,11 +143,7 @@ public struct Linker {
         suggestFieldNumbers()
 
         // The file's own types are visible to option interpretation and checks.
-        var withTypes = pool
-        withTypes.register(proto)
-        pool.messages = withTypes.messages
-        pool.enums = withTypes.enums
-        pool.extensions = withTypes.extensions
+        pool.register(proto)
         for message in file.messages { applyPackedOptions(message, scope: package) }
 
         if !hadErrors {

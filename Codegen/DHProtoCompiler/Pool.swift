@@ -152,6 +152,19 @@ public struct DescriptorPool: Sendable {
         addExtensions(file.extension, scope: package)
     }
 
+    /// Removes everything a file added (after it failed to link).
+    mutating func remove(file name: String) {
+        files[name] = nil
+        symbols = symbols.filter { $0.value.file != name }
+        messages = messages.filter { $0.value.file != name }
+        enums = enums.filter { $0.value.file != name }
+        extensions = extensions.filter { $0.value.file != name }
+        for key in Array(packageFiles.keys) {
+            packageFiles[key]?.remove(name)
+            if packageFiles[key]?.isEmpty == true { packageFiles[key] = nil }
+        }
+    }
+
     mutating func addPackage(_ package: String, file: String) {
         guard !package.isEmpty else { return }
         var name = package

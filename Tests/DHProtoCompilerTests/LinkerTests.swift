@@ -122,6 +122,22 @@ struct LinkerTests {
             ])
     }
 
+    @Test("a file that fails to link leaves nothing behind in the pool")
+    func failedImportRolledBack() throws {
+        let sources = try SourceSet([
+            "bad.proto": "syntax = \"proto3\";\nmessage Dup { int32 a = 1; int32 a = 2; }\nmessage Shared {}\n",
+            "top.proto": "syntax = \"proto3\";\nimport \"bad.proto\";\nmessage Shared { Dup d = 1; }\n",
+        ])
+        defer { sources.remove() }
+        let (_, errors) = sources.compile(["top.proto"])
+        #expect(
+            errors == [
+                "bad.proto:2:34: \"a\" is already defined in \"Dup\".",
+                "top.proto:2:1: Import \"bad.proto\" was not found or had errors.",
+                "top.proto:3:18: \"Dup\" is not defined.",
+            ])
+    }
+
     @Test("a type from a file that is not imported is named in the error")
     func undeclaredDependency() throws {
         let sources = try SourceSet([

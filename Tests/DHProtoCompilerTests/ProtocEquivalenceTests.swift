@@ -126,6 +126,30 @@ struct ProtocEquivalenceTests {
         }
     }
 
+    @Test(
+        "many inputs at once give protoc's set and file order, with and without imports",
+        arguments: [false, true])
+    func manyInputs(includeImports: Bool) throws {
+        let directory = Self.corpus.appendingPathComponent("valid")
+        // Reverse order, so that inputs come before the inputs they import.
+        let files = Self.protoFiles(under: directory).filter { $0 != "own_google_package.proto" }.reversed()
+        let expectedURL = Self.temporaryFile()
+        let actualURL = Self.temporaryFile()
+        defer {
+            try? FileManager.default.removeItem(at: expectedURL)
+            try? FileManager.default.removeItem(at: actualURL)
+        }
+        let flags = ["-I."] + (includeImports ? ["--include_imports"] : [])
+        let oracle = try Self.runProtoc(flags + ["--descriptor_set_out=" + expectedURL.path] + files, in: directory)
+        try #require(oracle.status == 0, "\(oracle.stderr)")
+        let ours = Self.runOurs(flags + ["--descriptor_set_out=" + actualURL.path] + files, in: directory)
+        try #require(ours.status == 0, "\(ours.stderr)")
+        let expected = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: expectedURL)))
+        let actual = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: actualURL)))
+        #expect(actual.file.map(\.name) == expected.file.map(\.name))
+        #expect(actual == expected)
+    }
+
     @Test("invalid files fail with protoc's first error line", .serialized, arguments: invalidFiles())
     func invalidFile(_ file: String) throws {
         let directory = Self.corpus.appendingPathComponent("invalid")
