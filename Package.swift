@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHIdentity", "DHTLS", "DHStorage",
+                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -90,5 +90,19 @@ let package = Package(
 
         // DHStorage against a throwaway embedded PostgreSQL cluster.
         .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),
+
+        // DHRepositories: the project's schema (versioned migrations) and the repositories over
+        // it, the only SQL outside DHStorage: the audit log store and queries, the consent store.
+        .target(
+            name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"],
+            swiftSettings: swiftSettings),
+        // Against a throwaway embedded PostgreSQL cluster; also runs dh migrate and dh audit in-process.
+        .testTarget(
+            name: "DHRepositoriesTests",
+            dependencies: [
+                "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )

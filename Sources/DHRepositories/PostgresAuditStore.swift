@@ -1,0 +1,181 @@
+public import DHAudit
+public import DHStorage
+public import DHTLS
+
+/// The audit log's records and signed heads in PostgreSQL (tables `audit_entries` and
+/// `audit_tree_heads`, ``DataHealthMigrations/auditLog``).
+///
+/// A batch is appended in one transaction: it first checks that the batch continues the
+/// stored log (its first index is one past the largest stored index; the primary key refuses
+/// duplicates), then writes every row with one COPY. The commit returns once the rows are
+/// durable (with `synchronous_commit` on, the server's default), and a failure leaves none of
+/// the batch behind.
+public struct PostgresAuditStore: AuditStore {
+    public struct Configuration: Sendable, Hashable {
+        /// Rows read per statement when loading leaf hashes or records.
+        public var pageSize: Int = 50_000
+        /// The deadline of one append (connection wait, statements and commit); nil: the
+        /// pool's default call timeout.
+        public var appendTimeout: Duration? = nil
+
+        public init() {}
+    }
+
+    public let database: any PostgresQueryable
+    public let configuration: Configuration
+
+    public init(database: any PostgresQueryable, configuration: Configuration = Configuration()) {
+        self.database = database
+        self.configuration = configuration
+    }
+
+    static let columns = [
+        "index", "entry", "leaf_hash", "time", "identity", "acting_user", "purpose", "method", "patient", "dataset",
+        "outcome", "status", "break_glass",
+    ]
+
+    // MARK: AuditStore
+
+    public func append(_ records: [AuditRecord]) async throws {
+        guard let first = records.first else { return }
+        guard first.index <= UInt64(Int64.max) - UInt64(records.count) else {
+            throw RepositoryError(code: .invalidArgument, message: "audit index out of range")
+        }
+        var rows: [[PostgresValue]] = []
+        rows.reserveCapacity(records.count)
+        for (offset, record) in records.enumerated() {
+            guard record.index == first.index + UInt64(offset) else {
+                throw RepositoryError(code: .invalidArgument, message: "a batch's audit indices must be consecutive")
+            }
+            rows.append(try Self.row(for: record))
+        }
+        let expected = Int64(first.index)
+        try await database.withTransaction(isolation: .readCommitted, maxAttempts: 1, timeout: configuration.appendTimeout)
+        { tx in
+            let next = try await tx.query("SELECT coalesce(max(index) + 1, 0) FROM audit_entries").singleRow()?
+                .decode(Int64.self, column: 0) ?? 0
+            guard next == expected else {
+                throw RepositoryError(
+                    code: .logDiverged,
+                    message: "the batch starts at index \(expected) but the stored log continues at \(next)")
+            }
+            try await tx.copy(into: "audit_entries", columns: Self.columns, rows: rows)
+        }
+    }
+
+    public func leafHashes() async throws -> [SHA256Digest] {
+        var hashes: [SHA256Digest] = []
+        while true {
+            let from = Int64(hashes.count)
+            let result = try await database.query(
+                """
+                SELECT index, leaf_hash FROM audit_entries WHERE index >= \(from) \
+                ORDER BY index LIMIT \(configuration.pageSize)
+                """)
+            for (index, bytes) in try result.decode(Int64.self, [UInt8].self) {
+                guard index == Int64(hashes.count) else {
+                    throw RepositoryError(
+                        code: .corruptRow,
+                        message: "the stored audit log has no entry \(hashes.count) (next is \(index)); run dh audit verify")
+                }
+                guard let digest = SHA256Digest(bytes: bytes) else {
+                    throw RepositoryError(code: .corruptRow, message: "audit entry \(index) has a malformed leaf hash")
+                }
+                hashes.append(digest)
+            }
+            if result.count < configuration.pageSize { return hashes }
+        }
+    }
+
+    /// Records with indices in `range`, in index order, as stored: gaps and damaged rows are
+    /// returned as they are, for ``AuditVerifier`` to find.
+    public func records(in range: Range<UInt64>) async throws -> [AuditRecord] {
+        let upper = Int64(clamping: range.upperBound)
+        var next = Int64(clamping: range.lowerBound)
+        var records: [AuditRecord] = []
+        while next < upper {
+            let result = try await database.query(
+                """
+                SELECT index, entry, leaf_hash FROM audit_entries WHERE index >= \(next) AND index < \(upper) \
+                ORDER BY index LIMIT \(configuration.pageSize)
+                """)
+            for (index, entry, leaf) in try result.decode(Int64.self, [UInt8].self, [UInt8].self) {
+                // A malformed stored hash cannot match any leaf: keep the row, with an impossible hash.
+                let digest = SHA256Digest(bytes: leaf) ?? SHA256Digest(words: (0, 0, 0, 0))
+                records.append(AuditRecord(index: UInt64(index), entryBytes: entry, leafHash: digest))
+                next = index + 1
+            }
+            if result.count < configuration.pageSize { break }
+        }
+        return records
+    }
+
+    public func saveTreeHead(_ head: SignedTreeHead) async throws {
+        try await database.execute(
+            """
+            INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp_ms, key_id, signature) \
+            VALUES (\(Int64(clamping: head.head.treeSize)), \(head.head.rootHash.bytes), \
+            \(Int64(clamping: head.head.timestampMilliseconds)), \(head.keyID.bytes), \(head.signature))
+            """)
+    }
+
+    public func treeHeads() async throws -> [SignedTreeHead] {
+        let result = try await database.query(
+            "SELECT tree_size, root_hash, timestamp_ms, key_id, signature FROM audit_tree_heads ORDER BY tree_size, id")
+        var heads: [SignedTreeHead] = []
+        for (size, root, timestamp, keyID, signature) in try result.decode(
+            Int64.self, [UInt8].self, Int64.self, [UInt8].self, [UInt8].self)
+        {
+            guard let rootHash = SHA256Digest(bytes: root), let keyDigest = SHA256Digest(bytes: keyID) else {
+                throw RepositoryError(code: .corruptRow, message: "a stored tree head of size \(size) is malformed")
+            }
+            heads.append(
+                SignedTreeHead(
+                    head: TreeHead(
+                        treeSize: UInt64(size), rootHash: rootHash,
+                        timestampMilliseconds: UInt64(bitPattern: timestamp)),
+                    keyID: keyDigest, signature: signature))
+        }
+        return heads
+    }
+
+    // MARK: Beyond the protocol
+
+    /// The number of stored entries (one past the largest index).
+    public func count() async throws -> UInt64 {
+        let next = try await database.query("SELECT coalesce(max(index) + 1, 0) FROM audit_entries").singleRow()?
+            .decode(Int64.self, column: 0) ?? 0
+        return UInt64(next)
+    }
+
+    /// Verifies every stored entry against every stored signed head and any `extraHeads`
+    /// (heads kept outside the database, e.g. published or handed to an auditor), all of
+    /// which must be signed by `publicKey`.
+    public func verify(publicKey: PublicKey, extraHeads: [SignedTreeHead] = []) async throws -> AuditVerification {
+        let heads = try await treeHeads() + extraHeads
+        let records = try await records(in: 0..<UInt64(Int64.max))
+        return AuditVerifier.verify(records: records, heads: heads, publicKey: publicKey)
+    }
+
+    /// The tree over the stored leaf hashes, for proofs.
+    public func merkleTree() async throws -> MerkleTree {
+        MerkleTree(leafHashes: try await leafHashes())
+    }
+
+    static func row(for record: AuditRecord) throws -> [PostgresValue] {
+        let entry: AuditEntry
+        do {
+            entry = try AuditEntry(encoded: record.entryBytes)
+        } catch {
+            throw RepositoryError(code: .invalidArgument, message: "audit record \(record.index): \(error.message)")
+        }
+        return [
+            Int64(record.index).postgresValue(), record.entryBytes.postgresValue(),
+            record.leafHash.bytes.postgresValue(), .timestamp(microseconds: entry.timeMicroseconds),
+            entry.identity.postgresValue(), entry.actingUser.postgresValue(), entry.purpose.postgresValue(),
+            entry.method.postgresValue(), entry.patient.postgresValue(), entry.dataset.postgresValue(),
+            Int32(entry.outcome.rawValue).postgresValue(), Int32(entry.statusCode).postgresValue(),
+            entry.breakGlass.postgresValue(),
+        ]
+    }
+}
