@@ -5,11 +5,11 @@ public import DHTLS
 /// The audit log's records and signed heads in PostgreSQL (tables `audit_entries` and
 /// `audit_tree_heads`, ``DataHealthMigrations/auditLog``).
 ///
-/// A batch is appended in one transaction: it first checks that the batch continues the
-/// stored log (its first index is one past the largest stored index; the primary key refuses
-/// duplicates), then writes every row with one COPY. The commit returns once the rows are
-/// durable (with `synchronous_commit` on, the server's default), and a failure leaves none of
-/// the batch behind.
+/// A batch is appended by one statement (one round trip, one commit): an INSERT of one array
+/// parameter per column that inserts only when the batch starts one past the largest stored
+/// index (the primary key refuses a concurrent writer's duplicates). It returns once the rows
+/// are durable (with `synchronous_commit` on, the server's default), and a failure leaves none
+/// of the batch behind.
 public struct PostgresAuditStore: AuditStore {
     public struct Configuration: Sendable, Hashable {
         /// Rows read per statement when loading leaf hashes or records.
@@ -29,11 +29,6 @@ public struct PostgresAuditStore: AuditStore {
         self.configuration = configuration
     }
 
-    static let columns = [
-        "index", "entry", "leaf_hash", "time", "identity", "acting_user", "purpose", "method", "patient", "dataset",
-        "outcome", "status", "break_glass",
-    ]
-
     // MARK: AuditStore
 
     public func append(_ records: [AuditRecord]) async throws {
@@ -41,25 +36,31 @@ public struct PostgresAuditStore: AuditStore {
         guard first.index <= UInt64(Int64.max) - UInt64(records.count) else {
             throw RepositoryError(code: .invalidArgument, message: "audit index out of range")
         }
-        var rows: [[PostgresValue]] = []
-        rows.reserveCapacity(records.count)
+        var columns = BatchColumns(capacity: records.count)
         for (offset, record) in records.enumerated() {
             guard record.index == first.index + UInt64(offset) else {
                 throw RepositoryError(code: .invalidArgument, message: "a batch's audit indices must be consecutive")
             }
-            rows.append(try Self.row(for: record))
+            try columns.append(record)
         }
-        let expected = Int64(first.index)
-        try await database.withTransaction(isolation: .readCommitted, maxAttempts: 1, timeout: configuration.appendTimeout)
-        { tx in
-            let next = try await tx.query("SELECT coalesce(max(index) + 1, 0) FROM audit_entries").singleRow()?
-                .decode(Int64.self, column: 0) ?? 0
-            guard next == expected else {
-                throw RepositoryError(
-                    code: .logDiverged,
-                    message: "the batch starts at index \(expected) but the stored log continues at \(next)")
-            }
-            try await tx.copy(into: "audit_entries", columns: Self.columns, rows: rows)
+        // One statement, so one round trip and one commit: the batch goes in whole, and only
+        // where the stored log ends (checked by the same statement; the primary key refuses a
+        // concurrent writer's duplicate indices).
+        let inserted = try await database.execute(
+            """
+            INSERT INTO audit_entries (index, entry, leaf_hash, time, identity, acting_user, purpose, method, \
+            patient, dataset, outcome, status, break_glass) \
+            SELECT * FROM unnest(\(columns.index.value), \(columns.entry.value), \(columns.leafHash.value), \
+            \(columns.time.value), \(columns.identity.value), \(columns.actingUser.value), \
+            \(columns.purpose.value), \(columns.method.value), \(columns.patient.value), \
+            \(columns.dataset.value), \(columns.outcome.value), \(columns.status.value), \
+            \(columns.breakGlass.value)) \
+            WHERE (SELECT coalesce(max(index) + 1, 0) FROM audit_entries) = \(Int64(first.index))
+            """, timeout: configuration.appendTimeout)
+        guard inserted == records.count else {
+            throw RepositoryError(
+                code: .logDiverged,
+                message: "the batch starting at index \(first.index) does not continue the stored log")
         }
     }
 
@@ -161,21 +162,48 @@ public struct PostgresAuditStore: AuditStore {
     public func merkleTree() async throws -> MerkleTree {
         MerkleTree(leafHashes: try await leafHashes())
     }
+}
 
-    static func row(for record: AuditRecord) throws -> [PostgresValue] {
+/// A batch as one array per column.
+struct BatchColumns {
+    var index, entry, leafHash, time, identity, actingUser, purpose, method, patient, dataset, outcome, status,
+        breakGlass: PostgresArrayBuilder
+
+    init(capacity: Int) {
+        index = PostgresArrayBuilder(elementType: .int8, arrayType: .int8Array, capacity: capacity * 12)
+        entry = PostgresArrayBuilder(elementType: .bytea, arrayType: .byteaArray, capacity: capacity * 200)
+        leafHash = PostgresArrayBuilder(elementType: .bytea, arrayType: .byteaArray, capacity: capacity * 36)
+        time = PostgresArrayBuilder(elementType: .timestamptz, arrayType: .timestamptzArray, capacity: capacity * 12)
+        identity = PostgresArrayBuilder(elementType: .text, arrayType: .textArray, capacity: capacity * 36)
+        actingUser = PostgresArrayBuilder(elementType: .text, arrayType: .textArray, capacity: capacity * 36)
+        purpose = PostgresArrayBuilder(elementType: .text, arrayType: .textArray, capacity: capacity * 16)
+        method = PostgresArrayBuilder(elementType: .text, arrayType: .textArray, capacity: capacity * 48)
+        patient = PostgresArrayBuilder(elementType: .text, arrayType: .textArray, capacity: capacity * 20)
+        dataset = PostgresArrayBuilder(elementType: .text, arrayType: .textArray, capacity: capacity * 8)
+        outcome = PostgresArrayBuilder(elementType: .int4, arrayType: .int4Array, capacity: capacity * 8)
+        status = PostgresArrayBuilder(elementType: .int4, arrayType: .int4Array, capacity: capacity * 8)
+        breakGlass = PostgresArrayBuilder(elementType: .bool, arrayType: .boolArray, capacity: capacity * 5)
+    }
+
+    mutating func append(_ record: AuditRecord) throws {
         let entry: AuditEntry
         do {
             entry = try AuditEntry(encoded: record.entryBytes)
         } catch {
             throw RepositoryError(code: .invalidArgument, message: "audit record \(record.index): \(error.message)")
         }
-        return [
-            Int64(record.index).postgresValue(), record.entryBytes.postgresValue(),
-            record.leafHash.bytes.postgresValue(), .timestamp(microseconds: entry.timeMicroseconds),
-            entry.identity.postgresValue(), entry.actingUser.postgresValue(), entry.purpose.postgresValue(),
-            entry.method.postgresValue(), entry.patient.postgresValue(), entry.dataset.postgresValue(),
-            Int32(entry.outcome.rawValue).postgresValue(), Int32(entry.statusCode).postgresValue(),
-            entry.breakGlass.postgresValue(),
-        ]
+        index.append(Int64(record.index).postgresValue())
+        self.entry.append(record.entryBytes.postgresValue())
+        leafHash.append(record.leafHash.bytes.postgresValue())
+        time.append(.timestamp(microseconds: entry.timeMicroseconds))
+        identity.append(entry.identity.postgresValue())
+        actingUser.append(entry.actingUser.postgresValue())
+        purpose.append(entry.purpose.postgresValue())
+        method.append(entry.method.postgresValue())
+        patient.append(entry.patient.postgresValue())
+        dataset.append(entry.dataset.postgresValue())
+        outcome.append(Int32(entry.outcome.rawValue).postgresValue())
+        status.append(Int32(entry.statusCode).postgresValue())
+        breakGlass.append(entry.breakGlass.postgresValue())
     }
 }
