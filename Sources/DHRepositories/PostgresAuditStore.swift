@@ -152,10 +152,46 @@ public struct PostgresAuditStore: AuditStore {
     /// Verifies every stored entry against every stored signed head and any `extraHeads`
     /// (heads kept outside the database, e.g. published or handed to an auditor), all of
     /// which must be signed by `publicKey`.
+    ///
+    /// Beyond ``AuditVerifier``, it checks that every row's query columns repeat its entry: a
+    /// changed column (say, `patient`) would hide an entry from the queries that select by it.
     public func verify(publicKey: PublicKey, extraHeads: [SignedTreeHead] = []) async throws -> AuditVerification {
         let heads = try await treeHeads() + extraHeads
         let records = try await records(in: 0..<UInt64(Int64.max))
-        return AuditVerifier.verify(records: records, heads: heads, publicKey: publicKey)
+        var result = AuditVerifier.verify(records: records, heads: heads, publicKey: publicKey)
+        if result.passed, let index = try await firstColumnMismatch() {
+            result.firstBadIndex = index
+            result.isExact = true
+            result.problem = "the query columns of entry \(index) differ from the entry: queries would select it wrongly"
+        }
+        return result
+    }
+
+    /// The first row whose query columns do not repeat its entry.
+    func firstColumnMismatch() async throws -> UInt64? {
+        var next: Int64 = 0
+        while true {
+            let result = try await database.query(
+                """
+                SELECT index, entry, (extract(epoch FROM time) * 1000000)::bigint, identity, acting_user, purpose, \
+                method, patient, dataset, outcome::int4, status::int4, break_glass FROM audit_entries \
+                WHERE index >= \(next) ORDER BY index LIMIT \(configuration.pageSize)
+                """)
+            for row in result.rows {
+                let (index, bytes, time, identity, actingUser, purpose, method, patient, dataset, outcome, status, flag) =
+                    try row.decode(
+                        Int64.self, [UInt8].self, Int64.self, String.self, String.self, String.self, String.self,
+                        String.self, String.self, Int32.self, Int32.self, Bool.self)
+                next = index + 1
+                guard let entry = try? AuditEntry(encoded: bytes), entry.timeMicroseconds == time,
+                    entry.identity == identity, entry.actingUser == actingUser, entry.purpose == purpose,
+                    entry.method == method, entry.patient == patient, entry.dataset == dataset,
+                    Int32(entry.outcome.rawValue) == outcome, Int32(entry.statusCode) == status,
+                    entry.breakGlass == flag
+                else { return UInt64(index) }
+            }
+            if result.count < configuration.pageSize { return nil }
+        }
     }
 
     /// The tree over the stored leaf hashes, for proofs.

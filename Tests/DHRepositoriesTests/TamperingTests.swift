@@ -67,7 +67,7 @@ struct SignedLog {
 
 /// Changes made directly in SQL, as someone with database access could.
 enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case updateEntry, updateEntryAndLeafHash, deleteRow, deleteLastRow, insertRow, swapRows
+    case updateEntry, updateEntryAndLeafHash, deleteRow, deleteLastRow, insertRow, swapRows, updateQueryColumn
 
     var testDescription: String { rawValue }
 
@@ -85,6 +85,9 @@ enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {
             ]
         case .deleteRow:
             ["DELETE FROM audit_entries WHERE index = 13"]
+        case .updateQueryColumn:
+            // Hides the entry from the patient's access history without touching the log itself.
+            ["UPDATE audit_entries SET patient = 'P-unknown' WHERE index = 13"]
         case .deleteLastRow:
             ["DELETE FROM audit_entries WHERE index = 39"]
         case .insertRow:
@@ -112,7 +115,7 @@ enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// The first bad index verification must report, and whether exactly.
     var expected: (index: UInt64, exact: Bool) {
         switch self {
-        case .updateEntry, .deleteRow: (13, true)
+        case .updateEntry, .deleteRow, .updateQueryColumn: (13, true)
         case .deleteLastRow: (39, true)
         // Everything consistent except the signed roots: the last good head is of size 8.
         case .updateEntryAndLeafHash, .insertRow, .swapRows: (8, false)
@@ -160,10 +163,12 @@ extension RepositoryTests {
             let signed = try await SignedLog.make()
             defer { Task { await signed.pool.close() } }
             let published = try #require(try await signed.store.treeHeads().last)
+            // The last byte of entry 15 is in its reason, which has no query column: the row
+            // stays consistent in itself.
             try await signed.pool.execute(
                 """
-                UPDATE audit_entries SET entry = set_byte(entry, 20, 88), \
-                leaf_hash = sha256('\\x00'::bytea || set_byte(entry, 20, 88)) WHERE index = 13
+                UPDATE audit_entries SET entry = set_byte(entry, octet_length(entry) - 1, 88), \
+                leaf_hash = sha256('\\x00'::bytea || set_byte(entry, octet_length(entry) - 1, 88)) WHERE index = 15
                 """)
             try await signed.pool.execute("DELETE FROM audit_tree_heads")
             let (bare, bareStatus) = try await signed.verifyCommand()
