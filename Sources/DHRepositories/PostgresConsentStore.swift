@@ -192,16 +192,27 @@ public final class PostgresConsentStore: ConsentChecker {
             ORDER BY opened_at, id
             """,
         ])
+        return try Self.decodeRecord(results)
+    }
+
+    /// Reads the four results of ``record(for:)``. (Kept out of the async function: the
+    /// optimizer of Swift 6.3 crashes when this is inlined into it.)
+    @inline(never)
+    static func decodeRecord(_ results: [PostgresResult]) throws -> PatientConsentRecord {
         var record = PatientConsentRecord()
         if let flags = try results[0].singleRow() {
             record.sharingOptOut = try flags.decode(Bool.self, column: 0)
             record.secondaryUseOptOut = try flags.decode(Bool.self, column: 1)
         }
-        for (institution, given) in try results[1].decode(String.self, Date.self) {
-            record.viewingConsents[institution] = given
+        for row in results[1].rows {
+            record.viewingConsents[try row.decode(String.self, column: 0)] = try row.decode(Date.self, column: 1)
         }
-        record.phrLinks = Set(try results[2].decode(String.self).map { $0 })
-        record.breakGlassGrants = try results[3].rows.map { try GrantRow($0).grant() }
+        for row in results[2].rows {
+            record.phrLinks.insert(try row.decode(String.self, column: 0))
+        }
+        for row in results[3].rows {
+            record.breakGlassGrants.append(try GrantRow(row).grant())
+        }
         return record
     }
 
