@@ -18,6 +18,8 @@ let package = Package(
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
         // Libraries the benchmark package (Benchmarks/) measures.
         .library(name: "DHWire", targets: ["DHWire"]),
+        // The audit log over PostgreSQL, for the audit append benchmark (Benchmarks/).
+        .library(name: "DHRepositories", targets: ["DHRepositories", "DHAudit", "DHStorage", "DHTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
