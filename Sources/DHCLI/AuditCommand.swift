@@ -11,8 +11,8 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Verify, prove and search the tamper-evident audit log.",
         discussion: """
-            The log is an RFC 9162 Merkle tree whose heads the server signs (docs/AUDIT.md).
-            `verify` and `prove` read the log's database; `check-proof` needs only a proof, a
+            The log is an RFC 9162 Merkle tree whose heads the server signs (docs/AUDIT.md). \
+            `verify` and `prove` read the log's database; `check-proof` needs only a proof, a \
             signed head and the log's public key, so anyone can run it offline.
 
             Examples:
@@ -57,10 +57,10 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check every stored entry against the log's signed heads; report the first bad entry.",
         discussion: """
-            Recomputes every leaf from the stored entries and checks every signed head stored in
-            the log, plus any given with --head (heads published or kept outside the database,
-            which an attacker with database access cannot rewrite). A changed, deleted,
-            inserted or reordered entry is reported with its index, or with the first index it
+            Recomputes every leaf from the stored entries and checks every signed head stored in \
+            the log, plus any given with --head (heads published or kept outside the database, \
+            which an attacker with database access cannot rewrite). A changed, deleted, \
+            inserted or reordered entry is reported with its index, or with the first index it \
             can be at when the stored hashes were rewritten as well.
 
             Exit status: 0 verified, 1 tampering found or nothing to verify against.
@@ -124,8 +124,8 @@ struct AuditProveCommand: AsyncParsableCommand {
         commandName: "prove",
         abstract: "Print an inclusion proof (--index) or a consistency proof (--consistency).",
         discussion: """
-            The proof is printed in the text format of docs/AUDIT.md, with the signed heads it
-            proves into when the log holds heads of those sizes. Give it to anyone who holds the
+            The proof is printed in the text format of docs/AUDIT.md, with the signed heads it \
+            proves into when the log holds heads of those sizes. Give it to anyone who holds the \
             log's public key; they check it with `dh audit check-proof`, without the database.
 
             --tree-size defaults to the size of the latest signed head.
@@ -208,7 +208,7 @@ struct AuditCheckProofCommand: ParsableCommand {
         commandName: "check-proof",
         abstract: "Check a proof printed by `dh audit prove`, offline.",
         discussion: """
-            Needs only the proof, the log's public key and, if the proof carries none, the
+            Needs only the proof, the log's public key and, if the proof carries none, the \
             signed head(s) to check against. The heads' signatures are checked with the key.
 
             Exit status: 0 the proof holds, 1 it does not.
@@ -279,9 +279,9 @@ struct AuditQueryCommand: AsyncParsableCommand {
         commandName: "query",
         abstract: "Search the audit log: who did what to whose record, when and why.",
         discussion: """
-            Every filter given must match. Entries come newest first, --limit at a time; the
-            last line says how to get the next page. Times are ISO 8601 (2026-11-25T09:00:00Z or
-            2026-11-25). The entries shown are the stored canonical entries; `dh audit verify`
+            Every filter given must match. Entries come newest first, --limit at a time; the \
+            last line says how to get the next page. Times are ISO 8601 (2026-11-25T09:00:00Z or \
+            2026-11-25). The entries shown are the stored canonical entries; `dh audit verify` \
             proves they are the logged ones.
 
             Examples:

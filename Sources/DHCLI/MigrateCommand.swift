@@ -9,8 +9,8 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Show or apply the database schema's versioned migrations.",
         discussion: """
-            Migrations are applied in order, each in its own transaction under an advisory lock,
-            and recorded in the table schema_migrations (docs/STORAGE.md). Running `up` again
+            Migrations are applied in order, each in its own transaction under an advisory lock, \
+            and recorded in the table schema_migrations (docs/STORAGE.md). Running `up` again \
             applies nothing.
 
             Examples:
@@ -28,7 +28,7 @@ struct MigrateStatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "List every migration and whether it is applied.",
         discussion: """
-            Exit status: 0 all applied, 1 some pending, 2 an applied migration was edited or the
+            Exit status: 0 all applied, 1 some pending, 2 an applied migration was edited or the \
             database has migrations this build does not know.
 
             Example:
