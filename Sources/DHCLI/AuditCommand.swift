@@ -21,9 +21,11 @@ struct AuditCommand: AsyncParsableCommand {
               dh audit check-proof entry-1200.proof --public-key audit-log.pub.pem
               dh audit prove --data-dir /var/lib/datahealth --consistency 1024 4096 > grow.proof
               dh audit query --data-dir /var/lib/datahealth --patient P-0001
+              dh audit public-key /var/lib/datahealth/audit-log.key.pem > audit-log.pub.pem
             """,
         subcommands: [
             AuditVerifyCommand.self, AuditProveCommand.self, AuditCheckProofCommand.self, AuditQueryCommand.self,
+            AuditPublicKeyCommand.self,
         ]
     )
 }
@@ -76,7 +78,8 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The log's public key (PEM).", valueName: "file"))
     var publicKey: String
 
-    @Option(help: ArgumentHelp("A signed head line (dh-sth/1 …) kept outside the database; repeatable.", valueName: "line"))
+    @Option(
+        help: ArgumentHelp("A signed head line (dh-sth/1 …) kept outside the database; repeatable.", valueName: "line"))
     var head: [String] = []
 
     func run() async throws {
@@ -399,5 +402,37 @@ struct AuditQueryCommand: AsyncParsableCommand {
         if entry.breakGlass { line += "  BREAK-GLASS (flagged for review)\n" }
         if !entry.reason.isEmpty { line += "  reason: \(entry.reason)\n" }
         return line
+    }
+}
+
+/// `dh audit public-key`.
+struct AuditPublicKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "public-key",
+        abstract: "Print the public key (PEM) of the log's signing key, for verify and check-proof.",
+        discussion: """
+            Hand the printed key to auditors and patients' representatives: it is all they need, \
+            with a proof and a signed head, to check the log offline. The key ID in every signed \
+            head line is SHA-256 of this key's DER form, printed last.
+
+            Example:
+              dh audit public-key /var/lib/datahealth/audit-log.key.pem > audit-log.pub.pem
+            """)
+
+    @Argument(help: "The log's private signing key (PEM).")
+    var key: String
+
+    func run() throws {
+        print(try execute(), terminator: "")
+    }
+
+    func execute() throws -> String {
+        let publicKey: PublicKey
+        do {
+            publicKey = try PrivateKey(file: key).publicKey()
+        } catch {
+            throw ValidationError("\(key): \(error)")
+        }
+        return publicKey.pemString + "# key id \(publicKey.keyID.hex)\n"
     }
 }

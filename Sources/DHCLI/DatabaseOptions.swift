@@ -32,7 +32,8 @@ struct DatabaseOptions: ParsableArguments {
     /// stopped afterwards.
     func withDatabase<R: Sendable>(_ body: (PostgresConnectionPool) async throws -> R) async throws -> R {
         if let databaseURL {
-            var configuration = PostgresPoolConfiguration(connection: PostgresConnectionConfiguration(conninfo: databaseURL))
+            var configuration = PostgresPoolConfiguration(
+                connection: PostgresConnectionConfiguration(conninfo: databaseURL))
             configuration.maxConnections = 2
             let pool = try PostgresConnectionPool(configuration: configuration)
             do {

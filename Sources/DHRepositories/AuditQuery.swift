@@ -2,9 +2,9 @@ public import DHAudit
 import DHStorage
 
 #if canImport(FoundationEssentials)
-    public import FoundationEssentials
+public import FoundationEssentials
 #else
-    public import Foundation
+public import Foundation
 #endif
 
 /// A search of the audit log. Every filter that is set must match; results come newest

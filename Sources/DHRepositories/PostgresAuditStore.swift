@@ -77,7 +77,8 @@ public struct PostgresAuditStore: AuditStore {
                 guard index == Int64(hashes.count) else {
                     throw RepositoryError(
                         code: .corruptRow,
-                        message: "the stored audit log has no entry \(hashes.count) (next is \(index)); run dh audit verify")
+                        message:
+                            "the stored audit log has no entry \(hashes.count) (next is \(index)); run dh audit verify")
                 }
                 guard let digest = SHA256Digest(bytes: bytes) else {
                     throw RepositoryError(code: .corruptRow, message: "audit entry \(index) has a malformed leaf hash")
@@ -144,7 +145,8 @@ public struct PostgresAuditStore: AuditStore {
 
     /// The number of stored entries (one past the largest index).
     public func count() async throws -> UInt64 {
-        let next = try await database.query("SELECT coalesce(max(index) + 1, 0) FROM audit_entries").singleRow()?
+        let next =
+            try await database.query("SELECT coalesce(max(index) + 1, 0) FROM audit_entries").singleRow()?
             .decode(Int64.self, column: 0) ?? 0
         return UInt64(next)
     }
@@ -162,7 +164,8 @@ public struct PostgresAuditStore: AuditStore {
         if result.passed, let index = try await firstColumnMismatch() {
             result.firstBadIndex = index
             result.isExact = true
-            result.problem = "the query columns of entry \(index) differ from the entry: queries would select it wrongly"
+            result.problem =
+                "the query columns of entry \(index) differ from the entry: queries would select it wrongly"
         }
         return result
     }
@@ -178,7 +181,9 @@ public struct PostgresAuditStore: AuditStore {
                 WHERE index >= \(next) ORDER BY index LIMIT \(configuration.pageSize)
                 """)
             for row in result.rows {
-                let (index, bytes, time, identity, actingUser, purpose, method, patient, dataset, outcome, status, flag) =
+                let (
+                    index, bytes, time, identity, actingUser, purpose, method, patient, dataset, outcome, status, flag
+                ) =
                     try row.decode(
                         Int64.self, [UInt8].self, Int64.self, String.self, String.self, String.self, String.self,
                         String.self, String.self, Int32.self, Int32.self, Bool.self)

@@ -2,9 +2,9 @@ public import DHIdentity
 public import DHStorage
 
 #if canImport(FoundationEssentials)
-    public import FoundationEssentials
+public import FoundationEssentials
 #else
-    public import Foundation
+public import Foundation
 #endif
 
 /// The ``ConsentChecker`` over PostgreSQL (``DataHealthMigrations/consent``): the same rules as

@@ -1,9 +1,9 @@
 import DHStorage
 
 #if canImport(FoundationEssentials)
-    import FoundationEssentials
+import FoundationEssentials
 #else
-    import Foundation
+import Foundation
 #endif
 
 /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.

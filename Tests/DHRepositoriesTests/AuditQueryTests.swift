@@ -96,7 +96,9 @@ extension RepositoryTests {
             // Entry n is at start + n seconds: [50 s, 120 s) holds entries 50...119.
             try await check(
                 AuditQuery(patient: "P-2", since: start + 50, until: start + 120)
-            ) { $0.patient == "P-2" && (50_000_000..<120_000_000).contains($0.timeMicroseconds - 1_800_000_000_000_000) }
+            ) {
+                $0.patient == "P-2" && (50_000_000..<120_000_000).contains($0.timeMicroseconds - 1_800_000_000_000_000)
+            }
             try await check(AuditQuery(breakGlass: true)) { $0.breakGlass }
             try await check(AuditQuery(patient: "P-99")) { _ in false }
             #expect(throws: RepositoryError.self) { try AuditQuery(limit: 0).statement() }
@@ -109,7 +111,9 @@ extension RepositoryTests {
                 ], as: AuditQueryCommand.self
             ).execute()
             // 1_800_000_000 s is 2027-01-15T08:00:00Z: entries 50..<60, of gw-02 (n % 3 == 0), Get (even): 54.
-            #expect(output.hasPrefix("#54 2027-01-15T08:00:54Z denied") || output.hasPrefix("#54 2027-01-15T08:00:54Z allowed"), "\(output)")
+            #expect(
+                output.hasPrefix("#54 2027-01-15T08:00:54Z denied")
+                    || output.hasPrefix("#54 2027-01-15T08:00:54Z allowed"), "\(output)")
             #expect(output.components(separatedBy: "\n#").count == 1)
             #expect(throws: (any Error).self) {
                 try DataHealthCommand.parseAsRoot(["audit", "query", "--data-dir", "d", "--since", "yesterday"])

@@ -38,8 +38,10 @@ extension RepositoryTests {
             let total = tasks * each
             #expect(indices.sorted() == (0..<UInt64(total)).map { $0 })
             let row = try #require(
-                try await pool.query("SELECT count(*), min(index), max(index), count(DISTINCT index) FROM audit_entries")
-                    .singleRow())
+                try await pool.query(
+                    "SELECT count(*), min(index), max(index), count(DISTINCT index) FROM audit_entries"
+                )
+                .singleRow())
             let (count, lowest, highest, distinct) = try row.decode(Int.self, Int.self, Int.self, Int.self)
             #expect(count == total)
             #expect(lowest == 0)

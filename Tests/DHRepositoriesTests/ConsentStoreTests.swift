@@ -63,7 +63,8 @@ extension RepositoryTests {
             #expect(given.basis == .viewingConsent)
             #expect(given.validUntil == fixture.clock.now + 24 * hour)
 
-            let other = try caller("dh://2712345678/gateway/gw", acting: "dh://2712345678/clinician/X", purpose: .treatment)
+            let other = try caller(
+                "dh://2712345678/gateway/gw", acting: "dh://2712345678/clinician/X", purpose: .treatment)
             #expect(try await fixture.check(other, institution: "1312345678").basis == .noViewingConsent)
 
             fixture.clock.advance(24 * hour - 1)
@@ -153,7 +154,9 @@ extension RepositoryTests {
             fixture.clock.advance(hour)
             let again = try await withThrowingTaskGroup(of: BreakGlassGrant.self) { group in
                 for _ in 0..<8 {
-                    group.addTask { try await fixture.store.beginBreakGlass(patient: fixture.patient, caller: emergency) }
+                    group.addTask {
+                        try await fixture.store.beginBreakGlass(patient: fixture.patient, caller: emergency)
+                    }
                 }
                 var grants: [BreakGlassGrant] = []
                 for try await grant in group { grants.append(grant) }
@@ -222,7 +225,8 @@ extension RepositoryTests {
         @Test("time limits are configurable")
         func configuration() async throws {
             let fixture = try await ConsentFixture(
-                configuration: ConsentConfiguration(viewingConsentValidity: .seconds(60), breakGlassDuration: .seconds(600)))
+                configuration: ConsentConfiguration(
+                    viewingConsentValidity: .seconds(60), breakGlassDuration: .seconds(600)))
             defer { Task { await fixture.pool.close() } }
             let emergency = try caller(doctorID, purpose: .emergency, reason: "anaphylaxis")
             let grant = try await fixture.store.beginBreakGlass(patient: fixture.patient, caller: emergency)
@@ -249,8 +253,16 @@ extension RepositoryTests {
             let store = PostgresConsentStore(database: pool)
             let patient = try PatientPseudonym("P-0001")
             let checks: [@Sendable () async throws -> Void] = [
-                { _ = try await store.check(ConsentRequest(patient: patient, caller: try caller("dh://univ-tokyo/researcher/r1"), recordInstitution: nil)) },
-                { _ = try await store.beginBreakGlass(patient: patient, caller: try caller(doctorID, purpose: .emergency, reason: "x")) },
+                {
+                    _ = try await store.check(
+                        ConsentRequest(
+                            patient: patient, caller: try caller("dh://univ-tokyo/researcher/r1"),
+                            recordInstitution: nil))
+                },
+                {
+                    _ = try await store.beginBreakGlass(
+                        patient: patient, caller: try caller(doctorID, purpose: .emergency, reason: "x"))
+                },
                 { try await store.setSharingOptOut(true, for: patient) },
                 { _ = try await store.grantsNeedingReview() },
             ]

@@ -294,6 +294,25 @@ extension RepositoryTests {
             #expect(throws: AuditError.self) { try rewrittenDocument.verify(publicKey: try signed.key.publicKey()) }
         }
 
+        @Test("public-key prints the PEM public key that verify and check-proof take")
+        func publicKey() async throws {
+            let signed = try await SignedLog.make(count: 8)
+            defer { Task { await signed.pool.close() } }
+            let keyFile = try signed.scratch.write("log.key.pem", signed.key.pemString)
+            let printed = try command(["audit", "public-key", keyFile], as: AuditPublicKeyCommand.self).execute()
+            #expect(try PublicKey(pem: printed) == (try signed.key.publicKey()))
+            #expect(printed.contains("# key id \(try signed.key.publicKey().keyID.hex)"))
+            let file = try signed.scratch.write("printed.pub.pem", printed)
+            let (output, status) = try await command(
+                ["audit", "verify", "--database-url", signed.database.url, "--public-key", file],
+                as: AuditVerifyCommand.self
+            ).execute()
+            #expect(status == 0, "\(output)")
+            #expect(throws: (any Error).self) {
+                try command(["audit", "public-key", signed.publicKeyFile], as: AuditPublicKeyCommand.self).execute()
+            }
+        }
+
         @Test("prove and check-proof explain bad requests")
         func badRequests() async throws {
             #expect(throws: (any Error).self) {
