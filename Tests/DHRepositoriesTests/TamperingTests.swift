@@ -158,6 +158,20 @@ extension RepositoryTests {
             #expect(output.contains("first bad entry: \(place)\(tampering.expected.index)\n"), "\(output)")
         }
 
+        @Test("a stored head changed in SQL no longer verifies with the log's key")
+        func forgedHead() async throws {
+            let signed = try await SignedLog.make()
+            defer { Task { await signed.pool.close() } }
+            // Claim the log was smaller when the head of size 40 was signed, to hide the tail.
+            try await signed.pool.execute("UPDATE audit_tree_heads SET tree_size = 32 WHERE tree_size = 40")
+            let result = try await signed.store.verify(publicKey: try signed.key.publicKey())
+            #expect(!result.passed)
+            #expect(result.problem?.contains("does not verify with the log's key") == true, "\(result)")
+            let (output, status) = try await signed.verifyCommand()
+            #expect(status == 1)
+            #expect(output.hasPrefix("FAILED: "))
+        }
+
         @Test("a rewrite that also deletes the stored heads is caught by a head kept outside the database")
         func rewriteWithHeadsDeleted() async throws {
             let signed = try await SignedLog.make()
