@@ -315,6 +315,9 @@ struct AuditQueryCommand: AsyncParsableCommand {
     @Option(help: "The method, /package.Service/Method.")
     var method: String?
 
+    @Option(help: "The stated purpose: treatment, emergency, research, insurance-scoring, audit, patient-access.")
+    var purpose: String?
+
     @Option(help: "The dataset.")
     var dataset: String?
 
@@ -346,8 +349,8 @@ struct AuditQueryCommand: AsyncParsableCommand {
 
     func makeQuery() throws -> AuditQuery {
         var query = AuditQuery(
-            identity: identity, actingUser: actingUser, patient: patient, method: method, dataset: dataset,
-            breakGlass: breakGlass ? true : nil, limit: limit, before: before)
+            identity: identity, actingUser: actingUser, patient: patient, purpose: purpose, method: method,
+            dataset: dataset, breakGlass: breakGlass ? true : nil, limit: limit, before: before)
         if let outcome {
             switch outcome {
             case "allowed": query.outcome = .allowed

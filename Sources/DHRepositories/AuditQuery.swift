@@ -15,6 +15,8 @@ public struct AuditQuery: Sendable, Hashable {
     /// The user a gateway acted for.
     public var actingUser: String?
     public var patient: String?
+    /// The stated purpose (treatment, emergency, research …).
+    public var purpose: String?
     /// The full method path, `/package.Service/Method`.
     public var method: String?
     public var dataset: String?
@@ -33,13 +35,15 @@ public struct AuditQuery: Sendable, Hashable {
     public static let maximumLimit = 10_000
 
     public init(
-        identity: String? = nil, actingUser: String? = nil, patient: String? = nil, method: String? = nil,
+        identity: String? = nil, actingUser: String? = nil, patient: String? = nil, purpose: String? = nil,
+        method: String? = nil,
         dataset: String? = nil, outcome: AuditEntry.Outcome? = nil, breakGlass: Bool? = nil, since: Date? = nil,
         until: Date? = nil, limit: Int = 100, before: UInt64? = nil
     ) {
         self.identity = identity
         self.actingUser = actingUser
         self.patient = patient
+        self.purpose = purpose
         self.method = method
         self.dataset = dataset
         self.outcome = outcome
@@ -70,6 +74,7 @@ public struct AuditQuery: Sendable, Hashable {
         if let identity { add("identity = ", identity.postgresValue()) }
         if let actingUser { add("acting_user = ", actingUser.postgresValue()) }
         if let patient { add("patient = ", patient.postgresValue()) }
+        if let purpose { add("purpose = ", purpose.postgresValue()) }
         if let method { add("method = ", method.postgresValue()) }
         if let dataset { add("dataset = ", dataset.postgresValue()) }
         if let outcome { add("outcome = ", Int32(outcome.rawValue).postgresValue()) }

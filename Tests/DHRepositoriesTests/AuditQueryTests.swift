@@ -100,6 +100,9 @@ extension RepositoryTests {
                 $0.patient == "P-2" && (50_000_000..<120_000_000).contains($0.timeMicroseconds - 1_800_000_000_000_000)
             }
             try await check(AuditQuery(breakGlass: true)) { $0.breakGlass }
+            try await check(AuditQuery(patient: "P-4", purpose: "emergency")) {
+                $0.patient == "P-4" && $0.purpose == "emergency"
+            }
             try await check(AuditQuery(patient: "P-99")) { _ in false }
             #expect(throws: RepositoryError.self) { try AuditQuery(limit: 0).statement() }
 
