@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "protoc-gen-dh", targets: ["protoc-gen-dh"]),
         // Libraries the benchmark package (Benchmarks/) measures.
         .library(name: "DHWire", targets: ["DHWire"]),
+        .library(name: "DHRepositories", targets: ["DHRepositories", "DHAudit", "DHStorage", "DHTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
@@ -70,6 +71,11 @@ let package = Package(
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         // The tamper-evident audit log: an RFC 9162 Merkle tree over audit entries.
         .target(name: "DHAudit", dependencies: ["DHTLS"], swiftSettings: swiftSettings),
+        // The project's schema (versioned migrations) and the repositories over it: the only
+        // SQL outside DHStorage (audit log store and queries, consent store).
+        .target(
+            name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"],
+            swiftSettings: swiftSettings),
 
         // Schemas: generated Swift for Protos/ (make generate; make check-generated fails when stale).
         .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
@@ -82,7 +88,7 @@ let package = Package(
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHIdentity", "DHTLS", "DHStorage",
+                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -120,6 +126,14 @@ let package = Package(
         .testTarget(
             name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
         .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),
+        // Against a throwaway embedded cluster; also runs dh migrate and dh audit in-process.
+        .testTarget(
+            name: "DHRepositoriesTests",
+            dependencies: [
+                "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],

@@ -21,6 +21,17 @@ let package = Package(
             ],
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // AuditLog over PostgresAuditStore against a throwaway embedded cluster: entries/s
+        // for 1, 8, 32 and 256 concurrent appenders, synchronous_commit on.
+        .executableTarget(
+            name: "AuditBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DHRepositories", package: "DataHealth"),
+            ],
+            path: "Benchmarks/AuditBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

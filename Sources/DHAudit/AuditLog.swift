@@ -52,6 +52,9 @@ public actor AuditLog {
     private var pending: [(entry: AuditEntry, continuation: CheckedContinuation<UInt64, any Error>)] = []
     private var writing = false
     private var signedSize = 0
+    /// Set after a failed write: whether the store kept it cannot be known (a commit whose
+    /// answer was lost), so the tree is rebuilt from the store before the next write.
+    private var mustReload = false
 
     /// Opens the log over `store`, rebuilding the tree from its leaf hashes.
     public init(
@@ -83,6 +86,15 @@ public actor AuditLog {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(configuration.maximumBatch))
             pending.removeFirst(batch.count)
+            if mustReload {
+                do {
+                    tree = MerkleTree(leafHashes: try await store.leafHashes())
+                    mustReload = false
+                } catch {
+                    for item in batch { item.continuation.resume(throwing: error) }
+                    continue
+                }
+            }
             let first = UInt64(tree.size)
             let records = batch.enumerated().map { offset, item in
                 let bytes = item.entry.encoded()
@@ -90,14 +102,18 @@ public actor AuditLog {
             }
             do {
                 try await store.append(records)
-                for record in records { tree.append(leafHash: record.leafHash) }
-                if configuration.signEvery > 0, tree.size - signedSize >= configuration.signEvery {
-                    _ = try await signTreeHead()
-                }
-                for (record, item) in zip(records, batch) { item.continuation.resume(returning: record.index) }
             } catch {
+                mustReload = true
                 for item in batch { item.continuation.resume(throwing: error) }
+                continue
             }
+            for record in records { tree.append(leafHash: record.leafHash) }
+            // The records are durable: a head that fails to be signed or saved now is signed
+            // with a later batch, and does not fail these appends.
+            if configuration.signEvery > 0, tree.size - signedSize >= configuration.signEvery {
+                _ = try? await signTreeHead()
+            }
+            for (record, item) in zip(records, batch) { item.continuation.resume(returning: record.index) }
         }
         writing = false
     }

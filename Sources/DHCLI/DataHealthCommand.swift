@@ -19,9 +19,15 @@ public struct DataHealthCommand: AsyncParsableCommand {
               dh pki init dev-pki     Make a development CA and one certificate per role.
               dh policy check policy.conf
                                       Validate an authorization policy file.
+              dh migrate up --data-dir /var/lib/datahealth
+                                      Apply the database schema's pending migrations.
+              dh audit verify --data-dir /var/lib/datahealth --public-key audit-log.pub.pem
+                                      Check the audit log against its signed heads.
             """,
         version: DataHealthVersion.current,
-        subcommands: [VersionCommand.self, PKICommand.self, PolicyCommand.self]
+        subcommands: [
+            VersionCommand.self, PKICommand.self, PolicyCommand.self, MigrateCommand.self, AuditCommand.self,
+        ]
     )
 
     public init() {}

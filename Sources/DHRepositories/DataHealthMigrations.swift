@@ -1,0 +1,97 @@
+public import DHStorage
+
+/// The project's schema, as versioned migrations applied by ``Migrator`` (`dh migrate up`).
+///
+/// Applied migrations are never edited: a change is a new migration with the next version.
+/// The tables are described in docs/STORAGE.md ("Schema") and docs/AUDIT.md ("Storage").
+public enum DataHealthMigrations {
+    /// Every migration, in order.
+    public static let all: [Migration] = [auditLog, consent]
+
+    /// The migrator for ``all``, recording in `schema_migrations`.
+    public static func migrator() throws -> Migrator {
+        try Migrator(migrations: all)
+    }
+
+    /// Version 1: the audit log. `entry` and `leaf_hash` are the log itself; the other columns
+    /// repeat fields of the entry so that queries can use indexes. Verification never trusts
+    /// them: it recomputes every leaf from `entry`.
+    public static let auditLog = Migration(
+        version: 1, name: "audit log",
+        sql: """
+            CREATE TABLE audit_entries (
+                index bigint PRIMARY KEY CHECK (index >= 0),
+                entry bytea NOT NULL,
+                leaf_hash bytea NOT NULL CHECK (octet_length(leaf_hash) = 32),
+                time timestamptz NOT NULL,
+                identity text NOT NULL,
+                acting_user text NOT NULL,
+                purpose text NOT NULL,
+                method text NOT NULL,
+                patient text NOT NULL,
+                dataset text NOT NULL,
+                outcome smallint NOT NULL CHECK (outcome BETWEEN 1 AND 3),
+                status smallint NOT NULL,
+                break_glass boolean NOT NULL
+            );
+            CREATE INDEX audit_entries_patient ON audit_entries (patient, index);
+            CREATE INDEX audit_entries_identity ON audit_entries (identity, index);
+            CREATE INDEX audit_entries_acting_user ON audit_entries (acting_user, index);
+            CREATE INDEX audit_entries_method ON audit_entries (method, index);
+            CREATE INDEX audit_entries_dataset ON audit_entries (dataset, index);
+            CREATE INDEX audit_entries_time ON audit_entries USING brin (time);
+            CREATE INDEX audit_entries_break_glass ON audit_entries (index) WHERE break_glass;
+
+            CREATE TABLE audit_tree_heads (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                tree_size bigint NOT NULL CHECK (tree_size >= 0),
+                root_hash bytea NOT NULL CHECK (octet_length(root_hash) = 32),
+                timestamp_ms bigint NOT NULL,
+                key_id bytea NOT NULL CHECK (octet_length(key_id) = 32),
+                signature bytea NOT NULL
+            );
+            CREATE INDEX audit_tree_heads_size ON audit_tree_heads (tree_size);
+            """)
+
+    /// Version 2: patient consent: opt-outs, per-visit viewing consents, PHR links and
+    /// break-glass grants (kept for review, never deleted).
+    public static let consent = Migration(
+        version: 2, name: "consent",
+        sql: """
+            CREATE TABLE consent_patients (
+                patient text PRIMARY KEY,
+                sharing_opt_out boolean NOT NULL DEFAULT false,
+                secondary_use_opt_out boolean NOT NULL DEFAULT false,
+                updated_at timestamptz NOT NULL
+            );
+            CREATE TABLE consent_viewing (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                patient text NOT NULL,
+                institution text NOT NULL,
+                given_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL CHECK (expires_at > given_at)
+            );
+            CREATE INDEX consent_viewing_patient ON consent_viewing (patient, institution, given_at);
+            CREATE TABLE consent_phr_links (
+                patient text NOT NULL,
+                organization text NOT NULL,
+                linked_at timestamptz NOT NULL,
+                PRIMARY KEY (patient, organization)
+            );
+            CREATE TABLE break_glass_grants (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                patient text NOT NULL,
+                identity text NOT NULL,
+                acting_user text,
+                reason text NOT NULL CHECK (reason <> ''),
+                opened_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL CHECK (expires_at > opened_at),
+                needs_review boolean NOT NULL DEFAULT true,
+                reviewed_by text,
+                reviewed_at timestamptz,
+                CHECK (needs_review = (reviewed_by IS NULL))
+            );
+            CREATE INDEX break_glass_grants_patient ON break_glass_grants (patient, opened_at);
+            CREATE INDEX break_glass_grants_review ON break_glass_grants (opened_at) WHERE needs_review;
+            """)
+}
