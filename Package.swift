@@ -100,8 +100,6 @@ let package = Package(
         .executableTarget(
             name: "dh-rpc-fuzz", dependencies: ["DHRPCFuzzing"], path: "Fuzz/dh-rpc-fuzz", swiftSettings: swiftSettings),
         .executableTarget(
-            name: "dh-wire-fuzz", dependencies: ["DHWire"], path: "Fuzz/dh-wire-fuzz", swiftSettings: swiftSettings),
-        .executableTarget(
             name: "DHProtoCompilerFuzz", dependencies: ["DHProtoCompiler"], path: "Fuzz/DHProtoCompilerFuzz",
             swiftSettings: swiftSettings),
 

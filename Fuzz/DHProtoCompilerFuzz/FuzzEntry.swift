@@ -4,7 +4,7 @@ import DHProtoCompiler
 import Glibc
 #endif
 
-// Built with `-sanitize=fuzzer -DFUZZING` (see Fuzz/run.sh) this is a libFuzzer target; built
+// Built with `-sanitize=fuzzer -DFUZZING` (make fuzz, scripts/fuzz.sh) this is a libFuzzer target; built
 // normally it replays the files given as arguments, e.g. the kept corpus of past failures.
 
 #if FUZZING
