@@ -103,20 +103,21 @@ let package = Package(
             name: "DHProtoCompilerFuzz", dependencies: ["DHProtoCompiler"], path: "Fuzz/DHProtoCompilerFuzz",
             swiftSettings: swiftSettings),
 
-        // Tests.
+        // Tests. DHTestSupport runs helper programs (protoc, protoc-c, cc, python) safely.
+        .target(name: "DHTestSupport", path: "Tests/DHTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["DHTLS", "DHStorage", "CProtobufC"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "DHWireTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "DHWireTests", dependencies: ["DHWire", "DHTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DHDescriptorTests", dependencies: ["DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DHProtoCompilerTests", dependencies: ["DHProtoCompiler", "DHDescriptor"], exclude: ["Corpus"],
+            name: "DHProtoCompilerTests", dependencies: ["DHProtoCompiler", "DHDescriptor", "DHTestSupport"], exclude: ["Corpus"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "DHSwiftGeneratorTests", dependencies: ["DHSwiftGenerator", "DHDescriptor", "DHWire"],
+            name: "DHSwiftGeneratorTests", dependencies: ["DHSwiftGenerator", "DHDescriptor", "DHWire", "DHTestSupport"],
             exclude: ["Corpus"], swiftSettings: swiftSettings),
         // Compiles the generator's golden output and exercises it against protoc's encoder.
-        .testTarget(name: "GeneratedCodeTests", dependencies: ["DHWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "GeneratedCodeTests", dependencies: ["DHWire", "DHTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DHIdentityTests", dependencies: ["DHIdentity"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DHTLSTests", dependencies: ["DHIdentity", "DHTLS", "COpenSSL"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 import DHDescriptor
 import DHProtoCompiler
+import DHTestSupport
 import Foundation
 import Testing
 
@@ -59,17 +60,8 @@ struct ProtocEquivalenceTests {
     }
 
     static func runProtoc(_ arguments: [String], in directory: URL) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try protocPath())
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let errorPipe = Pipe()
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errorPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = try Subprocess.run(try protocPath(), arguments, in: directory)
+        return (output.status, output.stderr)
     }
 
     /// Runs dh-protoc in process. The working directory is shared by concurrent tests, so

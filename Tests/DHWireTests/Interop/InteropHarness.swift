@@ -1,3 +1,4 @@
+import DHTestSupport
 import Foundation
 import Testing
 
@@ -6,12 +7,6 @@ import Testing
 enum InteropHarness {
     struct Failure: Error, CustomStringConvertible {
         var description: String
-    }
-
-    struct Output {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: String
     }
 
     /// The package root, found from this file's path.
@@ -42,59 +37,21 @@ enum InteropHarness {
 
     /// The path of `tool` on PATH, or a failure naming the Debian package that provides it.
     static func require(_ tool: String, package: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        throw Failure(description: "`\(tool)` is not on PATH: install it with `apt-get install -y \(package)`")
+        try Subprocess.find(tool, package: package)
     }
 
     @discardableResult
     static func run(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL
-    ) throws -> Output {
-        let id = UUID().uuidString
-        let inputURL = directory.appendingPathComponent("stdin-\(id)")
-        let outputURL = directory.appendingPathComponent("stdout-\(id)")
-        let errorURL = directory.appendingPathComponent("stderr-\(id)")
-        try Data(stdin).write(to: inputURL)
-        try Data().write(to: outputURL)
-        try Data().write(to: errorURL)
-        defer {
-            for url in [inputURL, outputURL, errorURL] { try? FileManager.default.removeItem(at: url) }
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let input = try FileHandle(forReadingFrom: inputURL)
-        let output = try FileHandle(forWritingTo: outputURL)
-        let error = try FileHandle(forWritingTo: errorURL)
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        process.waitUntilExit()
-        try input.close()
-        try output.close()
-        try error.close()
-        return Output(
-            status: process.terminationStatus,
-            stdout: [UInt8](try Data(contentsOf: outputURL)),
-            stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self))
+    ) throws -> Subprocess.Output {
+        try Subprocess.run(executable, arguments, stdin: stdin, in: directory)
     }
 
     /// Runs a command that must succeed; returns its stdout.
     static func check(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL
     ) throws -> [UInt8] {
-        let output = try run(executable, arguments, stdin: stdin, in: directory)
-        guard output.status == 0 else {
-            throw Failure(
-                description: "`\(executable) \(arguments.joined(separator: " "))` exited \(output.status): \(output.stderr)")
-        }
-        return output.stdout
+        try Subprocess.check(executable, arguments, stdin: stdin, in: directory)
     }
 
     static func write(_ text: String, to url: URL) throws {

@@ -1,3 +1,4 @@
+import DHTestSupport
 import DHWire
 import Foundation
 import Testing
@@ -176,7 +177,7 @@ struct PythonProtobufInteropTests {
 
     static func run(
         _ prepared: (python: String, directory: URL), _ mode: String, stdin: [UInt8] = []
-    ) throws -> InteropHarness.Output {
+    ) throws -> Subprocess.Output {
         try InteropHarness.run(
             prepared.python, ["interop.py", prepared.directory.path, mode], stdin: stdin, in: prepared.directory)
     }
