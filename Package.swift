@@ -90,5 +90,13 @@ let package = Package(
         // No dependencies, so services see typed identities without importing DHTLS.
         .target(name: "DHIdentity", swiftSettings: swiftSettings),
         .testTarget(name: "DHIdentityTests", dependencies: ["DHIdentity"], swiftSettings: swiftSettings),
+        // dh pki and dh policy, run in-process.
+        .testTarget(
+            name: "DHCLITests",
+            dependencies: [
+                "DHCLI", "DHIdentity", "DHTLS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -16,9 +16,12 @@ public struct DataHealthCommand: AsyncParsableCommand {
             Examples:
               dh --version            Print the DataHealth release.
               dh version --libraries  Print the release and the C libraries this binary runs on.
+              dh pki init dev-pki     Make a development CA and one certificate per role.
+              dh policy check policy.conf
+                                      Validate an authorization policy file.
             """,
         version: DataHealthVersion.current,
-        subcommands: [VersionCommand.self]
+        subcommands: [VersionCommand.self, PKICommand.self, PolicyCommand.self]
     )
 
     public init() {}
