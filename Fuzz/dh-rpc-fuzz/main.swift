@@ -2,7 +2,10 @@
 // `fuzzFrameDecoder` for what it checks).
 //
 // Fuzzing:
-//   swift build --scratch-path .build-fuzz -c release --product dh-rpc-fuzz --sanitize=fuzzer --sanitize=address
+//   swift build --scratch-path .build-fuzz -c release --product dh-rpc-fuzz \
+//     --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
+// (SwiftPM's --sanitize=fuzzer alone links libFuzzer but may leave the modules without coverage
+// counters: the run then prints no "Loaded 1 modules" line and finds nothing.)
 //   mkdir -p Fuzz/work && cp Fuzz/corpus/frame-decoder/* Fuzz/work/
 //   .build-fuzz/release/dh-rpc-fuzz Fuzz/work -max_total_time=60
 // Replaying one input (a crash):   .build-fuzz/release/dh-rpc-fuzz crash-FILE

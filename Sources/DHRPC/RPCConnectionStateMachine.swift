@@ -39,67 +39,7 @@ public struct RPCConnectionStateMachine: Sendable {
         case closeConnection(RPCConnectionError?)
     }
 
-    struct Stream: Sendable {
-        let id: UInt32
-        var deadline: RPCInstant?
-        /// We may still queue messages (client: not half-closed; server: trailers not yet given).
-        var localOpen = true
-        /// The peer may still send messages.
-        var remoteOpen = true
-        /// Server: HEADERS sent; client: HEADERS received.
-        var headersExchanged = false
-        var messageSent = false
-        var messageReceived = false
-        // Outbound.
-        var sendWindow: Int
-        var pending: [UInt8] = []
-        var pendingStart = 0
-        var pendingEndStream = false
-        var pendingTrailers: (status: RPCStatus, metadata: Metadata)?
-        var writable = true
-        // Inbound.
-        var deframer: MessageDeframer
-        var granted: Int
-        var queued = 0
-        var connectionHeld = 0
-
-        var pendingCount: Int { pending.count - pendingStart }
-
-        /// Takes the next piece of queued bytes the windows allow, or nil.
-        mutating func takeChunk(connectionWindow: Int, maxFrameSize: Int) -> (bytes: [UInt8], endStream: Bool)? {
-            guard pendingCount > 0, sendWindow > 0, connectionWindow > 0 else { return nil }
-            let count = min(pendingCount, sendWindow, connectionWindow, maxFrameSize)
-            let chunk = Array(pending[pendingStart..<pendingStart + count])
-            pendingStart += count
-            sendWindow -= count
-            let last = pendingCount == 0 && pendingEndStream
-            if last { pendingEndStream = false }
-            return (chunk, last)
-        }
-
-        /// After sending what could be sent: compacts the queue; says whether an empty END_STREAM
-        /// is due and whether the stream just became writable again.
-        mutating func settle(outboundLimit: Int) -> (sendEndStream: Bool, becameWritable: Bool) {
-            var sendEndStream = false
-            if pendingCount == 0 {
-                pending.removeAll(keepingCapacity: pending.capacity <= outboundLimit)
-                pendingStart = 0
-                if pendingEndStream {
-                    pendingEndStream = false
-                    sendEndStream = true
-                }
-            } else if pendingStart >= 4096 && pendingStart * 2 >= pending.count {
-                pending.removeSubrange(..<pendingStart)
-                pendingStart = 0
-            }
-            var becameWritable = false
-            if !writable && pendingCount <= outboundLimit {
-                writable = true
-                becameWritable = true
-            }
-            return (sendEndStream, becameWritable)
-        }
-    }
+    typealias Stream = StreamState
 
     public let role: Role
     public let configuration: RPCConnectionConfiguration
@@ -344,27 +284,24 @@ public struct RPCConnectionStateMachine: Sendable {
     /// sending side was closed, `RESOURCE_EXHAUSTED` if the stream is not writable.
     public mutating func sendMessage(streamID: UInt32, _ message: [UInt8], endStream: Bool = false) throws(RPCError) -> [Action] {
         guard let index = streams.index(forKey: streamID), !closed else { return [] }
-        guard streams.values[index].localOpen else {
-            throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending")
-        }
         guard !endStream || role == .client else { throw RPCError(code: .internal, message: "a server ends a stream with trailers") }
-        guard streams.values[index].writable else {
-            throw RPCError(code: .resourceExhausted, message: "stream \(streamID) is not writable; wait for streamWritable")
-        }
         guard message.count <= peerSettings.maxMessageSize else {
+            guard streams.values[index].canSend() else {
+                throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending")
+            }
             resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(message.count) bytes is above the peer's limit of \(peerSettings.maxMessageSize)"))
             return takeActions()
         }
         // In place: a copy of the stream would make its queue copy itself on append.
-        FrameEncoder.appendMessage(message, to: &streams.values[index].pending)
-        streams.values[index].messageSent = true
-        if endStream {
-            streams.values[index].localOpen = false
-            streams.values[index].pendingEndStream = true
+        switch streams.values[index].enqueue(message, endStream: endStream, outboundLimit: configuration.outboundBufferLimit) {
+        case .closedForSending:
+            throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending")
+        case .notWritable:
+            throw RPCError(code: .resourceExhausted, message: "stream \(streamID) is not writable; wait for streamWritable")
+        case .queued:
+            flush(streamID)
+            return takeActions()
         }
-        if streams.values[index].pendingCount > configuration.outboundBufferLimit { streams.values[index].writable = false }
-        flush(streamID)
-        return takeActions()
     }
 
     /// Client: half-closes the call (no more request messages).
@@ -429,9 +366,8 @@ public struct RPCConnectionStateMachine: Sendable {
     /// The application took a message of `byteCount` bytes delivered by `receivedMessage`; its
     /// credit may now return to the peer.
     public mutating func messageConsumed(streamID: UInt32, byteCount: Int) -> [Action] {
-        guard var stream = streams[streamID], !closed else { return [] }
-        stream.queued = max(0, stream.queued - byteCount - FrameLayout.messagePrefixSize)
-        streams[streamID] = stream
+        guard let index = streams.index(forKey: streamID), !closed else { return [] }
+        streams.values[index].consumed(byteCount + FrameLayout.messagePrefixSize)
         grantCredit(streamID)
         return takeActions()
     }
@@ -568,44 +504,26 @@ public struct RPCConnectionStateMachine: Sendable {
             returnConnectionCredit()
             return
         }
-        guard count <= streams.values[index].granted else {
+        switch streams.values[index].receive(bytes, endStream: endStream, dropIfAnswered: role == .server) {
+        case .beyondWindow:
             throw RPCConnectionError(code: .flowControlError, reason: "MESSAGE beyond the window of stream \(streamID)")
-        }
-        streams.values[index].granted -= count
-        streams.values[index].connectionHeld += count
-        guard streams.values[index].remoteOpen else {
+        case .afterEndStream:
             resetStream(streamID, RPCStatus(code: .internal, message: "MESSAGE after END_STREAM"))
-            return
-        }
-        if role == .server && streams.values[index].pendingTrailers != nil {
+        case .dropped:
             // The call is answered; late request bytes are dropped and their credit returned.
-            streams.values[index].connectionHeld -= count
-            streams.values[index].remoteOpen = !endStream
             connectionReturnPending += count
             returnConnectionCredit()
-            return
-        }
-        let messages: [[UInt8]]
-        do {
-            messages = try streams.values[index].deframer.append(bytes)
-        } catch {
-            resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(error.size) bytes is above the limit of \(configuration.maxMessageSize)"))
-            return
-        }
-        for message in messages {
-            streams.values[index].queued += message.count + FrameLayout.messagePrefixSize
-            actions.append(.receivedMessage(streamID: streamID, message: message))
-        }
-        if !messages.isEmpty { streams.values[index].messageReceived = true }
-        if endStream {
-            streams.values[index].remoteOpen = false
-            if streams.values[index].deframer.hasPartialMessage {
+        case .tooLarge(let size):
+            resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(size) bytes is above the limit of \(configuration.maxMessageSize)"))
+        case .delivered(let messages, let ended, let endedInsideMessage):
+            for message in messages { actions.append(.receivedMessage(streamID: streamID, message: message)) }
+            if endedInsideMessage {
                 resetStream(streamID, RPCStatus(code: .internal, message: "stream ended inside a message"))
                 return
             }
-            actions.append(.receivedEndOfStream(streamID: streamID))
+            if ended { actions.append(.receivedEndOfStream(streamID: streamID)) }
+            grantCredit(streamID)
         }
-        grantCredit(streamID)
     }
 
     private mutating func receivedGoaway(lastStreamID: UInt32, code: RPCConnectionError.Code, reason: String) {
@@ -634,9 +552,8 @@ public struct RPCConnectionStateMachine: Sendable {
 
     private func makeStream(_ id: UInt32) -> Stream {
         Stream(
-            id: id, sendWindow: peerSettings.initialStreamWindow,
-            deframer: MessageDeframer(maxMessageSize: configuration.maxMessageSize),
-            granted: configuration.initialStreamWindow)
+            id: id, sendWindow: peerSettings.initialStreamWindow, receiveWindow: configuration.initialStreamWindow,
+            maxMessageSize: configuration.maxMessageSize)
     }
 
     /// Sends what the windows allow of a stream's queued bytes, then END_STREAM or TRAILERS.
@@ -649,10 +566,10 @@ public struct RPCConnectionStateMachine: Sendable {
             sendConnectionWindow -= chunk.count
             actions.append(.send(.message(streamID: streamID, bytes: chunk, endStream: last)))
         }
-        let (sendEndStream, becameWritable) = streams.values[index].settle(outboundLimit: configuration.outboundBufferLimit)
+        let (sendEndStream, becameWritable, trailers) = streams.values[index].settle(outboundLimit: configuration.outboundBufferLimit)
         if sendEndStream { actions.append(.send(.message(streamID: streamID, bytes: [], endStream: true))) }
         if becameWritable { actions.append(.streamWritable(streamID: streamID)) }
-        if streams.values[index].pendingCount == 0, let trailers = streams.values[index].pendingTrailers {
+        if let trailers {
             actions.append(.send(.trailers(streamID: streamID, status: trailers.status, metadata: trailers.metadata)))
             closeStream(streamID, trailers.status, trailers.metadata)
         }
@@ -660,37 +577,10 @@ public struct RPCConnectionStateMachine: Sendable {
 
     /// Returns stream (and connection) credit for bytes the application no longer holds.
     private mutating func grantCredit(_ streamID: UInt32) {
-        guard var stream = streams[streamID] else { return }
-        guard stream.remoteOpen else {
-            // Nothing more will arrive: only connection credit for bytes no longer held returns.
-            let held = stream.queued + stream.deframer.bufferedByteCount
-            let released = max(0, stream.connectionHeld - held)
-            stream.connectionHeld -= released
-            connectionReturnPending += released
-            streams[streamID] = stream
-            returnConnectionCredit()
-            return
-        }
-        let window = configuration.initialStreamWindow
-        let held = stream.queued + stream.deframer.bufferedByteCount
-        var desired = max(0, window - held)
-        let completing = stream.queued == 0 && stream.deframer.hasPartialMessage
-        if completing { desired = max(desired, stream.deframer.bytesToCompleteMessage) }
-        desired = min(desired, FrameLayout.maxWindow)
-        let increment = desired - stream.granted
-        if increment > 0 && (increment * 4 >= window || stream.granted * 4 < window) {
-            stream.granted += increment
-            actions.append(.send(.windowUpdate(streamID: streamID, increment: UInt32(increment))))
-            let returned = min(increment, stream.connectionHeld)
-            stream.connectionHeld -= returned
-            connectionReturnPending += returned
-        }
-        if completing {
-            // Bytes of a message in progress do not hold connection credit.
-            connectionReturnPending += stream.connectionHeld
-            stream.connectionHeld = 0
-        }
-        streams[streamID] = stream
+        guard let index = streams.index(forKey: streamID) else { return }
+        let (increment, returned) = streams.values[index].grantCredit(window: configuration.initialStreamWindow)
+        if increment > 0 { actions.append(.send(.windowUpdate(streamID: streamID, increment: UInt32(increment)))) }
+        connectionReturnPending += returned
         returnConnectionCredit()
     }
 
@@ -742,7 +632,8 @@ public struct RPCConnectionStateMachine: Sendable {
     /// A connection error: GOAWAY with the code, every open call fails, the connection closes.
     private mutating func fail(_ error: RPCConnectionError) {
         guard !closed else { return }
-        let last = role == .server ? highestStreamID : 0
+        // lastStreamID never grows: after a graceful GOAWAY, refused calls stay refused.
+        let last = role == .server ? min(highestStreamID, goawayLastStreamID ?? highestStreamID) : 0
         actions.append(.send(.goaway(lastStreamID: last, code: error.code, reason: error.reason.truncatedUTF8(maxBytes: 1024))))
         closed = true
         for id in streams.keys.sorted() {

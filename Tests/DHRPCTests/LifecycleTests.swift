@@ -188,6 +188,17 @@ struct LifecycleTests {
         #expect(link.client.isClosed && link.server.isClosed)
     }
 
+    @Test("an error after a graceful GOAWAY sends a second GOAWAY whose lastStreamID did not grow")
+    func secondGoaway() throws {
+        var (link, first) = try openCall()
+        link.executeServer(link.server.beginShutdown())
+        // A call crossing the GOAWAY is refused; then the client breaks a rule.
+        _ = link.server.receive(try FrameEncoder.encode(.call(streamID: first + 2, path: "/a/b", timeoutMicroseconds: 0, metadata: [:], endStream: false)), now: link.now)
+        let actions = link.server.receive(try FrameEncoder.encode(.headers(streamID: first, metadata: [:])), now: link.now)
+        #expect(actions.frames.last == .goaway(lastStreamID: first, code: .protocolError, reason: "HEADERS from a client"))
+        #expect(actions.closedStatuses[first]?.code == .internal)
+    }
+
     @Test("GOAWAY received: calls above lastStreamID fail UNAVAILABLE, those below go on")
     func goawayLastStreamID() throws {
         var link = Link()
