@@ -20,7 +20,10 @@ let package = Package(
         .library(name: "DHWire", targets: ["DHWire"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        // --- RPC transport (docs/TRANSPORT.md)
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        // --- end RPC transport
     ],
     targets: [
         // C libraries, found through pkg-config. Only DHTLS imports COpenSSL and only
@@ -98,6 +101,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
+
+        // --- RPC transport (docs/TRANSPORT.md): TCP + TLS 1.3 (mutual) + dh-rpc/1 over SwiftNIO.
+        .target(
+            name: "DHTransport",
+            dependencies: [
+                "DHRPC", "DHTLS", "DHIdentity",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHTransportTests",
+            dependencies: [
+                "DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        // --- end RPC transport
 
         // DHStorage against a throwaway embedded PostgreSQL cluster.
         .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),

@@ -1,0 +1,598 @@
+internal import DHIdentity
+internal import DHRPC
+internal import DHTLS
+internal import NIOCore
+internal import Synchronization
+
+/// What a connection reports about itself, for tests and metrics (see `observer` in the
+/// transports' configurations).
+package enum TransportEvent: Sendable {
+    /// A message was delivered to a call; `bufferedInboundBytes` is what the stream holds that the
+    /// application has not taken yet.
+    case messageReceived(streamID: UInt32, bufferedInboundBytes: Int)
+    /// A writer had to wait for flow-control credit; `bufferedOutboundBytes` is what the stream
+    /// holds waiting for credit.
+    case writeParked(streamID: UInt32, bufferedOutboundBytes: Int)
+}
+
+package typealias TransportObserver = @Sendable (TransportEvent) -> Void
+
+/// What a connection tells its owner (the client pool or the server).
+enum ConnectionEvent: Sendable {
+    /// The peer's SETTINGS arrived: calls may start.
+    case ready(ConnectionHandle)
+    /// GOAWAY sent or received: start no new calls here.
+    case draining
+    /// The connection ended; the reason when it failed.
+    case closed(reason: String?)
+}
+
+/// A server call, handed to the task that runs its handler.
+struct IncomingCall: Sendable {
+    var stream: ServerStream
+    var cancellation: CallCancellation
+}
+
+/// Cancels a server handler's task when the client cancels or the connection drops.
+final class CallCancellation: Sendable {
+    private let state = Mutex<(cancelled: Bool, task: Task<Void, Never>?)>((false, nil))
+
+    func register(_ task: Task<Void, Never>) {
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            defer { state.task = nil }
+            return state.task
+        }
+        task?.cancel()
+    }
+
+    func finished() { state.withLock { $0.task = nil } }
+}
+
+/// A handle on a connection's handler, usable from any task: every operation hops to the
+/// channel's event loop.
+struct ConnectionHandle: Sendable {
+    let channel: any Channel
+    let handler: NIOLoopBound<RPCConnectionHandler>
+
+    var eventLoop: any EventLoop { channel.eventLoop }
+
+    func run(_ body: @escaping @Sendable (RPCConnectionHandler) -> Void) {
+        let handler = self.handler
+        channel.eventLoop.execute { body(handler.value) }
+    }
+}
+
+/// A client call in flight on a connection.
+final class ClientCall: Sendable {
+    let streamID: UInt32
+    let connection: ConnectionHandle
+    let responses: Inbox<ClientResponsePart>
+    private let flags = Mutex<(refused: Bool, closed: Bool)>((false, false))
+
+    init(streamID: UInt32, connection: ConnectionHandle, responses: Inbox<ClientResponsePart>) {
+        self.streamID = streamID
+        self.connection = connection
+        self.responses = responses
+    }
+
+    var wasRefused: Bool { flags.withLock { $0.refused } }
+    var isClosed: Bool { flags.withLock { $0.closed } }
+    func markRefused() { flags.withLock { $0.refused = true } }
+    func markClosed() { flags.withLock { $0.closed = true } }
+
+    func write(_ bytes: [UInt8]) async throws {
+        let streamID = self.streamID
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            connection.run { $0.write(streamID: streamID, bytes, continuation) }
+        }
+    }
+
+    func halfClose() async throws {
+        let streamID = self.streamID
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            connection.run { $0.halfClose(streamID: streamID, continuation) }
+        }
+    }
+
+    func cancel() {
+        let streamID = self.streamID
+        connection.run { $0.cancel(streamID: streamID) }
+    }
+}
+
+/// One dh-rpc/1 connection above TLS: feeds plaintext to an ``RPCConnectionStateMachine``,
+/// carries out its actions, and bridges each call to the tasks that use it.
+///
+/// All state lives on the channel's event loop; tasks reach it through ``ConnectionHandle``.
+/// Flow control holds end to end: a delivered message's credit returns only when the reader
+/// takes it from its ``Inbox``, and a writer waits while the stream is not writable.
+final class RPCConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Side {
+        case client
+        case server(onCall: @Sendable (IncomingCall) -> Void)
+    }
+
+    private enum PendingWrite {
+        case message([UInt8], CheckedContinuation<Void, any Error>)
+        case halfClose(CheckedContinuation<Void, any Error>)
+        case trailers(RPCStatus, Metadata)
+    }
+
+    private struct StreamEntry {
+        var requests: Inbox<[UInt8]>?
+        var cancellation: CallCancellation?
+        var call: ClientCall?
+        var pending = CircularBuffer<PendingWrite>()
+        /// Server: the application ended the call (trailers given to the machine or queued).
+        var finishing = false
+    }
+
+    private struct PendingOpen {
+        var id: UInt64
+        var path: String
+        var metadata: Metadata
+        var deadline: ContinuousClock.Instant?
+        var continuation: CheckedContinuation<ClientCall, any Error>
+        var timeout: Scheduled<Void>?
+    }
+
+    private let side: Side
+    private var machine: RPCConnectionStateMachine
+    private let events: @Sendable (ConnectionEvent) -> Void
+    private let observer: TransportObserver?
+    private let origin = ContinuousClock.now
+
+    private var context: ChannelHandlerContext?
+    private var loopBound: NIOLoopBound<RPCConnectionHandler>?
+    private var peer: PeerIdentity?
+    private var remoteAddress = "unknown"
+    private var streams: [UInt32: StreamEntry] = [:]
+    private var pendingOpens = CircularBuffer<PendingOpen>()
+    private var nextOpenID: UInt64 = 0
+    private var actionQueue = CircularBuffer<RPCConnectionStateMachine.Action>()
+    private var processing = false
+    private var output: [UInt8] = []
+    private var closeRequested = false
+    private var transportClosed = false
+    private var failure: String?
+    private var timer: Scheduled<Void>?
+    private var timerAt: RPCInstant?
+    private var draining = false
+    private var started = false
+
+    init(
+        side: Side, configuration: RPCConnectionConfiguration, observer: TransportObserver?,
+        events: @escaping @Sendable (ConnectionEvent) -> Void
+    ) {
+        self.side = side
+        let role: RPCConnectionStateMachine.Role
+        if case .client = side { role = .client } else { role = .server }
+        self.machine = RPCConnectionStateMachine(role: role, configuration: configuration)
+        self.observer = observer
+        self.events = events
+    }
+
+    private var isServer: Bool {
+        if case .server = side { return true }
+        return false
+    }
+
+    private func now() -> RPCInstant { RPCInstant(offset: ContinuousClock.now - origin) }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        if let address = context.channel.remoteAddress { remoteAddress = "\(address)" }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let address = context.channel.remoteAddress { remoteAddress = "\(address)" }
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let completed = event as? TLSHandshakeCompleted else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard completed.applicationProtocol == RPCConnectionStateMachine.alpnIdentifier else {
+            failure = "the peer agreed on no dh-rpc/1 ALPN"
+            context.close(promise: nil)
+            return
+        }
+        if isServer {
+            // No verified identity, no call (the TLS context normally refuses such a peer first).
+            guard let identity = completed.peerIdentity else {
+                failure = "the client certificate carries no dh:// identity"
+                context.close(promise: nil)
+                return
+            }
+            peer = identity
+        }
+        started = true
+        process(machine.start(now: now()))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        process(machine.receive(buffer.readableBytesView, now: now()))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if failure == nil {
+            if let error = error as? TLSError {
+                failure = "TLS \(error.code): \(error.message)"
+            } else {
+                failure = "\(error)"
+            }
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        transportClosed = true
+        timer?.cancel()
+        timer = nil
+        process(machine.transportClosed())
+        let error = RPCError(code: .unavailable, message: "connection closed\(failure.map { ": \($0)" } ?? "")")
+        while let open = pendingOpens.popFirst() {
+            open.timeout?.cancel()
+            open.continuation.resume(throwing: error)
+        }
+        // transportClosed closed every stream; anything left is failed here.
+        for (id, _) in streams { closeEntry(id, status: error.status, trailers: Metadata()) }
+        events(.closed(reason: failure))
+        loopBound = nil
+        context.fireChannelInactive()
+    }
+
+    // MARK: Operations from tasks (on the event loop)
+
+    /// Client: opens a call, waiting for a stream slot when the peer's limit is reached.
+    func openCall(
+        path: String, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        _ continuation: CheckedContinuation<ClientCall, any Error>
+    ) {
+        guard !transportClosed, !machine.isClosed, !machine.isDraining else {
+            continuation.resume(throwing: RPCError(code: .unavailable, message: "connection is closing"))
+            return
+        }
+        if machine.canStartCall, pendingOpens.isEmpty {
+            start(path: path, metadata: metadata, deadline: deadline, continuation)
+            return
+        }
+        nextOpenID += 1
+        let id = nextOpenID
+        var open = PendingOpen(id: id, path: path, metadata: metadata, deadline: deadline, continuation: continuation)
+        if let deadline, let context, let loopBound {
+            open.timeout = context.eventLoop.scheduleTask(in: .nanoseconds((deadline - .now).nanoseconds)) {
+                loopBound.value.openTimedOut(id)
+            }
+        }
+        pendingOpens.append(open)
+    }
+
+    private func openTimedOut(_ id: UInt64) {
+        guard let index = pendingOpens.firstIndex(where: { $0.id == id }) else { return }
+        let open = pendingOpens.remove(at: index)
+        open.continuation.resume(
+            throwing: RPCError(code: .deadlineExceeded, message: "deadline exceeded waiting for a stream"))
+    }
+
+    private func start(
+        path: String, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        _ continuation: CheckedContinuation<ClientCall, any Error>
+    ) {
+        guard let loopBound, let context else {
+            continuation.resume(throwing: RPCError(code: .unavailable, message: "connection closed"))
+            return
+        }
+        let timeout = deadline.map { $0 - .now }
+        do {
+            let (streamID, actions) = try machine.startCall(
+                path: path, metadata: metadata, timeout: timeout, now: now())
+            let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
+            let inbox = Inbox<ClientResponsePart> { part in
+                if case .message(let bytes) = part {
+                    handle.run { $0.consumed(streamID: streamID, byteCount: bytes.count) }
+                }
+            }
+            let call = ClientCall(streamID: streamID, connection: handle, responses: inbox)
+            streams[streamID] = StreamEntry(call: call)
+            process(actions)
+            continuation.resume(returning: call)
+        } catch {
+            continuation.resume(throwing: error)
+        }
+    }
+
+    private func startPendingOpens() {
+        while machine.canStartCall, let open = pendingOpens.popFirst() {
+            open.timeout?.cancel()
+            start(path: open.path, metadata: open.metadata, deadline: open.deadline, open.continuation)
+        }
+    }
+
+    func write(streamID: UInt32, _ bytes: [UInt8], _ continuation: CheckedContinuation<Void, any Error>) {
+        guard streams[streamID] != nil else {
+            endedWrite(continuation)
+            return
+        }
+        streams[streamID]!.pending.append(.message(bytes, continuation))
+        drainPending(streamID)
+        if let entry = streams[streamID], !entry.pending.isEmpty, let observer {
+            observer(.writeParked(streamID: streamID, bufferedOutboundBytes: machine.bufferedOutboundBytes(streamID: streamID)))
+        }
+    }
+
+    func halfClose(streamID: UInt32, _ continuation: CheckedContinuation<Void, any Error>) {
+        guard streams[streamID] != nil else {
+            continuation.resume()
+            return
+        }
+        streams[streamID]!.pending.append(.halfClose(continuation))
+        drainPending(streamID)
+    }
+
+    func sendHeaders(streamID: UInt32, metadata: Metadata, _ continuation: CheckedContinuation<Void, any Error>) {
+        guard streams[streamID] != nil else {
+            endedWrite(continuation)
+            return
+        }
+        do {
+            process(try machine.sendHeaders(streamID: streamID, metadata: metadata))
+            continuation.resume()
+        } catch {
+            continuation.resume(throwing: error)
+        }
+    }
+
+    func finish(streamID: UInt32, status: RPCStatus, metadata: Metadata) {
+        guard streams[streamID] != nil, !streams[streamID]!.finishing else { return }
+        streams[streamID]!.finishing = true
+        streams[streamID]!.pending.append(.trailers(status, metadata))
+        drainPending(streamID)
+    }
+
+    func cancel(streamID: UInt32) {
+        process(machine.cancel(streamID: streamID))
+    }
+
+    func consumed(streamID: UInt32, byteCount: Int) {
+        process(machine.messageConsumed(streamID: streamID, byteCount: byteCount))
+    }
+
+    func beginShutdown() {
+        guard started else {
+            // Still in the TLS handshake: there is nothing to drain.
+            context?.close(promise: nil)
+            return
+        }
+        process(machine.beginShutdown(reason: "shutdown"))
+    }
+
+    /// Closes at once (server shutdown cancelled).
+    func closeNow() {
+        context?.close(promise: nil)
+    }
+
+    private func endedWrite(_ continuation: CheckedContinuation<Void, any Error>) {
+        if isServer {
+            continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
+        } else {
+            // The response carries the call's outcome.
+            continuation.resume()
+        }
+    }
+
+    /// Hands queued writes to the machine in order, while the stream takes them.
+    private func drainPending(_ streamID: UInt32) {
+        while let first = streams[streamID]?.pending.first {
+            switch first {
+            case .message(let bytes, let continuation):
+                guard machine.isWritable(streamID: streamID) else { return }
+                streams[streamID]!.pending.removeFirst()
+                do {
+                    process(try machine.sendMessage(streamID: streamID, bytes))
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            case .halfClose(let continuation):
+                streams[streamID]!.pending.removeFirst()
+                do {
+                    process(try machine.halfClose(streamID: streamID))
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            case .trailers(let status, let metadata):
+                streams[streamID]!.pending.removeFirst()
+                process((try? machine.sendTrailers(streamID: streamID, status: status, metadata: metadata)) ?? [])
+            }
+        }
+    }
+
+    // MARK: Actions
+
+    private func process(_ actions: [RPCConnectionStateMachine.Action]) {
+        actionQueue.append(contentsOf: actions)
+        guard !processing else { return }
+        processing = true
+        while let action = actionQueue.popFirst() { perform(action) }
+        processing = false
+        flushOutput()
+        if closeRequested, !transportClosed {
+            context?.close(promise: nil)
+        } else {
+            scheduleTimer()
+        }
+    }
+
+    private func perform(_ action: RPCConnectionStateMachine.Action) {
+        switch action {
+        case .send(let frame):
+            do {
+                try FrameEncoder.encode(frame, into: &output)
+            } catch {
+                failure = "cannot encode a frame: \(error)"
+                closeRequested = true
+            }
+        case .connectionReady:
+            if let context, let loopBound, !isServer {
+                events(.ready(ConnectionHandle(channel: context.channel, handler: loopBound)))
+            }
+        case .callStarted(let streamID, let path, let metadata, let deadline):
+            callStarted(streamID, path: path, metadata: metadata, deadline: deadline)
+        case .receivedHeaders(let streamID, let metadata):
+            streams[streamID]?.call?.responses.push(.headers(metadata))
+        case .receivedMessage(let streamID, let message):
+            guard let entry = streams[streamID] else { return }
+            if let requests = entry.requests { requests.push(message) }
+            if let call = entry.call { call.responses.push(.message(message)) }
+            observer?(
+                .messageReceived(
+                    streamID: streamID, bufferedInboundBytes: machine.bufferedInboundBytes(streamID: streamID)))
+        case .receivedEndOfStream(let streamID):
+            streams[streamID]?.requests?.finish()
+        case .streamWritable(let streamID):
+            drainPending(streamID)
+        case .callRefused(let streamID):
+            streams[streamID]?.call?.markRefused()
+        case .callClosed(let streamID, let status, let trailers):
+            closeEntry(streamID, status: status, trailers: trailers)
+            startPendingOpens()
+        case .goawayReceived:
+            startDraining()
+        case .closeConnection(let error):
+            if let error, failure == nil { failure = "\(error)" }
+            startDraining()
+            closeRequested = true
+        }
+    }
+
+    private func startDraining() {
+        guard !draining else { return }
+        draining = true
+        let error = RPCError(code: .unavailable, message: "connection is shutting down")
+        while let open = pendingOpens.popFirst() {
+            open.timeout?.cancel()
+            open.continuation.resume(throwing: error)
+        }
+        events(.draining)
+    }
+
+    private func callStarted(_ streamID: UInt32, path: String, metadata: Metadata, deadline: RPCInstant?) {
+        guard case .server(let onCall) = side, let peer, let context, let loopBound else {
+            process(machine.cancel(streamID: streamID, status: RPCStatus(code: .unauthenticated, message: "no identity")))
+            return
+        }
+        let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
+        let requests = Inbox<[UInt8]> { bytes in
+            handle.run { $0.consumed(streamID: streamID, byteCount: bytes.count) }
+        }
+        let cancellation = CallCancellation()
+        let sink = ServerResponseSink(
+            sendHeaders: { metadata in
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    handle.run { $0.sendHeaders(streamID: streamID, metadata: metadata, continuation) }
+                }
+            },
+            sendMessage: { bytes in
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    handle.run { $0.write(streamID: streamID, bytes, continuation) }
+                }
+            },
+            finish: { status, metadata in
+                cancellation.finished()
+                handle.run { $0.finish(streamID: streamID, status: status, metadata: metadata) }
+            })
+        let info = ServerCallInfo(
+            path: path, requestMetadata: metadata, deadline: deadline.map { origin.advanced(by: $0.offset) },
+            peer: peer, remoteAddress: remoteAddress)
+        streams[streamID] = StreamEntry(requests: requests, cancellation: cancellation)
+        onCall(
+            IncomingCall(
+                stream: ServerStream(info: info, requests: RPCAsyncSequence(InboxSequence(inbox: requests)), responses: sink),
+                cancellation: cancellation))
+    }
+
+    private func closeEntry(_ streamID: UInt32, status: RPCStatus, trailers: Metadata) {
+        guard var entry = streams.removeValue(forKey: streamID) else { return }
+        let ended = RPCError(status: status, metadata: trailers) ?? RPCError(code: .cancelled, message: "the call has ended")
+        // The client cancelled, the deadline passed or the connection dropped: the handler's task
+        // is cancelled before anything it waits on fails.
+        if !entry.finishing { entry.cancellation?.cancel() }
+        while let write = entry.pending.popFirst() {
+            switch write {
+            case .message(_, let continuation), .halfClose(let continuation):
+                if isServer { continuation.resume(throwing: ended) } else { continuation.resume() }
+            case .trailers:
+                break
+            }
+        }
+        if let requests = entry.requests {
+            if entry.finishing {
+                requests.finish()
+            } else {
+                requests.fail(ended)
+            }
+        }
+        if let call = entry.call {
+            call.markClosed()
+            call.responses.push(.trailers(status, trailers))
+            call.responses.finish()
+        }
+    }
+
+    private func flushOutput() {
+        guard !output.isEmpty, let context else {
+            output.removeAll(keepingCapacity: true)
+            return
+        }
+        let buffer = context.channel.allocator.buffer(bytes: output)
+        output.removeAll(keepingCapacity: true)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func scheduleTimer() {
+        guard !transportClosed, let next = machine.nextTimeout, let context, let loopBound else {
+            timer?.cancel()
+            timer = nil
+            timerAt = nil
+            return
+        }
+        if let timerAt, timerAt <= next { return }
+        timer?.cancel()
+        timerAt = next
+        let delay = max(Int64(0), (next - now()).nanoseconds)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(delay)) {
+            loopBound.value.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerAt = nil
+        guard !transportClosed else { return }
+        process(machine.tick(now: now()))
+    }
+}
