@@ -62,6 +62,8 @@ let package = Package(
             dependencies: [
                 "DHIdentity", "DHTLS", "DHStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // RPC transport: dh serve.
+                "DHRPC", "DHTransport",
             ],
             swiftSettings: swiftSettings),
         .executableTarget(name: "dh", dependencies: ["DHCLI"], swiftSettings: swiftSettings),
