@@ -55,41 +55,21 @@ public final class TLSClientTransport: ClientTransport {
             self.maxRefusedRetries = maxRefusedRetries
         }
 
-        /// The delay before attempt `failures + 1`, jitter included (`random` in 0...1).
-        func backoff(afterFailures failures: Int, random: Double) -> Duration {
-            let initial = Double(initialBackoff.nanoseconds)
-            let maximum = Double(maximumBackoff.nanoseconds)
-            var base = initial
-            for _ in 0..<min(max(failures - 1, 0), 64) where base < maximum { base *= max(backoffMultiplier, 1) }
-            base = min(base, maximum)
-            let jitter = max(0, min(backoffJitter, 1))
-            let factor = 1 + jitter * (2 * random - 1)
-            return .nanoseconds(Int64(max(0, base * factor)))
+        var poolBackoff: ConnectionPoolStateMachine<ConnectionHandle, PoolWaiter>.Backoff {
+            .init(initial: initialBackoff, maximum: maximumBackoff, multiplier: backoffMultiplier, jitter: backoffJitter)
         }
     }
 
-    private struct Waiter {
+    /// A task waiting for a connection.
+    struct PoolWaiter: Sendable {
+        var id: UInt64
         var continuation: CheckedContinuation<ConnectionHandle, any Error>
-        var deadline: ContinuousClock.Instant?
-        var timeout: Scheduled<Void>?
-    }
-
-    private enum Current {
-        case none
-        case connecting(attempt: UInt64)
-        case ready(attempt: UInt64, ConnectionHandle)
     }
 
     private struct State {
-        var current = Current.none
-        var attempts: UInt64 = 0
-        var failures = 0
-        var backoffUntil: ContinuousClock.Instant?
-        var backoffScheduled = false
-        var lastError: String?
-        var waiters: [UInt64: Waiter] = [:]
+        var pool: ConnectionPoolStateMachine<ConnectionHandle, PoolWaiter>
         var nextWaiterID: UInt64 = 0
-        var closed = false
+        var timeouts: [UInt64: Scheduled<Void>] = [:]
         var channels: [UInt64: any Channel] = [:]
     }
 
@@ -99,7 +79,7 @@ public final class TLSClientTransport: ClientTransport {
     private let tls: ReloadableTLSContext
     private let serverName: String?
     private let group: any EventLoopGroup
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// - Parameters:
     ///   - serverName: the name the server's certificate must carry; by default `host`.
@@ -113,6 +93,7 @@ public final class TLSClientTransport: ClientTransport {
         self.serverName = serverName ?? host
         self.configuration = configuration
         self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        self.state = Mutex(State(pool: ConnectionPoolStateMachine(target: "\(host):\(port)", backoff: configuration.poolBackoff)))
     }
 
     public convenience init(
@@ -127,13 +108,11 @@ public final class TLSClientTransport: ClientTransport {
     /// Closes the connection (calls in flight fail with `UNAVAILABLE`); later calls fail too.
     public func close() async {
         let (channels, waiters) = state.withLock { state in
-            state.closed = true
-            state.current = .none
-            defer { state.waiters = [:] }
-            return (Array(state.channels.values), Array(state.waiters.values))
+            defer { state.timeouts = [:] }
+            for timeout in state.timeouts.values { timeout.cancel() }
+            return (Array(state.channels.values), state.pool.close())
         }
         for waiter in waiters {
-            waiter.timeout?.cancel()
             waiter.continuation.resume(throwing: RPCError(code: .unavailable, message: "the client was closed"))
         }
         for channel in channels {
@@ -204,38 +183,12 @@ public final class TLSClientTransport: ClientTransport {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                enum Step {
-                    case resume(ConnectionHandle)
-                    case fail(RPCError)
-                    case wait(connect: UInt64?, scheduleBackoff: Duration?)
+                let request = state.withLock { state in
+                    state.pool.requestConnection(
+                        id: id, waiter: PoolWaiter(id: id, continuation: continuation), deadline: deadline, now: .now)
                 }
-                let step = state.withLock { state -> Step in
-                    if state.closed { return .fail(RPCError(code: .unavailable, message: "the client was closed")) }
-                    if Task.isCancelled { return .fail(RPCError(code: .cancelled, message: "the call was cancelled")) }
-                    switch state.current {
-                    case .ready(_, let handle):
-                        return .resume(handle)
-                    case .connecting:
-                        state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
-                        return .wait(connect: nil, scheduleBackoff: nil)
-                    case .none:
-                        if let until = state.backoffUntil, ContinuousClock.now < until {
-                            guard let deadline, deadline > until else {
-                                return .fail(self.noConnection(state, retryAt: until))
-                            }
-                            state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
-                            guard !state.backoffScheduled else { return .wait(connect: nil, scheduleBackoff: nil) }
-                            state.backoffScheduled = true
-                            return .wait(connect: nil, scheduleBackoff: until - .now)
-                        }
-                        state.attempts += 1
-                        state.current = .connecting(attempt: state.attempts)
-                        state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
-                        return .wait(connect: state.attempts, scheduleBackoff: nil)
-                    }
-                }
-                switch step {
-                case .resume(let handle):
+                switch request {
+                case .ready(let handle):
                     continuation.resume(returning: handle)
                 case .fail(let error):
                     continuation.resume(throwing: error)
@@ -246,28 +199,35 @@ public final class TLSClientTransport: ClientTransport {
                 }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.timeout?.cancel()
+            let waiter = state.withLock { state in
+                state.timeouts.removeValue(forKey: id)?.cancel()
+                return state.pool.cancelled(id: id)
+            }
             waiter?.continuation.resume(throwing: RPCError(code: .cancelled, message: "the call was cancelled"))
         }
     }
 
-    private func noConnection(_ state: State, retryAt: ContinuousClock.Instant?) -> RPCError {
-        var message = "no connection to \(host):\(port)"
-        if let lastError = state.lastError { message += ": \(lastError)" }
-        if let retryAt { message += "; next attempt in \(retryAt - .now)" }
-        return RPCError(code: .unavailable, message: message)
+    private func resume(_ waiters: [PoolWaiter], with result: Result<ConnectionHandle, RPCError>) {
+        guard !waiters.isEmpty else { return }
+        state.withLock { state in
+            for waiter in waiters { state.timeouts.removeValue(forKey: waiter.id)?.cancel() }
+        }
+        for waiter in waiters { waiter.continuation.resume(with: result.mapError { $0 as any Error }) }
     }
 
     private func scheduleTimeout(waiter id: UInt64, at deadline: ContinuousClock.Instant) {
+        let target = "\(host):\(port)"
         let scheduled = group.next().scheduleTask(in: .nanoseconds((deadline - .now).nanoseconds)) {
-            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
+            let waiter = self.state.withLock { state in
+                state.timeouts.removeValue(forKey: id)
+                return state.pool.timedOut(id: id)
+            }
             waiter?.continuation.resume(
-                throwing: RPCError(code: .unavailable, message: "no connection to \(self.host):\(self.port) within the deadline"))
+                throwing: RPCError(code: .unavailable, message: "no connection to \(target) within the deadline"))
         }
         let keep = state.withLock { state -> Bool in
-            guard state.waiters[id] != nil else { return false }
-            state.waiters[id]!.timeout = scheduled
+            guard state.pool.waiterCount > 0, !state.pool.isClosed else { return false }
+            state.timeouts[id] = scheduled
             return true
         }
         if !keep { scheduled.cancel() }
@@ -275,14 +235,7 @@ public final class TLSClientTransport: ClientTransport {
 
     private func scheduleBackoffEnd(after delay: Duration) {
         group.next().scheduleTask(in: .nanoseconds(delay.nanoseconds)) {
-            let attempt = self.state.withLock { state -> UInt64? in
-                state.backoffScheduled = false
-                guard !state.closed, case .none = state.current, !state.waiters.isEmpty else { return nil }
-                state.attempts += 1
-                state.current = .connecting(attempt: state.attempts)
-                return state.attempts
-            }
-            if let attempt { self.connect(attempt: attempt) }
+            if let attempt = self.state.withLock({ $0.pool.backoffEnded() }) { self.connect(attempt: attempt) }
         }
     }
 
@@ -310,7 +263,7 @@ public final class TLSClientTransport: ClientTransport {
                 switch result {
                 case .success(let channel):
                     let keep = self.state.withLock { state -> Bool in
-                        guard !state.closed else { return false }
+                        guard !state.pool.isClosed else { return false }
                         state.channels[attempt] = channel
                         return true
                     }
@@ -324,35 +277,14 @@ public final class TLSClientTransport: ClientTransport {
     private func connectionEvent(attempt: UInt64, _ event: ConnectionEvent) {
         switch event {
         case .ready(let handle):
-            let waiters = state.withLock { state -> [Waiter] in
-                guard case .connecting(attempt) = state.current, !state.closed else { return [] }
-                state.current = .ready(attempt: attempt, handle)
-                state.failures = 0
-                state.backoffUntil = nil
-                state.lastError = nil
-                defer { state.waiters = [:] }
-                return Array(state.waiters.values)
-            }
-            for waiter in waiters {
-                waiter.timeout?.cancel()
-                waiter.continuation.resume(returning: handle)
-            }
+            resume(state.withLock { $0.pool.connected(attempt: attempt, handle) }, with: .success(handle))
         case .draining:
-            state.withLock { state in
-                if case .ready(attempt, _) = state.current { state.current = .none }
-            }
+            state.withLock { $0.pool.connectionLost(attempt: attempt) }
         case .closed(let reason):
             let wasConnecting = state.withLock { state -> Bool in
                 state.channels.removeValue(forKey: attempt)
-                switch state.current {
-                case .ready(attempt, _):
-                    state.current = .none
-                    return false
-                case .connecting(attempt):
-                    return true
-                default:
-                    return false
-                }
+                state.pool.connectionLost(attempt: attempt)
+                return state.pool.isConnecting(attempt: attempt)
             }
             if wasConnecting { connectFailed(attempt: attempt, reason: reason ?? "the server closed the connection") }
         }
@@ -360,41 +292,19 @@ public final class TLSClientTransport: ClientTransport {
 
     private func connectFailed(attempt: UInt64, reason: String) {
         let random = Double.random(in: 0...1)
-        let (failed, backoff) = state.withLock { state -> ([Waiter], Duration?) in
-            guard case .connecting(attempt) = state.current else { return ([], nil) }
-            state.current = .none
-            state.failures += 1
-            state.lastError = reason
-            let delay = configuration.backoff(afterFailures: state.failures, random: random)
-            let until = ContinuousClock.now.advanced(by: delay)
-            state.backoffUntil = until
-            var failed: [Waiter] = []
-            for (id, waiter) in state.waiters {
-                guard let deadline = waiter.deadline, deadline > until else {
-                    failed.append(waiter)
-                    state.waiters.removeValue(forKey: id)
-                    continue
-                }
-            }
-            guard !state.waiters.isEmpty, !state.backoffScheduled else { return (failed, nil) }
-            state.backoffScheduled = true
-            return (failed, delay)
+        let failure = state.withLock {
+            $0.pool.attemptFailed(attempt: attempt, reason: reason, now: .now, random: random)
         }
-        let error = RPCError(code: .unavailable, message: "no connection to \(host):\(port): \(reason)")
-        for waiter in failed {
-            waiter.timeout?.cancel()
-            waiter.continuation.resume(throwing: error)
-        }
-        if let backoff { scheduleBackoffEnd(after: backoff) }
+        resume(failure.failed, with: .failure(failure.error))
+        if let backoff = failure.backoff { scheduleBackoffEnd(after: backoff) }
     }
 
     /// The connection refused a call or began closing: new calls go to a fresh one.
     private func connectionUnusable(_ handle: ConnectionHandle) {
         state.withLock { state in
-            if case .ready(_, let current) = state.current, current.channel === handle.channel {
-                state.current = .none
+            if let (attempt, current) = state.pool.readyConnection, current.channel === handle.channel {
+                state.pool.connectionLost(attempt: attempt)
             }
         }
     }
 }
-

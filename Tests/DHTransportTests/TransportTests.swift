@@ -5,6 +5,7 @@ import DHRPC
 import DHWire
 import Foundation
 import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -320,6 +321,34 @@ struct TransportLifecycleTests {
             }
             await first.close()
             await second.close()
+        }
+    }
+}
+
+@Suite("TLS transport: timeouts")
+struct TransportTimeoutTests {
+    @Test("a client that never starts its TLS handshake is closed after the handshake timeout")
+    func handshakeTimeout() async throws {
+        try await withServer(configure: { $0.handshakeTimeout = .milliseconds(200) }) { server in
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: server.port).get()
+            // The server closes the connection; nothing here closes it.
+            try await channel.closeFuture.get()
+            try await server.expectServing()
+        }
+    }
+
+    @Test("a connection without calls is closed after the idle timeout with GOAWAY NO_ERROR \"idle\"")
+    func idleTimeout() async throws {
+        try await withServer(configure: { $0.connection.idleTimeout = .milliseconds(200) }) { server in
+            let frame = try await TransportBadInputTests().goaway(
+                after: try FrameEncoder.encode(.settingsAck), server: server)
+            guard case .goaway(_, let code, let reason) = frame else {
+                Issue.record("no GOAWAY: \(String(describing: frame))")
+                return
+            }
+            #expect(code == .noError)
+            #expect(reason == "idle")
         }
     }
 }
