@@ -18,6 +18,12 @@ let package = Package(
         .executable(name: "dh-protoc", targets: ["dh-protoc"]),
         // Libraries the benchmark package (Benchmarks/) measures.
         .library(name: "DHWire", targets: ["DHWire"]),
+        // --- RPC transport: measured by Benchmarks/TransportBenchmarks.
+        .library(name: "DHTransport", targets: ["DHTransport"]),
+        .library(name: "DHRPC", targets: ["DHRPC"]),
+        .library(name: "DHTLS", targets: ["DHTLS"]),
+        .library(name: "DHIdentity", targets: ["DHIdentity"]),
+        // --- end RPC transport
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

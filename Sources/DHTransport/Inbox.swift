@@ -15,11 +15,36 @@ final class Inbox<Element: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Called (from the reader's task) each time the reader takes an element.
-    private let onConsumed: @Sendable (Element) -> Void
+    /// Consumption not yet reported: bytes and messages taken, and whether a report is due.
+    private let consumed = Mutex<(bytes: Int, messages: Int, scheduled: Bool)>((0, 0, false))
+    /// The bytes of a message element; nil for elements that are not flow controlled.
+    private let byteCount: @Sendable (Element) -> Int?
+    /// Asks the event loop to call ``takeConsumed()``; called once per batch of consumption.
+    private let scheduleReport: @Sendable () -> Void
 
-    init(onConsumed: @escaping @Sendable (Element) -> Void) {
-        self.onConsumed = onConsumed
+    init(byteCount: @escaping @Sendable (Element) -> Int?, scheduleReport: @escaping @Sendable () -> Void) {
+        self.byteCount = byteCount
+        self.scheduleReport = scheduleReport
+    }
+
+    /// The reader took an element: its credit is reported in a batch.
+    private func onConsumed(_ element: Element) {
+        guard let bytes = byteCount(element) else { return }
+        let schedule = consumed.withLock { consumed -> Bool in
+            consumed.bytes += bytes
+            consumed.messages += 1
+            defer { consumed.scheduled = true }
+            return !consumed.scheduled
+        }
+        if schedule { scheduleReport() }
+    }
+
+    /// What the reader took since the last call (event loop): message bytes and messages.
+    func takeConsumed() -> (bytes: Int, messages: Int) {
+        consumed.withLock { consumed in
+            defer { consumed = (0, 0, false) }
+            return (consumed.bytes, consumed.messages)
+        }
     }
 
     /// Adds an element (event loop). Ignored after the end.

@@ -76,12 +76,14 @@ final class ClientCall: Sendable {
     let streamID: UInt32
     let connection: ConnectionHandle
     let responses: Inbox<ClientResponsePart>
+    let requests: Outbox
     private let flags = Mutex<(refused: Bool, closed: Bool)>((false, false))
 
-    init(streamID: UInt32, connection: ConnectionHandle, responses: Inbox<ClientResponsePart>) {
+    init(streamID: UInt32, connection: ConnectionHandle, responses: Inbox<ClientResponsePart>, requests: Outbox) {
         self.streamID = streamID
         self.connection = connection
         self.responses = responses
+        self.requests = requests
     }
 
     var wasRefused: Bool { flags.withLock { $0.refused } }
@@ -89,19 +91,9 @@ final class ClientCall: Sendable {
     func markRefused() { flags.withLock { $0.refused = true } }
     func markClosed() { flags.withLock { $0.closed = true } }
 
-    func write(_ bytes: [UInt8]) async throws {
-        let streamID = self.streamID
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            connection.run { $0.write(streamID: streamID, bytes, continuation) }
-        }
-    }
+    func write(_ bytes: [UInt8]) async throws { try await requests.write(.message(bytes)) }
 
-    func halfClose() async throws {
-        let streamID = self.streamID
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            connection.run { $0.halfClose(streamID: streamID, continuation) }
-        }
-    }
+    func halfClose() async throws { try await requests.write(.halfClose) }
 
     func cancel() {
         let streamID = self.streamID
@@ -124,18 +116,12 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         case server(onCall: @Sendable (IncomingCall) -> Void)
     }
 
-    private enum PendingWrite {
-        case message([UInt8], CheckedContinuation<Void, any Error>)
-        case halfClose(CheckedContinuation<Void, any Error>)
-        case trailers(RPCStatus, Metadata)
-    }
-
     private struct StreamEntry {
+        var outbox: Outbox
         var requests: Inbox<[UInt8]>?
         var cancellation: CallCancellation?
         var call: ClientCall?
-        var pending = CircularBuffer<PendingWrite>()
-        /// Server: the application ended the call (trailers given to the machine or queued).
+        /// Server: the application ended the call (trailers given to the machine).
         var finishing = false
     }
 
@@ -171,6 +157,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private var timerAt: RPCInstant?
     private var draining = false
     private var started = false
+    private var flushScheduled = false
 
     init(
         side: Side, configuration: RPCConnectionConfiguration, observer: TransportObserver?,
@@ -310,13 +297,17 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             let (streamID, actions) = try machine.startCall(
                 path: path, metadata: metadata, timeout: timeout, now: now())
             let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
-            let inbox = Inbox<ClientResponsePart> { part in
-                if case .message(let bytes) = part {
-                    handle.run { $0.consumed(streamID: streamID, byteCount: bytes.count) }
-                }
+            let inbox = Inbox<ClientResponsePart>(
+                byteCount: { part in
+                    if case .message(let bytes) = part { return bytes.count }
+                    return nil
+                },
+                scheduleReport: { handle.run { $0.consumed(streamID: streamID) } })
+            let outbox = Outbox(limit: machine.configuration.outboundBufferLimit) {
+                handle.run { $0.drain(streamID: streamID) }
             }
-            let call = ClientCall(streamID: streamID, connection: handle, responses: inbox)
-            streams[streamID] = StreamEntry(call: call)
+            let call = ClientCall(streamID: streamID, connection: handle, responses: inbox, requests: outbox)
+            streams[streamID] = StreamEntry(outbox: outbox, call: call)
             process(actions)
             continuation.resume(returning: call)
         } catch {
@@ -331,30 +322,9 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func write(streamID: UInt32, _ bytes: [UInt8], _ continuation: CheckedContinuation<Void, any Error>) {
-        guard streams[streamID] != nil else {
-            endedWrite(continuation)
-            return
-        }
-        streams[streamID]!.pending.append(.message(bytes, continuation))
-        drainPending(streamID)
-        if let entry = streams[streamID], !entry.pending.isEmpty, let observer {
-            observer(.writeParked(streamID: streamID, bufferedOutboundBytes: machine.bufferedOutboundBytes(streamID: streamID)))
-        }
-    }
-
-    func halfClose(streamID: UInt32, _ continuation: CheckedContinuation<Void, any Error>) {
-        guard streams[streamID] != nil else {
-            continuation.resume()
-            return
-        }
-        streams[streamID]!.pending.append(.halfClose(continuation))
-        drainPending(streamID)
-    }
-
     func sendHeaders(streamID: UInt32, metadata: Metadata, _ continuation: CheckedContinuation<Void, any Error>) {
         guard streams[streamID] != nil else {
-            endedWrite(continuation)
+            continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
             return
         }
         do {
@@ -365,19 +335,18 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func finish(streamID: UInt32, status: RPCStatus, metadata: Metadata) {
-        guard streams[streamID] != nil, !streams[streamID]!.finishing else { return }
-        streams[streamID]!.finishing = true
-        streams[streamID]!.pending.append(.trailers(status, metadata))
-        drainPending(streamID)
-    }
-
     func cancel(streamID: UInt32) {
         process(machine.cancel(streamID: streamID))
     }
 
-    func consumed(streamID: UInt32, byteCount: Int) {
-        process(machine.messageConsumed(streamID: streamID, byteCount: byteCount))
+    /// The reader of a stream took messages: their credit may return to the peer.
+    func consumed(streamID: UInt32) {
+        guard let entry = streams[streamID] else { return }
+        let (bytes, messages) = entry.requests?.takeConsumed() ?? entry.call?.responses.takeConsumed() ?? (0, 0)
+        guard messages > 0 else { return }
+        // The machine adds one length prefix per report; the others are added here.
+        process(machine.messageConsumed(
+            streamID: streamID, byteCount: bytes + (messages - 1) * FrameLayout.messagePrefixSize))
     }
 
     func beginShutdown() {
@@ -394,41 +363,31 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context?.close(promise: nil)
     }
 
-    private func endedWrite(_ continuation: CheckedContinuation<Void, any Error>) {
-        if isServer {
-            continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
-        } else {
-            // The response carries the call's outcome.
-            continuation.resume()
-        }
-    }
-
-    /// Hands queued writes to the machine in order, while the stream takes them.
-    private func drainPending(_ streamID: UInt32) {
-        while let first = streams[streamID]?.pending.first {
-            switch first {
-            case .message(let bytes, let continuation):
-                guard machine.isWritable(streamID: streamID) else { return }
-                streams[streamID]!.pending.removeFirst()
+    /// Hands what the application wrote to the machine, in order, while the stream takes it.
+    func drain(streamID: UInt32) {
+        guard let outbox = streams[streamID]?.outbox else { return }
+        outbox.beginDrain()
+        while streams[streamID] != nil, let item = outbox.next(messageAllowed: machine.isWritable(streamID: streamID)) {
+            switch item {
+            case .message(let bytes):
                 do {
                     process(try machine.sendMessage(streamID: streamID, bytes))
-                    continuation.resume()
                 } catch {
-                    continuation.resume(throwing: error)
+                    process(machine.cancel(streamID: streamID, status: error.status))
                 }
-            case .halfClose(let continuation):
-                streams[streamID]!.pending.removeFirst()
-                do {
-                    process(try machine.halfClose(streamID: streamID))
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+            case .halfClose:
+                process((try? machine.halfClose(streamID: streamID)) ?? [])
             case .trailers(let status, let metadata):
-                streams[streamID]!.pending.removeFirst()
+                streams[streamID]?.finishing = true
                 process((try? machine.sendTrailers(streamID: streamID, status: status, metadata: metadata)) ?? [])
             }
         }
+        if streams[streamID] != nil, outbox.hasItems, let observer {
+            observer(.writeParked(
+                streamID: streamID,
+                bufferedOutboundBytes: machine.bufferedOutboundBytes(streamID: streamID) + outbox.bufferedBytes))
+        }
+        outbox.resumeWritersIfBelowLimit()
     }
 
     // MARK: Actions
@@ -439,11 +398,25 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         processing = true
         while let action = actionQueue.popFirst() { perform(action) }
         processing = false
-        flushOutput()
         if closeRequested, !transportClosed {
+            flushOutput()
             context?.close(promise: nil)
         } else {
+            scheduleFlush()
             scheduleTimer()
+        }
+    }
+
+    /// Writes what the actions produced once the event loop has run the work queued now, so
+    /// frames from many operations (each message of a stream, each call) share TLS records and
+    /// system calls.
+    private func scheduleFlush() {
+        guard !output.isEmpty, !flushScheduled, let context, let loopBound else { return }
+        flushScheduled = true
+        context.eventLoop.execute {
+            let handler = loopBound.value
+            handler.flushScheduled = false
+            handler.flushOutput()
         }
     }
 
@@ -474,7 +447,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         case .receivedEndOfStream(let streamID):
             streams[streamID]?.requests?.finish()
         case .streamWritable(let streamID):
-            drainPending(streamID)
+            drain(streamID: streamID)
         case .callRefused(let streamID):
             streams[streamID]?.call?.markRefused()
         case .callClosed(let streamID, let status, let trailers):
@@ -506,29 +479,28 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             return
         }
         let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
-        let requests = Inbox<[UInt8]> { bytes in
-            handle.run { $0.consumed(streamID: streamID, byteCount: bytes.count) }
-        }
+        let requests = Inbox<[UInt8]>(
+            byteCount: { $0.count },
+            scheduleReport: { handle.run { $0.consumed(streamID: streamID) } })
         let cancellation = CallCancellation()
+        let outbox = Outbox(limit: machine.configuration.outboundBufferLimit) {
+            handle.run { $0.drain(streamID: streamID) }
+        }
         let sink = ServerResponseSink(
             sendHeaders: { metadata in
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     handle.run { $0.sendHeaders(streamID: streamID, metadata: metadata, continuation) }
                 }
             },
-            sendMessage: { bytes in
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    handle.run { $0.write(streamID: streamID, bytes, continuation) }
-                }
-            },
+            sendMessage: { bytes in try await outbox.write(.message(bytes)) },
             finish: { status, metadata in
                 cancellation.finished()
-                handle.run { $0.finish(streamID: streamID, status: status, metadata: metadata) }
+                try? await outbox.write(.trailers(status, metadata))
             })
         let info = ServerCallInfo(
             path: path, requestMetadata: metadata, deadline: deadline.map { origin.advanced(by: $0.offset) },
             peer: peer, remoteAddress: remoteAddress)
-        streams[streamID] = StreamEntry(requests: requests, cancellation: cancellation)
+        streams[streamID] = StreamEntry(outbox: outbox, requests: requests, cancellation: cancellation)
         onCall(
             IncomingCall(
                 stream: ServerStream(info: info, requests: RPCAsyncSequence(InboxSequence(inbox: requests)), responses: sink),
@@ -536,19 +508,13 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     private func closeEntry(_ streamID: UInt32, status: RPCStatus, trailers: Metadata) {
-        guard var entry = streams.removeValue(forKey: streamID) else { return }
+        guard let entry = streams.removeValue(forKey: streamID) else { return }
         let ended = RPCError(status: status, metadata: trailers) ?? RPCError(code: .cancelled, message: "the call has ended")
         // The client cancelled, the deadline passed or the connection dropped: the handler's task
         // is cancelled before anything it waits on fails.
         if !entry.finishing { entry.cancellation?.cancel() }
-        while let write = entry.pending.popFirst() {
-            switch write {
-            case .message(_, let continuation), .halfClose(let continuation):
-                if isServer { continuation.resume(throwing: ended) } else { continuation.resume() }
-            case .trailers:
-                break
-            }
-        }
+        // A server handler learns that its call ended; a client learns the outcome from the response.
+        entry.outbox.close(error: isServer ? ended : nil)
         if let requests = entry.requests {
             if entry.finishing {
                 requests.finish()

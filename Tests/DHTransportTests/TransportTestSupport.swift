@@ -225,11 +225,12 @@ final class TransportPKI: Sendable {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    func serverContext() throws -> TLSContext {
-        try TLSContext(
-            configuration: .server(
-                certificateChain: .file(path("server.crt.pem")), privateKey: .file(path("server.key.pem")),
-                trustRoots: [.file(path("ca.crt.pem"))], revocationLists: [.file(crlPath)]))
+    func serverContext(requirePeerIdentity: Bool = true) throws -> TLSContext {
+        var configuration = TLSConfiguration.server(
+            certificateChain: .file(path("server.crt.pem")), privateKey: .file(path("server.key.pem")),
+            trustRoots: [.file(path("ca.crt.pem"))], revocationLists: [.file(crlPath)])
+        configuration.requirePeerIdentity = requirePeerIdentity
+        return try TLSContext(configuration: configuration)
     }
 
     /// A client presenting `certificate` (by default the development gateway's).
@@ -280,14 +281,15 @@ struct RunningServer: Sendable {
 }
 
 func withServer<Result: Sendable>(
-    pki: TransportPKI? = nil, interceptors: [any ServerInterceptor] = [],
+    pki: TransportPKI? = nil, interceptors: [any ServerInterceptor] = [], requirePeerIdentity: Bool = true,
     configure: (inout TLSServerTransport.Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (RunningServer) async throws -> Result
 ) async throws -> Result {
     let pki = try pki ?? TransportPKI()
     var configuration = TLSServerTransport.Configuration(host: "127.0.0.1", port: 0)
     configure(&configuration)
-    let transport = TLSServerTransport(tls: try pki.serverContext(), configuration: configuration)
+    let transport = TLSServerTransport(
+        tls: try pki.serverContext(requirePeerIdentity: requirePeerIdentity), configuration: configuration)
     let events = Events()
     let gate = Gate()
     let service = EchoService(events: events, gate: gate)
