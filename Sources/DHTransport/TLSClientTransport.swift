@@ -177,10 +177,12 @@ public final class TLSClientTransport: ClientTransport {
         if let deadline, deadline <= .now {
             throw RPCError(code: .deadlineExceeded, message: "the deadline passed before the call started")
         }
-        let id = state.withLock { state in
+        let (ready, id) = state.withLock { state -> (ConnectionHandle?, UInt64) in
+            if let ready = state.pool.readyConnection { return (ready.connection, 0) }
             state.nextWaiterID += 1
-            return state.nextWaiterID
+            return (nil, state.nextWaiterID)
         }
+        if let ready { return ready }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let request = state.withLock { state in

@@ -60,6 +60,16 @@ func seconds(_ duration: Duration) -> Double {
     return Double(seconds) + Double(attoseconds) / 1e18
 }
 
+/// The process's resident memory (VmRSS), in bytes.
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+    return 0
+}
+
 @main
 enum TransportBenchmarks {
     static func main() async throws {
@@ -159,6 +169,24 @@ enum TransportBenchmarks {
         print(
             "(c) client stream: \(streamMessages) × 1 KiB, \(Int(rate)) msgs/s, "
                 + String(format: "%.1f MB/s", rate * 1024 / 1_000_000))
+
+        // (d) Memory per idle connection: resident memory before and after opening idle
+        // connections (each made by one call). Client and server share this process, so the
+        // figure holds both ends of each connection.
+        let idleConnections = quick ? 50 : 200
+        let before = residentBytes()
+        var idle: [TLSClientTransport] = []
+        for _ in 0..<idleConnections {
+            let extra = TLSClientTransport(host: "127.0.0.1", port: port, tls: clientTLS)
+            let _: Response = try await RPCClient(transport: extra).unary(EchoMethods.get, request: Request())
+            idle.append(extra)
+        }
+        let after = residentBytes()
+        precondition(transport.connectionCount >= idleConnections)
+        print(
+            "(d) idle connections: \(idleConnections), resident memory +\((after - before) / idleConnections / 1024) KiB "
+                + "per connection (client and server ends together)")
+        for extra in idle { await extra.close() }
 
         await clientTransport.close()
         transport.beginGracefulShutdown()
