@@ -7,9 +7,9 @@ internal import Foundation
 internal import Synchronization
 
 #if canImport(Glibc)
-    internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-    internal import Darwin
+internal import Darwin
 #endif
 
 /// `dh serve`: the DataHealth server over mutual TLS 1.3 (docs/TRANSPORT.md).
@@ -193,5 +193,10 @@ private final class SignalHandling {
 
 private final class SignalCount: Sendable {
     private let value = Mutex(0)
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }

@@ -345,8 +345,9 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         let (bytes, messages) = entry.requests?.takeConsumed() ?? entry.call?.responses.takeConsumed() ?? (0, 0)
         guard messages > 0 else { return }
         // The machine adds one length prefix per report; the others are added here.
-        process(machine.messageConsumed(
-            streamID: streamID, byteCount: bytes + (messages - 1) * FrameLayout.messagePrefixSize))
+        process(
+            machine.messageConsumed(
+                streamID: streamID, byteCount: bytes + (messages - 1) * FrameLayout.messagePrefixSize))
     }
 
     func beginShutdown() {
@@ -383,9 +384,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             }
         }
         if streams[streamID] != nil, outbox.hasItems, let observer {
-            observer(.writeParked(
-                streamID: streamID,
-                bufferedOutboundBytes: machine.bufferedOutboundBytes(streamID: streamID) + outbox.bufferedBytes))
+            observer(
+                .writeParked(
+                    streamID: streamID,
+                    bufferedOutboundBytes: machine.bufferedOutboundBytes(streamID: streamID) + outbox.bufferedBytes))
         }
         outbox.resumeWritersIfBelowLimit()
     }
@@ -475,7 +477,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     private func callStarted(_ streamID: UInt32, path: String, metadata: Metadata, deadline: RPCInstant?) {
         guard case .server(let onCall) = side, let peer, let context, let loopBound else {
-            process(machine.cancel(streamID: streamID, status: RPCStatus(code: .unauthenticated, message: "no identity")))
+            process(
+                machine.cancel(streamID: streamID, status: RPCStatus(code: .unauthenticated, message: "no identity")))
             return
         }
         let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
@@ -503,13 +506,15 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         streams[streamID] = StreamEntry(outbox: outbox, requests: requests, cancellation: cancellation)
         onCall(
             IncomingCall(
-                stream: ServerStream(info: info, requests: RPCAsyncSequence(InboxSequence(inbox: requests)), responses: sink),
+                stream: ServerStream(
+                    info: info, requests: RPCAsyncSequence(InboxSequence(inbox: requests)), responses: sink),
                 cancellation: cancellation))
     }
 
     private func closeEntry(_ streamID: UInt32, status: RPCStatus, trailers: Metadata) {
         guard let entry = streams.removeValue(forKey: streamID) else { return }
-        let ended = RPCError(status: status, metadata: trailers) ?? RPCError(code: .cancelled, message: "the call has ended")
+        let ended =
+            RPCError(status: status, metadata: trailers) ?? RPCError(code: .cancelled, message: "the call has ended")
         // The client cancelled, the deadline passed or the connection dropped: the handler's task
         // is cancelled before anything it waits on fails.
         if !entry.finishing { entry.cancellation?.cancel() }

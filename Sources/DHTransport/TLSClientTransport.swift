@@ -56,7 +56,8 @@ public final class TLSClientTransport: ClientTransport {
         }
 
         var poolBackoff: ConnectionPoolStateMachine<ConnectionHandle, PoolWaiter>.Backoff {
-            .init(initial: initialBackoff, maximum: maximumBackoff, multiplier: backoffMultiplier, jitter: backoffJitter)
+            .init(
+                initial: initialBackoff, maximum: maximumBackoff, multiplier: backoffMultiplier, jitter: backoffJitter)
         }
     }
 
@@ -93,7 +94,8 @@ public final class TLSClientTransport: ClientTransport {
         self.serverName = serverName ?? host
         self.configuration = configuration
         self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
-        self.state = Mutex(State(pool: ConnectionPoolStateMachine(target: "\(host):\(port)", backoff: configuration.poolBackoff)))
+        self.state = Mutex(
+            State(pool: ConnectionPoolStateMachine(target: "\(host):\(port)", backoff: configuration.poolBackoff)))
     }
 
     public convenience init(

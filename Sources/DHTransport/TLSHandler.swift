@@ -61,7 +61,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func handle(_ output: TLSOutput, context: ChannelHandlerContext) {
         if !output.ciphertext.isEmpty {
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: output.ciphertext)), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(context.channel.allocator.buffer(bytes: output.ciphertext)), promise: nil)
         }
         if output.handshakeCompleted {
             timeoutTask?.cancel()

@@ -102,7 +102,9 @@ public final class TLSServerTransport: ServerTransport {
             let result = state.withLock { state -> Result<SocketAddress, any Error>? in
                 if let address = state.address { return .success(address) }
                 if let error = state.bindError { return .failure(error) }
-                if state.shuttingDown { return .failure(TransportError(code: .shutDown, message: "the server was shut down")) }
+                if state.shuttingDown {
+                    return .failure(TransportError(code: .shutDown, message: "the server was shut down"))
+                }
                 state.addressWaiters.append(continuation)
                 return nil
             }
@@ -194,7 +196,9 @@ public final class TLSServerTransport: ServerTransport {
             defer { state.addressWaiters = [] }
             return (state.listener, Array(state.connections.values), state.addressWaiters)
         }
-        for waiter in waiters { waiter.resume(throwing: TransportError(code: .shutDown, message: "the server was shut down")) }
+        for waiter in waiters {
+            waiter.resume(throwing: TransportError(code: .shutDown, message: "the server was shut down"))
+        }
         listener?.close(promise: nil)
         for connection in connections {
             if let handle = connection.handle {

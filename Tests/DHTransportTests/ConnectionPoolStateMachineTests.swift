@@ -1,6 +1,7 @@
 import DHRPC
-@testable import DHTransport
 import Testing
+
+@testable import DHTransport
 
 @Suite("Connection pool state machine (no sockets)")
 struct ConnectionPoolStateMachineTests {

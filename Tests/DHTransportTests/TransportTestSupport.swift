@@ -1,14 +1,15 @@
 import COpenSSL
 import DHIdentity
 import DHRPC
-@testable import DHTLS
-@testable import DHTransport
 import DHWire
 import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
+@testable import DHTLS
+@testable import DHTransport
 
 typealias Request = Dh_Echo_V1_EchoRequest
 typealias Response = Dh_Echo_V1_EchoResponse
@@ -207,7 +208,8 @@ final class TransportPKI: Sendable {
         pki = try DevelopmentPKI.make()
         for file in pki.files {
             let url = directory.appendingPathComponent(file.name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try file.contents.write(to: url, atomically: true, encoding: .utf8)
         }
         let identity = try PeerIdentity(organization: "1312345678", role: .gateway, id: "gw-revoked")
@@ -251,7 +253,8 @@ final class TransportPKI: Sendable {
 
 /// A client transport with quick reconnects, for tests.
 func makeClient(
-    port: Int, tls: TLSContext, observer: TransportObserver? = nil, change: (inout TLSClientTransport.Configuration) -> Void = { _ in }
+    port: Int, tls: TLSContext, observer: TransportObserver? = nil,
+    change: (inout TLSClientTransport.Configuration) -> Void = { _ in }
 ) -> TLSClientTransport {
     var configuration = TLSClientTransport.Configuration()
     configuration.initialBackoff = .milliseconds(20)
@@ -280,14 +283,21 @@ struct RunningServer: Sendable {
     }
 }
 
+/// A server configuration on 127.0.0.1, any port, changed by `change`.
+func serverConfiguration(
+    _ change: (inout TLSServerTransport.Configuration) -> Void = { _ in }
+) -> TLSServerTransport.Configuration {
+    var configuration = TLSServerTransport.Configuration(host: "127.0.0.1", port: 0)
+    change(&configuration)
+    return configuration
+}
+
 func withServer<Result: Sendable>(
     pki: TransportPKI? = nil, interceptors: [any ServerInterceptor] = [], requirePeerIdentity: Bool = true,
-    configure: (inout TLSServerTransport.Configuration) -> Void = { _ in },
+    configuration: TLSServerTransport.Configuration = serverConfiguration(),
     _ body: @escaping @Sendable (RunningServer) async throws -> Result
 ) async throws -> Result {
     let pki = try pki ?? TransportPKI()
-    var configuration = TLSServerTransport.Configuration(host: "127.0.0.1", port: 0)
-    configure(&configuration)
     let transport = TLSServerTransport(
         tls: try pki.serverContext(requirePeerIdentity: requirePeerIdentity), configuration: configuration)
     let events = Events()

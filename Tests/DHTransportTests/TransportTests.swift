@@ -1,13 +1,14 @@
 import DHIdentity
 import DHRPC
-@testable import DHTLS
-@testable import DHTransport
 import DHWire
 import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
+@testable import DHTLS
+@testable import DHTransport
 
 @Suite("TLS transport: calls over mutual TLS 1.3 on loopback")
 struct TransportCallTests {
@@ -94,7 +95,8 @@ struct TransportCallTests {
 
     @Test("a message above the server's MAX_MESSAGE_SIZE is RESOURCE_EXHAUSTED; the connection goes on")
     func oversizedMessage() async throws {
-        try await withServer(configure: { $0.connection.maxMessageSize = 32 * 1024 }) { server in
+        let configuration = serverConfiguration { $0.connection.maxMessageSize = 32 * 1024 }
+        try await withServer(configuration: configuration) { server in
             let transport = makeClient(port: server.port, tls: try server.pki.clientContext())
             let client = RPCClient(transport: transport)
             await expectStatus(.resourceExhausted) {
@@ -167,8 +169,10 @@ struct TransportFlowControlTests {
     func largeClientStream() async throws {
         let serverMarks = BufferHighWater()
         let clientMarks = BufferHighWater()
-        try await withServer(configure: { $0.observer = serverMarks.observer }) { server in
-            let transport = makeClient(port: server.port, tls: try server.pki.clientContext(), observer: clientMarks.observer)
+        let configuration = serverConfiguration { $0.observer = serverMarks.observer }
+        try await withServer(configuration: configuration) { server in
+            let transport = makeClient(
+                port: server.port, tls: try server.pki.clientContext(), observer: clientMarks.observer)
             let response: Response = try await RPCClient(transport: transport).clientStreaming(EchoMethods.collect) {
                 writer in
                 for index in 0..<10_000 { try await writer.write(request("m\(index)", payload: 1024)) }
@@ -188,8 +192,10 @@ struct TransportFlowControlTests {
         let serverMarks = BufferHighWater()
         let clientMarks = BufferHighWater()
         let total = 2_000
-        try await withServer(configure: { $0.observer = serverMarks.observer }) { server in
-            let transport = makeClient(port: server.port, tls: try server.pki.clientContext(), observer: clientMarks.observer)
+        let configuration = serverConfiguration { $0.observer = serverMarks.observer }
+        try await withServer(configuration: configuration) { server in
+            let transport = makeClient(
+                port: server.port, tls: try server.pki.clientContext(), observer: clientMarks.observer)
             let received = try await RPCClient(transport: transport).serverStreaming(
                 EchoMethods.expand, request: request("s", sequence: Int64(total), payload: 1024)
             ) { (responses: RPCAsyncSequence<Response>) in
@@ -312,7 +318,8 @@ struct TransportLifecycleTests {
 
     @Test("connections above maxConnections are closed; the others are served")
     func maxConnections() async throws {
-        try await withServer(configure: { $0.maxConnections = 1 }) { server in
+        let configuration = serverConfiguration { $0.maxConnections = 1 }
+        try await withServer(configuration: configuration) { server in
             let first = makeClient(port: server.port, tls: try server.pki.clientContext())
             let response: Response = try await RPCClient(transport: first).unary(EchoMethods.get, request: request("1"))
             #expect(response.text == "1")
@@ -330,7 +337,8 @@ struct TransportLifecycleTests {
 struct TransportTimeoutTests {
     @Test("a client that never starts its TLS handshake is closed after the handshake timeout")
     func handshakeTimeout() async throws {
-        try await withServer(configure: { $0.handshakeTimeout = .milliseconds(200) }) { server in
+        let configuration = serverConfiguration { $0.handshakeTimeout = .milliseconds(200) }
+        try await withServer(configuration: configuration) { server in
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: server.port).get()
             // The server closes the connection; nothing here closes it.
@@ -341,7 +349,8 @@ struct TransportTimeoutTests {
 
     @Test("a connection without calls is closed after the idle timeout with GOAWAY NO_ERROR \"idle\"")
     func idleTimeout() async throws {
-        try await withServer(configure: { $0.connection.idleTimeout = .milliseconds(200) }) { server in
+        let configuration = serverConfiguration { $0.connection.idleTimeout = .milliseconds(200) }
+        try await withServer(configuration: configuration) { server in
             let frame = try await TransportBadInputTests().goaway(
                 after: try FrameEncoder.encode(.settingsAck), server: server)
             guard case .goaway(_, let code, let reason) = frame else {
@@ -360,7 +369,8 @@ struct TransportBadInputTests {
         case noCertificate, unknownCA, expired, revoked, tls12, wrongALPN
     }
 
-    @Test("a refused TLS client gets UNAVAILABLE naming the reason, and the server keeps serving",
+    @Test(
+        "a refused TLS client gets UNAVAILABLE naming the reason, and the server keeps serving",
         arguments: BadClient.allCases)
     func badTLSClient(_ bad: BadClient) async throws {
         try await withServer { server in

@@ -84,7 +84,8 @@ enum TransportBenchmarks {
         let pki = try DevelopmentPKI.make()
         for file in pki.files {
             let url = directory.appendingPathComponent(file.name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try file.contents.write(to: url, atomically: true, encoding: .utf8)
         }
         func path(_ name: String) -> TLSConfiguration.Material { .file(directory.appendingPathComponent(name).path) }
