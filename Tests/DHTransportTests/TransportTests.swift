@@ -144,6 +144,28 @@ struct TransportCallTests {
         }
     }
 
+    @Test("a client vanishing mid-stream: the handler is cancelled and the client sees UNAVAILABLE")
+    func clientVanishes() async throws {
+        try await withServer { server in
+            let transport = makeClient(port: server.port, tls: try server.pki.clientContext())
+            await expectStatus(.unavailable) {
+                _ = try await RPCClient(transport: transport).serverStreaming(
+                    EchoMethods.expand, request: request("many", sequence: 1_000_000)
+                ) { (responses: RPCAsyncSequence<Response>) in
+                    var count = 0
+                    for try await _ in responses {
+                        count += 1
+                        // The connection goes away while the server is still streaming.
+                        if count == 3 { await transport.close() }
+                    }
+                    return count
+                }
+            }
+            #expect(await server.events.next(where: { $0 == "cancelled" }) == "cancelled")
+            try await server.expectServing()
+        }
+    }
+
     @Test("cancelling the calling task is CANCELLED on the client and cancels the handler")
     func taskCancellation() async throws {
         try await withServer { server in
