@@ -23,6 +23,11 @@ struct ServeCommandTests {
         process.arguments = ["serve", "--pki", pki.directory.path, "--listen", "127.0.0.1:0"]
         let output = Pipe()
         process.standardOutput = output
+        let (exited, exit) = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in
+            exit.yield()
+            exit.finish()
+        }
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
@@ -44,8 +49,15 @@ struct ServeCommandTests {
         await client.close()
 
         kill(process.processIdentifier, SIGTERM)
+        let stopped = try? await withTimeLimit(.seconds(30)) {
+            for await _ in exited { return true }
+            return true
+        }
+        guard stopped == true else {
+            kill(process.processIdentifier, SIGKILL)
+            return
+        }
         let rest = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
         #expect(String(decoding: rest, as: UTF8.self).contains("dh serve: stopped"))
