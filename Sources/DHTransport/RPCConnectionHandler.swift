@@ -71,34 +71,62 @@ struct ConnectionHandle: Sendable {
     }
 }
 
-/// A client call in flight on a connection.
+/// A client call on a connection. It is made by the calling task and opened on the event loop
+/// without waiting: what the task writes meanwhile waits in its outbox, and a call that cannot
+/// open ends with a status in its responses like any other.
 final class ClientCall: Sendable {
-    let streamID: UInt32
     let connection: ConnectionHandle
     let responses: Inbox<ClientResponsePart>
     let requests: Outbox
-    private let flags = Mutex<(refused: Bool, closed: Bool)>((false, false))
+    private let flags = Mutex<(streamID: UInt32?, refused: Bool, closed: Bool)>((nil, false, false))
 
-    init(streamID: UInt32, connection: ConnectionHandle, responses: Inbox<ClientResponsePart>, requests: Outbox) {
-        self.streamID = streamID
+    init(connection: ConnectionHandle, outboundLimit: Int) {
         self.connection = connection
-        self.responses = responses
-        self.requests = requests
+        // The closures reach this call through a box set right after init.
+        let box = CallBox()
+        self.responses = Inbox<ClientResponsePart>(
+            byteCount: { part in
+                if case .message(let bytes) = part { return bytes.count }
+                return nil
+            },
+            scheduleReport: { [connection] in
+                connection.run { handler in box.call.map { handler.consumed(call: $0) } }
+            })
+        self.requests = Outbox(limit: outboundLimit) { [connection] in
+            connection.run { handler in box.call.map { handler.drain(call: $0) } }
+        }
+        box.set(self)
     }
 
+    /// The stream id, once the call opened (event loop).
+    var streamID: UInt32? { flags.withLock { $0.streamID } }
     var wasRefused: Bool { flags.withLock { $0.refused } }
     var isClosed: Bool { flags.withLock { $0.closed } }
+    func opened(streamID: UInt32) { flags.withLock { $0.streamID = streamID } }
     func markRefused() { flags.withLock { $0.refused = true } }
-    func markClosed() { flags.withLock { $0.closed = true } }
+
+    /// Ends the call with `status` (event loop): the responses end, later writes are dropped.
+    func closed(status: RPCStatus, trailers: Metadata) {
+        flags.withLock { $0.closed = true }
+        requests.close(error: nil)
+        responses.push(.trailers(status, trailers))
+        responses.finish()
+    }
 
     func write(_ bytes: [UInt8]) async throws { try await requests.write(.message(bytes)) }
 
     func halfClose() async throws { try await requests.write(.halfClose) }
 
     func cancel() {
-        let streamID = self.streamID
-        connection.run { $0.cancel(streamID: streamID) }
+        connection.run { $0.cancel(call: self) }
     }
+}
+
+/// Lets a call's inbox and outbox reach the call without a retain cycle at init.
+private final class CallBox: Sendable {
+    private let value = Mutex<ClientCall?>(nil)
+    func set(_ call: ClientCall) { value.withLock { $0 = call } }
+    var call: ClientCall? { value.withLock { $0 } }
 }
 
 /// One dh-rpc/1 connection above TLS: feeds plaintext to an ``RPCConnectionStateMachine``,
@@ -127,10 +155,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     private struct PendingOpen {
         var id: UInt64
+        var call: ClientCall
         var path: String
         var metadata: Metadata
         var deadline: ContinuousClock.Instant?
-        var continuation: CheckedContinuation<ClientCall, any Error>
         var timeout: Scheduled<Void>?
     }
 
@@ -240,10 +268,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         timer = nil
         process(machine.transportClosed())
         let error = RPCError(code: .unavailable, message: "connection closed\(failure.map { ": \($0)" } ?? "")")
-        while let open = pendingOpens.popFirst() {
-            open.timeout?.cancel()
-            open.continuation.resume(throwing: error)
-        }
+        failPendingOpens(error)
         // transportClosed closed every stream; anything left is failed here.
         for (id, _) in streams { closeEntry(id, status: error.status, trailers: Metadata()) }
         events(.closed(reason: failure))
@@ -253,22 +278,22 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Operations from tasks (on the event loop)
 
-    /// Client: opens a call, waiting for a stream slot when the peer's limit is reached.
-    func openCall(
-        path: String, metadata: Metadata, deadline: ContinuousClock.Instant?,
-        _ continuation: CheckedContinuation<ClientCall, any Error>
-    ) {
+    /// Client: opens a call, waiting for a stream slot when the peer's limit is reached. A call
+    /// that cannot open ends with a status; one this connection can no longer carry is marked
+    /// refused (nothing was sent, so it may be retried elsewhere).
+    func openCall(_ call: ClientCall, path: String, metadata: Metadata, deadline: ContinuousClock.Instant?) {
         guard !transportClosed, !machine.isClosed, !machine.isDraining else {
-            continuation.resume(throwing: RPCError(code: .unavailable, message: "connection is closing"))
+            call.markRefused()
+            call.closed(status: RPCStatus(code: .unavailable, message: "connection is closing"), trailers: Metadata())
             return
         }
         if machine.canStartCall, pendingOpens.isEmpty {
-            start(path: path, metadata: metadata, deadline: deadline, continuation)
+            start(call, path: path, metadata: metadata, deadline: deadline)
             return
         }
         nextOpenID += 1
         let id = nextOpenID
-        var open = PendingOpen(id: id, path: path, metadata: metadata, deadline: deadline, continuation: continuation)
+        var open = PendingOpen(id: id, call: call, path: path, metadata: metadata, deadline: deadline)
         if let deadline, let context, let loopBound {
             open.timeout = context.eventLoop.scheduleTask(in: .nanoseconds((deadline - .now).nanoseconds)) {
                 loopBound.value.openTimedOut(id)
@@ -280,46 +305,63 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private func openTimedOut(_ id: UInt64) {
         guard let index = pendingOpens.firstIndex(where: { $0.id == id }) else { return }
         let open = pendingOpens.remove(at: index)
-        open.continuation.resume(
-            throwing: RPCError(code: .deadlineExceeded, message: "deadline exceeded waiting for a stream"))
+        open.call.closed(
+            status: RPCStatus(code: .deadlineExceeded, message: "deadline exceeded waiting for a stream"),
+            trailers: Metadata())
     }
 
-    private func start(
-        path: String, metadata: Metadata, deadline: ContinuousClock.Instant?,
-        _ continuation: CheckedContinuation<ClientCall, any Error>
-    ) {
-        guard let loopBound, let context else {
-            continuation.resume(throwing: RPCError(code: .unavailable, message: "connection closed"))
-            return
+    private func failPendingOpens(_ error: RPCError) {
+        while let open = pendingOpens.popFirst() {
+            open.timeout?.cancel()
+            open.call.markRefused()
+            open.call.closed(status: error.status, trailers: Metadata())
         }
+    }
+
+    private func start(_ call: ClientCall, path: String, metadata: Metadata, deadline: ContinuousClock.Instant?) {
         let timeout = deadline.map { $0 - .now }
         do {
             let (streamID, actions) = try machine.startCall(
                 path: path, metadata: metadata, timeout: timeout, now: now())
-            let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
-            let inbox = Inbox<ClientResponsePart>(
-                byteCount: { part in
-                    if case .message(let bytes) = part { return bytes.count }
-                    return nil
-                },
-                scheduleReport: { handle.run { $0.consumed(streamID: streamID) } })
-            let outbox = Outbox(limit: machine.configuration.outboundBufferLimit) {
-                handle.run { $0.drain(streamID: streamID) }
-            }
-            let call = ClientCall(streamID: streamID, connection: handle, responses: inbox, requests: outbox)
-            streams[streamID] = StreamEntry(outbox: outbox, call: call)
+            call.opened(streamID: streamID)
+            streams[streamID] = StreamEntry(outbox: call.requests, call: call)
             process(actions)
-            continuation.resume(returning: call)
+            // What the task wrote before the call opened.
+            drain(streamID: streamID)
         } catch {
-            continuation.resume(throwing: error)
+            call.closed(status: error.status, trailers: error.metadata)
         }
     }
 
     private func startPendingOpens() {
         while machine.canStartCall, let open = pendingOpens.popFirst() {
             open.timeout?.cancel()
-            start(path: open.path, metadata: open.metadata, deadline: open.deadline, open.continuation)
+            start(open.call, path: open.path, metadata: open.metadata, deadline: open.deadline)
         }
+    }
+
+    /// Client: the task wrote to a call.
+    func drain(call: ClientCall) {
+        guard let streamID = call.streamID else { return }  // Drained once it opens.
+        drain(streamID: streamID)
+    }
+
+    /// Client: the task took responses.
+    func consumed(call: ClientCall) {
+        guard let streamID = call.streamID else { return }
+        consumed(streamID: streamID)
+    }
+
+    /// Client: the task left the call before it ended.
+    func cancel(call: ClientCall) {
+        if let index = pendingOpens.firstIndex(where: { $0.call === call }) {
+            let open = pendingOpens.remove(at: index)
+            open.timeout?.cancel()
+            call.closed(status: RPCStatus(code: .cancelled, message: "cancelled"), trailers: Metadata())
+            return
+        }
+        guard let streamID = call.streamID else { return }
+        process(machine.cancel(streamID: streamID))
     }
 
     func sendHeaders(streamID: UInt32, metadata: Metadata, _ continuation: CheckedContinuation<Void, any Error>) {
@@ -333,10 +375,6 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         } catch {
             continuation.resume(throwing: error)
         }
-    }
-
-    func cancel(streamID: UInt32) {
-        process(machine.cancel(streamID: streamID))
     }
 
     /// The reader of a stream took messages: their credit may return to the peer.
@@ -467,11 +505,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private func startDraining() {
         guard !draining else { return }
         draining = true
-        let error = RPCError(code: .unavailable, message: "connection is shutting down")
-        while let open = pendingOpens.popFirst() {
-            open.timeout?.cancel()
-            open.continuation.resume(throwing: error)
-        }
+        failPendingOpens(RPCError(code: .unavailable, message: "connection is shutting down"))
         events(.draining)
     }
 
@@ -519,7 +553,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         // is cancelled before anything it waits on fails.
         if !entry.finishing { entry.cancellation?.cancel() }
         // A server handler learns that its call ended; a client learns the outcome from the response.
-        entry.outbox.close(error: isServer ? ended : nil)
+        if isServer { entry.outbox.close(error: ended) }
         if let requests = entry.requests {
             if entry.finishing {
                 requests.finish()
@@ -527,11 +561,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
                 requests.fail(ended)
             }
         }
-        if let call = entry.call {
-            call.markClosed()
-            call.responses.push(.trailers(status, trailers))
-            call.responses.finish()
-        }
+        entry.call?.closed(status: status, trailers: trailers)
     }
 
     private func flushOutput() {

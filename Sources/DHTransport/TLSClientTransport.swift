@@ -137,18 +137,10 @@ public final class TLSClientTransport: ClientTransport {
             attempt += 1
             let canRetry = attempt <= configuration.maxRefusedRetries
             let connection = try await self.connection(deadline: deadline)
-            let call: ClientCall
-            do {
-                call = try await withCheckedThrowingContinuation { continuation in
-                    connection.run {
-                        $0.openCall(
-                            path: method.path, metadata: options.metadata, deadline: deadline, continuation)
-                    }
-                }
-            } catch let error as RPCError where error.code == .unavailable && canRetry {
-                // The connection began closing: nothing was sent, try a fresh one.
-                connectionUnusable(connection)
-                continue
+            let call = ClientCall(
+                connection: connection, outboundLimit: configuration.connection.clamped.outboundBufferLimit)
+            connection.run {
+                $0.openCall(call, path: method.path, metadata: options.metadata, deadline: deadline)
             }
             let stream = ClientStream(
                 requests: RPCWriter { bytes in try await call.write(bytes) },

@@ -11,6 +11,10 @@ import DHWire
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 typealias Request = Dh_Echo_V1_EchoRequest
 typealias Response = Dh_Echo_V1_EchoResponse
 
@@ -52,12 +56,21 @@ struct Latencies {
 func microseconds(_ duration: Duration) -> String {
     let (seconds, attoseconds) = duration.components
     let micros = Double(seconds) * 1e6 + Double(attoseconds) / 1e12
-    return String(format: "%.0f µs", micros)
+    return String(format: micros < 10 ? "%.1f µs" : "%.0f µs", micros)
 }
 
 func seconds(_ duration: Duration) -> Double {
     let (seconds, attoseconds) = duration.components
     return Double(seconds) + Double(attoseconds) / 1e18
+}
+
+/// CPU time the process used so far (user and system), which a loaded machine disturbs less
+/// than wall-clock time.
+func cpuTime() -> Duration {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func duration(_ time: timeval) -> Duration { .seconds(time.tv_sec) + .microseconds(time.tv_usec) }
+    return duration(usage.ru_utime) + duration(usage.ru_stime)
 }
 
 /// The process's resident memory (VmRSS), in bytes.
@@ -120,6 +133,7 @@ enum TransportBenchmarks {
         sequential.samples.reserveCapacity(sequentialCalls)
         let clock = ContinuousClock()
         let sequentialStart = clock.now
+        let sequentialCPU = cpuTime()
         for index in 0..<sequentialCalls {
             var request = message
             request.sequence = Int64(index)
@@ -128,14 +142,17 @@ enum TransportBenchmarks {
             sequential.samples.append(clock.now - start)
         }
         let sequentialTime = clock.now - sequentialStart
+        let sequentialCPUPerCall = (cpuTime() - sequentialCPU) / sequentialCalls
         print(
             "(a) sequential unary: \(sequentialCalls) calls, \(Int(Double(sequentialCalls) / seconds(sequentialTime))) calls/s, "
-                + "p50 \(microseconds(sequential.percentile(0.5))), p99 \(microseconds(sequential.percentile(0.99)))")
+                + "p50 \(microseconds(sequential.percentile(0.5))), p99 \(microseconds(sequential.percentile(0.99))), "
+                + "CPU \(microseconds(sequentialCPUPerCall)) per call (client and server)")
 
         // (b) 32 calls in flight.
         let inFlight = 32
         let perTask = concurrentCalls / inFlight
         let concurrentStart = clock.now
+        let concurrentCPU = cpuTime()
         let concurrent = try await withThrowingTaskGroup(of: [Duration].self) { group in
             for _ in 0..<inFlight {
                 group.addTask {
@@ -154,22 +171,27 @@ enum TransportBenchmarks {
             return all
         }
         let concurrentTime = clock.now - concurrentStart
+        let concurrentCPUPerCall = (cpuTime() - concurrentCPU) / (perTask * inFlight)
         print(
             "(b) unary, 32 in flight: \(perTask * inFlight) calls, "
                 + "\(Int(Double(perTask * inFlight) / seconds(concurrentTime))) calls/s, "
-                + "p50 \(microseconds(concurrent.percentile(0.5))), p99 \(microseconds(concurrent.percentile(0.99)))")
+                + "p50 \(microseconds(concurrent.percentile(0.5))), p99 \(microseconds(concurrent.percentile(0.99))), "
+                + "CPU \(microseconds(concurrentCPUPerCall)) per call")
 
         // (c) Client streaming.
         let streamStart = clock.now
+        let streamCPU = cpuTime()
         let summary: Response = try await client.clientStreaming(EchoMethods.collect) { (writer: RPCWriter<Request>) in
             for _ in 0..<streamMessages { try await writer.write(message) }
         }
         let streamTime = clock.now - streamStart
         precondition(summary.sequence == Int64(streamMessages))
         let rate = Double(streamMessages) / seconds(streamTime)
+        let streamCPUPerMessage = (cpuTime() - streamCPU) / streamMessages
         print(
             "(c) client stream: \(streamMessages) × 1 KiB, \(Int(rate)) msgs/s, "
-                + String(format: "%.1f MB/s", rate * 1024 / 1_000_000))
+                + String(format: "%.1f MB/s", rate * 1024 / 1_000_000)
+                + ", CPU \(microseconds(streamCPUPerMessage)) per message")
 
         // (d) Memory per idle connection: resident memory before and after opening idle
         // connections (each made by one call). Client and server share this process, so the
