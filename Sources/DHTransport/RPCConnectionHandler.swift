@@ -79,11 +79,14 @@ final class ClientCall: Sendable {
     let responses: Inbox<ClientResponsePart>
     let requests: Outbox
     private let flags = Mutex<(streamID: UInt32?, refused: Bool, closed: Bool)>((nil, false, false))
+    private let box: CallBox
 
     init(connection: ConnectionHandle, outboundLimit: Int) {
         self.connection = connection
-        // The closures reach this call through a box set right after init.
+        // The closures reach this call through a box set right after init and emptied when the
+        // call ends, which breaks the cycle call → inbox → closure → call.
         let box = CallBox()
+        self.box = box
         self.responses = Inbox<ClientResponsePart>(
             byteCount: { part in
                 if case .message(let bytes) = part { return bytes.count }
@@ -108,6 +111,7 @@ final class ClientCall: Sendable {
     /// Ends the call with `status` (event loop): the responses end, later writes are dropped.
     func closed(status: RPCStatus, trailers: Metadata) {
         flags.withLock { $0.closed = true }
+        box.clear()
         requests.close(error: nil)
         responses.push(.trailers(status, trailers))
         responses.finish()
@@ -126,6 +130,7 @@ final class ClientCall: Sendable {
 private final class CallBox: Sendable {
     private let value = Mutex<ClientCall?>(nil)
     func set(_ call: ClientCall) { value.withLock { $0 = call } }
+    func clear() { value.withLock { $0 = nil } }
     var call: ClientCall? { value.withLock { $0 } }
 }
 
