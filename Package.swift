@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "DHTransportTests",
             dependencies: [
-                "DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "COpenSSL",
+                "DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "COpenSSL", "DHCLI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

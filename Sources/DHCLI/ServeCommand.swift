@@ -108,6 +108,15 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await serve { line in
+            print(line)
+            fflush(nil)
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM; `report` gets each status line (`dh serve: listening on
+    /// HOST:PORT`, …).
+    func serve(report: @escaping @Sendable (String) -> Void) async throws {
         let (host, port) = try Self.parseListen(listen)
         let context: TLSContext
         do {
@@ -127,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = RPCServer(services: [])
 
         let serving = Task { try await server.serve(on: transport) }
-        let signals = SignalHandling(transport: transport, serving: serving)
+        let signals = SignalHandling(transport: transport, serving: serving, report: report)
         defer { signals.stop() }
         let address: SocketAddressText
         do {
@@ -137,12 +146,11 @@ struct ServeCommand: AsyncParsableCommand {
             _ = try? await serving.value
             throw CLIError("cannot listen on \(listen): \(error)")
         }
-        print("dh serve: listening on \(address.text)")
-        fflush(nil)
+        report("dh serve: listening on \(address.text)")
         do {
             try await serving.value
         } catch is CancellationError {}
-        print("dh serve: stopped")
+        report("dh serve: stopped")
     }
 }
 
@@ -164,17 +172,18 @@ private struct SocketAddressText {
 private final class SignalHandling {
     private let sources: [any DispatchSourceSignal]
 
-    init(transport: TLSServerTransport, serving: Task<Void, any Error>) {
+    private static let numbers = [SIGINT, SIGTERM]
+
+    init(transport: TLSServerTransport, serving: Task<Void, any Error>, report: @escaping @Sendable (String) -> Void) {
         let queue = DispatchQueue(label: "dh-serve-signals")
         let count = SignalCount()
         var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
+        for number in Self.numbers {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
                 if count.increment() == 1 {
-                    print("dh serve: shutting down (calls in flight finish; signal again to stop at once)")
-                    fflush(nil)
+                    report("dh serve: shutting down (calls in flight finish; signal again to stop at once)")
                     transport.beginGracefulShutdown()
                 } else {
                     serving.cancel()
@@ -186,8 +195,10 @@ private final class SignalHandling {
         self.sources = sources
     }
 
+    /// Stops handling the signals and gives them their default action back.
     func stop() {
         for source in sources { source.cancel() }
+        for number in Self.numbers { signal(number, SIG_DFL) }
     }
 }
 
