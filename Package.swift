@@ -20,9 +20,14 @@ let package = Package(
         // Libraries the benchmark package (Benchmarks/) measures.
         .library(name: "DHWire", targets: ["DHWire"]),
         .library(name: "DHRepositories", targets: ["DHRepositories", "DHAudit", "DHStorage", "DHTLS"]),
+        .library(name: "DHTransport", targets: ["DHTransport"]),
+        .library(name: "DHRPC", targets: ["DHRPC"]),
+        .library(name: "DHTLS", targets: ["DHTLS"]),
+        .library(name: "DHIdentity", targets: ["DHIdentity"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // C libraries, found through pkg-config. Only DHTLS imports COpenSSL and only
@@ -67,6 +72,15 @@ let package = Package(
         // The dh-rpc/1 protocol (docs/PROTOCOL.md) as state machines, and the call layer
         // (typed client and server, interceptors, in-process transport). No sockets, no TLS.
         .target(name: "DHRPC", dependencies: ["DHIdentity", "DHWire"], swiftSettings: swiftSettings),
+        // The real transport: TCP + TLS 1.3 (mutual) + dh-rpc/1 over SwiftNIO (docs/TRANSPORT.md).
+        .target(
+            name: "DHTransport",
+            dependencies: [
+                "DHRPC", "DHTLS", "DHIdentity",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         // PostgreSQL through libpq.
         .target(name: "DHStorage", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         // The tamper-evident audit log: an RFC 9162 Merkle tree over audit entries.
@@ -88,7 +102,7 @@ let package = Package(
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories",
+                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories", "DHRPC", "DHTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -125,6 +139,15 @@ let package = Package(
         .testTarget(
             name: "DHRPCCallTests", dependencies: ["DHRPC", "DHIdentity", "DHWire"], swiftSettings: swiftSettings),
         .testTarget(name: "DHStorageTests", dependencies: ["DHStorage"], swiftSettings: swiftSettings),
+        // Over real TLS on loopback, with certificates the test run makes.
+        .testTarget(
+            name: "DHTransportTests",
+            dependencies: [
+                "DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "COpenSSL", "DHCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         // Against a throwaway embedded cluster; also runs dh migrate and dh audit in-process.
         .testTarget(
             name: "DHRepositoriesTests",

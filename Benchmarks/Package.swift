@@ -33,5 +33,18 @@ let package = Package(
             path: "Benchmarks/AuditBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The RPC transport over mutual TLS 1.3 on loopback (a plain executable: it runs a
+        // server and a client and prints calls/s, latency percentiles and stream throughput).
+        .executableTarget(
+            name: "TransportBenchmarks",
+            dependencies: [
+                .product(name: "DHTransport", package: "DataHealth"),
+                .product(name: "DHRPC", package: "DataHealth"),
+                .product(name: "DHTLS", package: "DataHealth"),
+                .product(name: "DHIdentity", package: "DataHealth"),
+                .product(name: "DHWire", package: "DataHealth"),
+            ],
+            path: "Benchmarks/TransportBenchmarks"
+        ),
     ]
 )

@@ -17,6 +17,8 @@ public struct DataHealthCommand: AsyncParsableCommand {
               dh --version            Print the DataHealth release.
               dh version --libraries  Print the release and the C libraries this binary runs on.
               dh pki init dev-pki     Make a development CA and one certificate per role.
+              dh serve --pki dev-pki --listen 127.0.0.1:7443
+                                      Serve over mutual TLS 1.3 until SIGINT or SIGTERM.
               dh policy check policy.conf
                                       Validate an authorization policy file.
               dh migrate up --data-dir /var/lib/datahealth
@@ -26,7 +28,8 @@ public struct DataHealthCommand: AsyncParsableCommand {
             """,
         version: DataHealthVersion.current,
         subcommands: [
-            VersionCommand.self, PKICommand.self, PolicyCommand.self, MigrateCommand.self, AuditCommand.self,
+            VersionCommand.self, ServeCommand.self, PKICommand.self, PolicyCommand.self, MigrateCommand.self,
+            AuditCommand.self,
         ]
     )
 

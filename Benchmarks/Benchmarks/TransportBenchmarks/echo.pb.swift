@@ -1,0 +1,1 @@
+../../../Tests/DHRPCCallTests/Generated/echo.pb.swift
