@@ -16,6 +16,7 @@ packages=(
     python3-venv        # Python protobuf interop tests run in a venv
     gcc                 # builds the C client kit and the interop programs
     make
+    openssl             # the demo shows a TLS handshake with openssl s_client
 )
 
 missing=()

@@ -13,14 +13,35 @@ struct Unexpected: Error {}
 
 /// Events the test service reports, so tests wait on them instead of on time.
 final class Events: Sendable {
-    let stream: AsyncStream<String>
-    private let input: AsyncStream<String>.Continuation
+    private struct State {
+        var pending: [String] = []
+        var waiter: CheckedContinuation<String, Never>?
+    }
 
-    init() { (stream, input) = AsyncStream.makeStream() }
-    func report(_ event: String) { input.yield(event) }
-    func next() async -> String? {
-        var iterator = stream.makeAsyncIterator()
-        return await iterator.next()
+    private let state = Mutex(State())
+
+    func report(_ event: String) {
+        let waiter = state.withLock { state -> CheckedContinuation<String, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending.append(event)
+            return nil
+        }
+        waiter?.resume(returning: event)
+    }
+
+    /// The next event, in the order reported; one reader at a time.
+    func next() async -> String {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> String? in
+                if !state.pending.isEmpty { return state.pending.removeFirst() }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
 }
 
@@ -29,6 +50,7 @@ struct EchoService: Dh_Echo_V1_EchoHandler {
 
     func respond(_ request: Request, context: ServerContext) async throws -> Response {
         if request.delayMs > 0 {
+            events.report("started")
             do {
                 try await Task.sleep(for: .milliseconds(Int(request.delayMs)))
             } catch {
@@ -277,11 +299,21 @@ struct CallTests {
     @Test("a missed deadline is DEADLINE_EXCEEDED and the handler is cancelled")
     func deadline() async throws {
         try await withServer { client, events in
-            await expectStatus(.deadlineExceeded) {
-                let _: Response = try await client.unary(
-                    EchoMethods.get, request: request("slow", delayMs: 60_000),
-                    options: CallOptions(timeout: .milliseconds(50)))
-            }
+            // The deadline leaves the server time to start the handler, which then outlives it.
+            async let outcome: RPCStatus.Code? = {
+                do {
+                    let _: Response = try await client.unary(
+                        EchoMethods.get, request: request("slow", delayMs: 600_000),
+                        options: CallOptions(timeout: .seconds(2)))
+                    return nil
+                } catch let error as RPCError {
+                    return error.code
+                } catch {
+                    return .unknown
+                }
+            }()
+            #expect(await events.next() == "started")
+            #expect(await outcome == .deadlineExceeded)
             #expect(await events.next() == "cancelled")
         }
     }
