@@ -91,6 +91,9 @@ let package = Package(
             name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"],
             swiftSettings: swiftSettings),
 
+        // Access control for every call: caller context, method-level policy, audit entries.
+        .target(name: "DHAccess", dependencies: ["DHRPC", "DHIdentity", "DHAudit"], swiftSettings: swiftSettings),
+
         // Schemas: generated Swift for Protos/ (make generate; make check-generated fails when stale).
         .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
         // Services.
@@ -155,6 +158,9 @@ let package = Package(
                 "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHAccessTests", dependencies: ["DHAccess", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHWire"],
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(

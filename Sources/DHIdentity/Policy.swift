@@ -201,6 +201,13 @@ public struct PolicyRule: Sendable, Hashable {
     public var label: String { "\(effect.rawValue) rule '\(name)' (line \(line))" }
 
     /// Why this rule does not apply to `request`, or nil and the scope it grants when it does.
+    /// Why the rule does not apply to this caller and method whatever the data, or nil when it does.
+    func evaluateMethod(caller: CallerContext, method: String) -> String? {
+        var unscoped = self
+        unscoped.scopes = nil
+        return unscoped.evaluate(AccessRequest(caller: caller, method: method, target: .none)).mismatch
+    }
+
     func evaluate(_ request: AccessRequest) -> (mismatch: String?, scope: DataScope?) {
         let caller = request.caller
         guard subjects.contains(where: { $0.matches(caller.identity) }) else {
@@ -324,6 +331,37 @@ public struct Policy: Sendable, Hashable {
         if nearMisses.isEmpty {
             nearMisses = ["no allow rule names \(request.caller.identity)"]
         }
+        return PolicyDecision(outcome: .noMatchingRule, rule: nil, scope: nil, nearMisses: nearMisses)
+    }
+
+    /// The gate every call passes before its handler runs, when the data it will touch is not
+    /// known yet: a deny rule without scopes that matches refuses the call; otherwise an allow
+    /// rule must match the caller, method, purpose and acting user. The handler then asks
+    /// ``decide(_:)`` about the data itself.
+    public func decideMethod(caller: CallerContext, method: String) -> PolicyDecision {
+        var firstAllow: PolicyRule?
+        var nearMisses: [String] = []
+        for rule in rules {
+            let mismatch = rule.evaluateMethod(caller: caller, method: method)
+            switch rule.effect {
+            case .deny:
+                if mismatch == nil, rule.scopes == nil {
+                    return PolicyDecision(outcome: .deniedByRule, rule: rule, scope: nil, nearMisses: [])
+                }
+            case .allow:
+                if let mismatch {
+                    if rule.subjects.contains(where: { $0.matches(caller.identity) }) {
+                        nearMisses.append("\(rule.label) does not apply: \(mismatch)")
+                    }
+                } else if firstAllow == nil {
+                    firstAllow = rule
+                }
+            }
+        }
+        if let rule = firstAllow {
+            return PolicyDecision(outcome: .allowed, rule: rule, scope: nil, nearMisses: [])
+        }
+        if nearMisses.isEmpty { nearMisses = ["no allow rule names \(caller.identity)"] }
         return PolicyDecision(outcome: .noMatchingRule, rule: nil, scope: nil, nearMisses: nearMisses)
     }
 }

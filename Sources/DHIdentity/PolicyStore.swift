@@ -62,6 +62,11 @@ public final class PolicyStore: Sendable {
     public var lastError: PolicyError? { state.withLock { $0.lastError } }
 
     /// Decides with the policy in force.
+    /// ``Policy/decideMethod(caller:method:)`` on the current policy.
+    public func decideMethod(caller: CallerContext, method: String) -> PolicyDecision {
+        policy.decideMethod(caller: caller, method: method)
+    }
+
     public func decide(_ request: AccessRequest) -> PolicyDecision {
         policy.decide(request)
     }

@@ -109,6 +109,9 @@ extension PostgresTests {
                 _ = try await connection.execute("BEGIN")
             }
             #expect(pool.statistics.discarded == 1)
+            // Open the replacement first, so the short timeout below is spent on the statement
+            // and not on connecting (which can take longer than that on a loaded machine).
+            #expect(try await pool.query("SELECT 4::int4").singleRow()?.decode(Int.self, column: 0) == 4)
             let timeout = try await #require(throws: PostgresError.self) {
                 try await pool.query("SELECT pg_sleep(\(30.0))", timeout: .milliseconds(100))
             }
