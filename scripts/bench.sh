@@ -2,11 +2,23 @@
 # Runs DataHealth's benchmarks (Benchmarks/, ordo-one/benchmark) in release mode.
 # Each benchmark compares against its named peer in the same run; BENCH_FILTER
 # narrows the run to benchmarks whose names match a regular expression.
+#
+# The compiler benchmark ("compiler": dh-protoc against protoc on Protos/ and the
+# compiler corpus, scripts/bench-compiler.py) runs first, unless BENCH_FILTER excludes it;
+# COMPILER_RUNS sets its rounds (default 20), COMPILER_CALLGRIND=0 skips its instruction counts.
 set -euo pipefail
 
 filter=()
 if [[ -n "${BENCH_FILTER:-}" ]]; then
     filter=(--filter "$BENCH_FILTER")
 fi
+
+if [[ -z "${BENCH_FILTER:-}" ]] || [[ compiler =~ ${BENCH_FILTER} ]]; then
+    swift build -c release --product dh-protoc
+    callgrind=()
+    if [[ "${COMPILER_CALLGRIND:-1}" != 0 ]]; then callgrind=(--callgrind); fi
+    python3 scripts/bench-compiler.py .build/release/dh-protoc --runs "${COMPILER_RUNS:-20}" "${callgrind[@]}"
+fi
+
 swift package --package-path Benchmarks --allow-writing-to-package-directory \
     benchmark --no-progress "${filter[@]}"
