@@ -14,10 +14,16 @@ if [[ -n "${BENCH_FILTER:-}" ]]; then
 fi
 
 if [[ -z "${BENCH_FILTER:-}" ]] || [[ compiler =~ ${BENCH_FILTER} ]]; then
-    swift build -c release --product dh-protoc
     callgrind=()
     if [[ "${COMPILER_CALLGRIND:-1}" != 0 ]]; then callgrind=(--callgrind); fi
+    # As `swift build -c release` makes it (Swift runtime and Foundation as shared libraries) ...
+    swift build -c release --product dh-protoc
+    echo "dh-protoc, shared Swift libraries:"
     python3 scripts/bench-compiler.py .build/release/dh-protoc --runs "${COMPILER_RUNS:-20}" "${callgrind[@]}"
+    # ... and linked statically (--static-swift-stdlib), which saves most of the start-up.
+    swift build -c release --product dh-protoc --static-swift-stdlib --scratch-path .build-static
+    echo "dh-protoc, --static-swift-stdlib:"
+    python3 scripts/bench-compiler.py .build-static/release/dh-protoc --runs "${COMPILER_RUNS:-20}" "${callgrind[@]}"
 fi
 
 swift package --package-path Benchmarks --allow-writing-to-package-directory \
