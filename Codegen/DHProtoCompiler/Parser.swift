@@ -40,7 +40,7 @@ public struct Parser {
 
     /// protoc's tokenizer reports an error when the parser reads the token it was in.
     private mutating func reportLexicalErrors() {
-        guard let errors = lexicalErrors.removeValue(forKey: index) else { return }
+        guard !lexicalErrors.isEmpty, let errors = lexicalErrors.removeValue(forKey: index) else { return }
         for error in errors {
             diagnostics.append(Diagnostic(file: fileName, position: error.position, message: error.message))
         }
@@ -57,7 +57,10 @@ public struct Parser {
 
     // MARK: - Token helpers
 
-    private var current: Token { tokens[index] }
+    /// The token at `index`, lent rather than copied (a copy retains its text and comments).
+    private var current: Token {
+        _read { yield tokens[index] }
+    }
     private var atEnd: Bool { current.kind == .end }
 
     private func lookingAt(_ text: String) -> Bool {
