@@ -702,11 +702,16 @@ public struct Linker {
     mutating func applyPackedOptions(_ message: MessageNode, scope: String) {
         let fullName = join(scope, message.name)
         for nested in message.nestedTypes { applyPackedOptions(nested, scope: fullName) }
-        guard var info = pool.messages[fullName] else { return }
-        info.messageSetWireFormat = message.options.contains {
+        let messageSetWireFormat = message.options.contains {
             $0.name.count == 1 && !$0.name[0].isExtension && $0.name[0].name == "message_set_wire_format"
                 && $0.value == .identifier("true")
         }
+        let hasPackedOption = message.fields.contains { field in
+            field.options.contains { $0.name.count == 1 && !$0.name[0].isExtension && $0.name[0].name == "packed" }
+        }
+        // Most messages have neither: leave the pool's entry alone (no copy, no second lookup).
+        guard messageSetWireFormat || hasPackedOption, var info = pool.messages[fullName] else { return }
+        info.messageSetWireFormat = messageSetWireFormat
         for (i, field) in message.fields.enumerated() where i < info.fields.count {
             for option in field.options
             where option.name.count == 1 && !option.name[0].isExtension && option.name[0].name == "packed" {
