@@ -51,7 +51,8 @@ public enum SourceInfo {
         }
     }
 
-    private static func declaration(_ writer: inout BinaryWriter, path: [Int32], span: SourceSpan?, comments: Comments) {
+    private static func declaration(_ writer: inout BinaryWriter, path: [Int32], span: SourceSpan?, comments: Comments)
+    {
         guard let span else { return }
         location(&writer, path: path, span: span, comments: comments)
     }

@@ -84,7 +84,8 @@ struct SourceInfoTests {
         let oracle = try ProtocEquivalenceTests.runProtoc(
             flags + ["--descriptor_set_out=" + expectedURL.path, file], in: directory)
         try #require(oracle.status == 0, "protoc rejected \(file): \(oracle.stderr)")
-        let ours = ProtocEquivalenceTests.runOurs(flags + ["--descriptor_set_out=" + actualURL.path, file], in: directory)
+        let ours = ProtocEquivalenceTests.runOurs(
+            flags + ["--descriptor_set_out=" + actualURL.path, file], in: directory)
         try #require(ours.status == 0, "dh-protoc rejected \(file): \(ours.stderr)")
         let expected = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: expectedURL)))
         let actual = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: actualURL)))
@@ -121,7 +122,8 @@ struct SourceInfoTests {
         let directory = ProtocEquivalenceTests.corpus.appendingPathComponent("valid")
         let output = ProtocEquivalenceTests.temporaryFile()
         defer { try? FileManager.default.removeItem(at: output) }
-        let run = ProtocEquivalenceTests.runOurs(["-I.", "--descriptor_set_out=" + output.path, "comments.proto"], in: directory)
+        let run = ProtocEquivalenceTests.runOurs(
+            ["-I.", "--descriptor_set_out=" + output.path, "comments.proto"], in: directory)
         try #require(run.status == 0, "\(run.stderr)")
         let set = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: output)))
         #expect(set.file.count == 1)
