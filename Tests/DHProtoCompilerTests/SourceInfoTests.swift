@@ -8,10 +8,10 @@ import Testing
 /// the valid corpus, Protos/ and the well-known types (imports included).
 ///
 /// dh-protoc records the file and every declaration (messages, fields, extensions, oneofs,
-/// enums, values, services, methods); each of its locations must equal protoc's location of
-/// the same path (span and comments), and every declaration protoc records must be there.
-/// protoc's locations of a declaration's parts (name, number, type, options, ...) are not
-/// produced yet and not compared.
+/// enums, values, services, methods) and their names; each of its locations must equal
+/// protoc's location of the same path (span and comments), and every declaration protoc
+/// records must be there. protoc's locations of the other parts of a declaration (number,
+/// type, label, options, ...) are not produced yet.
 @Suite("Source info agrees with protoc")
 struct SourceInfoTests {
     struct Location: Equatable, CustomStringConvertible {
@@ -114,6 +114,11 @@ struct SourceInfoTests {
                 #expect(ourPaths.contains(location.path), "\(name): no location for \(location)")
             }
             #expect(ourLocations.count == Set(ourLocations.map(\.path)).count, "\(name): a path twice")
+            // Every declaration but a oneof also has its name's location.
+            for location in ourLocations where Self.isDeclaration(location.path) && !location.path.isEmpty {
+                let isOneof = location.path[location.path.count - 2] == 8
+                #expect(ourPaths.contains(location.path + [1]) != isOneof, "\(name): name of \(location)")
+            }
         }
     }
 
