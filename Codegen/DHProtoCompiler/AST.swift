@@ -19,6 +19,18 @@ public struct Comments: Sendable, Hashable {
     }
 }
 
+/// Where a declaration is in its file: from its first token to the end of its last
+/// (SourceCodeInfo's span), zero-based.
+public struct SourceSpan: Sendable, Hashable {
+    public var start: SourcePosition
+    public var end: SourcePosition
+
+    public init(start: SourcePosition, end: SourcePosition) {
+        self.start = start
+        self.end = end
+    }
+}
+
 /// An `option` statement or a `[name = value]` assignment, not yet interpreted.
 public struct OptionNode: Sendable, Hashable {
     public struct NamePart: Sendable, Hashable {
@@ -64,6 +76,7 @@ public struct FieldNode: Sendable, Hashable {
     public var jsonNamePosition: SourcePosition?
     public var isMap = false
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct RangeNode: Sendable, Hashable {
@@ -79,6 +92,7 @@ public struct OneofNode: Sendable, Hashable {
     public var options: [OptionNode] = []
     public var isSynthetic = false
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct MessageNode: Sendable, Hashable {
@@ -95,6 +109,7 @@ public struct MessageNode: Sendable, Hashable {
     public var options: [OptionNode] = []
     public var isMapEntry = false
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct EnumValueNode: Sendable, Hashable {
@@ -104,6 +119,7 @@ public struct EnumValueNode: Sendable, Hashable {
     public var numberPosition: SourcePosition?
     public var options: [OptionNode] = []
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct EnumNode: Sendable, Hashable {
@@ -114,6 +130,7 @@ public struct EnumNode: Sendable, Hashable {
     public var reservedNames: [String] = []
     public var options: [OptionNode] = []
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct MethodNode: Sendable, Hashable {
@@ -129,6 +146,7 @@ public struct MethodNode: Sendable, Hashable {
     /// `{ ... }` after the signature gives the method (possibly empty) options, as in protoc.
     public var hasOptionsBlock = false
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct ServiceNode: Sendable, Hashable {
@@ -137,6 +155,7 @@ public struct ServiceNode: Sendable, Hashable {
     public var methods: [MethodNode] = []
     public var options: [OptionNode] = []
     public var comments = Comments()
+    public var span: SourceSpan?
 }
 
 public struct ImportNode: Sendable, Hashable {
@@ -159,6 +178,8 @@ public struct FileNode: Sendable, Hashable {
     public var services: [ServiceNode] = []
     public var extensions: [FieldNode] = []
     public var options: [OptionNode] = []
+    /// From the first token to the end of the last (SourceCodeInfo's location of the file).
+    public var span: SourceSpan?
 
     public init(name: String) { self.name = name }
 }

@@ -41,6 +41,10 @@ public struct CommandLineOptions: Sendable, Equatable {
           --include_imports           When using --descriptor_set_out, also include
                                       all dependencies of the input files in the
                                       set, so that the set is self-contained.
+          --include_source_info       When using --descriptor_set_out, do not strip
+                                      SourceCodeInfo from the FileDescriptorProto.
+                                      Locations are recorded for the file and its
+                                      declarations, with their comments.
           --swift_out=OUT_DIR         Generate Swift source file (not yet available).
           --swift_opt=OPTION          Option for the Swift generator.
 
@@ -143,10 +147,6 @@ public enum CommandLineTool {
             errorOutput("Missing output directives.")
             return 1
         }
-        if options.includeSourceInfo {
-            errorOutput("--include_source_info is not supported by dh-protoc yet.")
-            return 1
-        }
         var settings = configuration
         settings.importPaths = options.importPaths
         var compiler = Compiler(configuration: settings)
@@ -176,7 +176,8 @@ public enum CommandLineTool {
                 errorOutput("--swift_out=\(swiftOut): this build has no Swift generator.")
                 return 1
             }
-            let all = compiler.descriptorSet(for: names, includeImports: true).file
+            // Like protoc with its plugins, the generator gets source info (for doc comments).
+            let all = compiler.descriptorSet(for: names, includeImports: true, includeSourceInfo: true).file
             do {
                 let generated = try swiftGenerator(all, names, options.swiftOptions.joined(separator: ","))
                 for file in generated {
@@ -194,7 +195,8 @@ public enum CommandLineTool {
             }
         }
         if let path = options.descriptorSetOut {
-            let set = compiler.descriptorSet(for: names, includeImports: options.includeImports)
+            let set = compiler.descriptorSet(
+                for: names, includeImports: options.includeImports, includeSourceInfo: options.includeSourceInfo)
             let bytes = Data(set.serializedBytes())
             do {
                 try bytes.write(to: URL(fileURLWithPath: path))

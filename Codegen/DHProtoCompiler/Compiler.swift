@@ -212,8 +212,12 @@ public struct Compiler {
     // MARK: - Output
 
     /// The descriptor set protoc writes for `inputs`: every file after the files it imports;
-    /// without `includeImports` only the inputs (still in that dependency order).
-    public func descriptorSet(for inputs: [String], includeImports: Bool) -> FileDescriptorSet {
+    /// without `includeImports` only the inputs (still in that dependency order). With
+    /// `includeSourceInfo` each parsed file carries its SourceCodeInfo (files from
+    /// `--descriptor_set_in` keep what they were given with).
+    public func descriptorSet(for inputs: [String], includeImports: Bool, includeSourceInfo: Bool = false)
+        -> FileDescriptorSet
+    {
         var set = FileDescriptorSet()
         var seen = Set<String>()
         if !includeImports {
@@ -227,8 +231,9 @@ public struct Compiler {
             }
         }
         func add(_ name: String) {
-            guard let file = pool.files[name], seen.insert(name).inserted else { return }
+            guard var file = pool.files[name], seen.insert(name).inserted else { return }
             for dependency in file.dependency { add(dependency) }
+            if includeSourceInfo, let node = parsed[name] { file.sourceCodeInfo = SourceInfo.encode(node) }
             set.file.append(file)
         }
         for input in inputs { add(input) }

@@ -187,7 +187,7 @@ public struct Linker {
     mutating func addSymbol(_ fullName: String, kind: SymbolKind, at position: SourcePosition?) -> Bool {
         if let existing = pool.symbols[fullName] {
             if existing.file == file.name {
-                if let dot = fullName.lastIndex(of: ".") {
+                if let dot = fullName.utf8.lastIndex(of: UInt8(ascii: ".")) {
                     error(
                         "\"\(fullName[fullName.index(after: dot)...])\" is already defined in \"\(fullName[..<dot])\".",
                         at: position)
@@ -487,13 +487,13 @@ public struct Linker {
         let firstPart = name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? name
         var scopeToTry = scope
         while true {
-            guard let dot = scopeToTry.lastIndex(of: ".") else {
+            guard let dot = scopeToTry.utf8.lastIndex(of: UInt8(ascii: ".")) else {
                 return findSymbol(name).map { (name, $0) }
             }
             scopeToTry = String(scopeToTry[..<dot])
             let candidate = scopeToTry + "." + firstPart
             if let result = findSymbol(candidate) {
-                if firstPart.count < name.count {
+                if firstPart.utf8.count < name.utf8.count {
                     if result.kind.isAggregate {
                         let full = scopeToTry + "." + name
                         if let found = findSymbol(full) { return (full, found) }
@@ -702,11 +702,16 @@ public struct Linker {
     mutating func applyPackedOptions(_ message: MessageNode, scope: String) {
         let fullName = join(scope, message.name)
         for nested in message.nestedTypes { applyPackedOptions(nested, scope: fullName) }
-        guard var info = pool.messages[fullName] else { return }
-        info.messageSetWireFormat = message.options.contains {
+        let messageSetWireFormat = message.options.contains {
             $0.name.count == 1 && !$0.name[0].isExtension && $0.name[0].name == "message_set_wire_format"
                 && $0.value == .identifier("true")
         }
+        let hasPackedOption = message.fields.contains { field in
+            field.options.contains { $0.name.count == 1 && !$0.name[0].isExtension && $0.name[0].name == "packed" }
+        }
+        // Most messages have neither: leave the pool's entry alone (no copy, no second lookup).
+        guard messageSetWireFormat || hasPackedOption, var info = pool.messages[fullName] else { return }
+        info.messageSetWireFormat = messageSetWireFormat
         for (i, field) in message.fields.enumerated() where i < info.fields.count {
             for option in field.options
             where option.name.count == 1 && !option.name[0].isExtension && option.name[0].name == "packed" {

@@ -175,7 +175,7 @@ extension Linker {
     }
 
     func fieldInfo(_ fullName: String) -> FieldInfo? {
-        guard let dot = fullName.lastIndex(of: ".") else { return nil }
+        guard let dot = fullName.utf8.lastIndex(of: UInt8(ascii: ".")) else { return nil }
         let container = String(fullName[..<dot])
         let name = String(fullName[fullName.index(after: dot)...])
         return pool.messages[container]?.fields.first { $0.name == name }

@@ -40,7 +40,7 @@ public struct Parser {
 
     /// protoc's tokenizer reports an error when the parser reads the token it was in.
     private mutating func reportLexicalErrors() {
-        guard let errors = lexicalErrors.removeValue(forKey: index) else { return }
+        guard !lexicalErrors.isEmpty, let errors = lexicalErrors.removeValue(forKey: index) else { return }
         for error in errors {
             diagnostics.append(Diagnostic(file: fileName, position: error.position, message: error.message))
         }
@@ -57,7 +57,10 @@ public struct Parser {
 
     // MARK: - Token helpers
 
-    private var current: Token { tokens[index] }
+    /// The token at `index`, lent rather than copied (a copy retains its text and comments).
+    private var current: Token {
+        _read { yield tokens[index] }
+    }
     private var atEnd: Bool { current.kind == .end }
 
     private func lookingAt(_ text: String) -> Bool {
@@ -198,6 +201,11 @@ public struct Parser {
             detached: detached)
     }
 
+    /// A span from `start` to the end of the last token consumed.
+    private func span(from start: SourcePosition) -> SourceSpan {
+        SourceSpan(start: start, end: index > 0 ? tokens[index - 1].endPosition : start)
+    }
+
     private mutating func skipStatement() {
         while !atEnd {
             if current.kind == .symbol {
@@ -268,6 +276,7 @@ public struct Parser {
                 }
             }
         }
+        file.span = span(from: tokens[0].position)
         return file
     }
 
@@ -319,10 +328,12 @@ public struct Parser {
     // MARK: - Messages
 
     private mutating func parseMessage() throws(Abandon) -> MessageNode {
+        let start = current.position
         try consume("message")
         let position = current.position
         var message = MessageNode(name: try consumeIdentifier("Expected message name."), namePosition: position)
         try parseMessageBlock(&message)
+        message.span = span(from: start)
         if syntax == "proto3" { Self.addSyntheticOneofs(&message) }
         return message
     }
@@ -457,6 +468,7 @@ public struct Parser {
     }
 
     private mutating func parseOneof(_ message: inout MessageNode) throws(Abandon) {
+        let start = current.position
         try consume("oneof")
         let oneofIndex = Int32(message.oneofs.count)
         var oneof = OneofNode(name: try consumeIdentifier("Expected oneof name."))
@@ -490,6 +502,7 @@ public struct Parser {
             }
             message.fields.append(field)
         } while !tryEnd("}")
+        oneof.span = span(from: start)
         message.oneofs.append(oneof)
     }
 
@@ -617,10 +630,12 @@ public struct Parser {
                 throw Abandon()
             }
             try parseMessageBlock(&group)
+            group.span = span(from: field.position)
             nested.append(group)
         } else {
             field.comments = try end(";")
         }
+        field.span = span(from: field.position)
 
         if field.isMap {
             let entryName = Self.mapEntryName(field.proto.name ?? "")
@@ -819,6 +834,7 @@ public struct Parser {
     // MARK: - Enums
 
     private mutating func parseEnum() throws(Abandon) -> EnumNode {
+        let start = current.position
         try consume("enum")
         let position = current.position
         var node = EnumNode(name: try consumeIdentifier("Expected enum name."), namePosition: position)
@@ -834,6 +850,7 @@ public struct Parser {
                 skipStatement()
             }
         }
+        node.span = span(from: start)
         try validateEnum(node)
         return node
     }
@@ -879,6 +896,7 @@ public struct Parser {
                 try consume("]")
             }
             value.comments = try end(";")
+            value.span = span(from: namePosition)
         }
     }
 
@@ -915,6 +933,7 @@ public struct Parser {
     // MARK: - Services
 
     private mutating func parseService() throws(Abandon) -> ServiceNode {
+        let start = current.position
         try consume("service")
         let position = current.position
         var service = ServiceNode(name: try consumeIdentifier("Expected service name."), namePosition: position)
@@ -937,10 +956,13 @@ public struct Parser {
                 skipStatement()
             }
         }
+        service.span = span(from: start)
         return service
     }
 
     private mutating func parseMethod(_ method: inout MethodNode) throws(Abandon) {
+        let start = current.position
+        defer { method.span = span(from: start) }
         try consume("rpc")
         method.namePosition = current.position
         method.name = try consumeIdentifier("Expected method name.")

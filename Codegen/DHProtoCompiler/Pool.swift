@@ -171,7 +171,7 @@ public struct DescriptorPool: Sendable {
         while true {
             if symbols[name] == nil { symbols[name] = Symbol(kind: .package, file: file) }
             packageFiles[name, default: []].insert(file)
-            guard let dot = name.lastIndex(of: ".") else { break }
+            guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { break }
             name = String(name[..<dot])
         }
     }

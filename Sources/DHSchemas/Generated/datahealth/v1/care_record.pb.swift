@@ -8,6 +8,7 @@ public import DHRPC
 /// Generated code for another runtime API version fails to compile here.
 private typealias _DHWireRuntimeCheck = DHWire.WireRuntimeAPI_1
 
+/// What a submission does to the items registered earlier under its submission id.
 public enum Datahealth_V1_Operation: DHWire.ProtoEnum {
     case unspecified  // = 0
     case create  // = 1
@@ -178,8 +179,11 @@ public enum Datahealth_V1_Interpretation: DHWire.ProtoEnum {
 
 public enum Datahealth_V1_ConsentChannel: DHWire.ProtoEnum {
     case unspecified  // = 0
+    /// Verbal consent at the institution, recorded with the document.
     case verbal  // = 1
+    /// Through マイナポータル.
     case mynaPortal  // = 2
+    /// On the face-recognition card reader (顔認証付きカードリーダー).
     case cardReader  // = 3
     /// A value this version of the schema does not know; kept and re-emitted as it came.
     case unrecognized(Int32)
@@ -303,6 +307,7 @@ public enum Datahealth_V1_ItemKind: DHWire.ProtoEnum {
     }
 }
 
+/// One batch of records from one institution.
 public struct Datahealth_V1_SubmitRecordsRequest: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.SubmitRecordsRequest"
 
@@ -348,6 +353,7 @@ public struct Datahealth_V1_SubmitRecordsRequest: DHWire.Message {
 public struct Datahealth_V1_SubmitRecordsResponse: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.SubmitRecordsResponse"
 
+    /// One outcome per record received on the stream, in order.
     public var outcomes: [Datahealth_V1_RecordOutcome] = []
     public var acceptedCount: Int32 = 0
     public var duplicateCount: Int32 = 0
@@ -408,8 +414,11 @@ public struct Datahealth_V1_SubmitRecordsResponse: DHWire.Message {
 public struct Datahealth_V1_RecordOutcome: DHWire.Message {
     public enum Result: DHWire.ProtoEnum {
         case unspecified  // = 0
+        /// Committed now.
         case accepted  // = 1
+        /// Committed earlier under the same idempotency key; nothing changed.
         case duplicate  // = 2
+        /// Invalid; nothing of it was stored.
         case rejected  // = 3
         /// A value this version of the schema does not know; kept and re-emitted as it came.
         case unrecognized(Int32)
@@ -461,8 +470,10 @@ public struct Datahealth_V1_RecordOutcome: DHWire.Message {
 
     public var idempotencyKey: String = ""
     public var result: Datahealth_V1_RecordOutcome.Result = .unspecified
+    /// For REJECTED: the field path of the first problem, e.g. "lab_result.test.code".
     public var fieldPath: String = ""
     public var message: String = ""
+    /// The version of the stored item after this record.
     public var version: Int64 = 0
     public var unknownFields = DHWire.UnknownFields()
 
@@ -522,6 +533,7 @@ public struct Datahealth_V1_RecordOutcome: DHWire.Message {
     }
 }
 
+/// One submitted record: exactly one information item or document about one patient.
 public struct Datahealth_V1_CareRecord: DHWire.Message {
     public enum Item: Sendable, Hashable {
         case diagnoses(Datahealth_V1_DiagnosisList)
@@ -536,7 +548,10 @@ public struct Datahealth_V1_CareRecord: DHWire.Message {
 
     public static let protoMessageName = "datahealth.v1.CareRecord"
 
+    /// Chosen by the gateway, unique per institution; a retry reuses it.
     public var idempotencyKey: String = ""
+    /// `<10-digit 医療機関コード>^<year>^<id of at most 36 characters>`; a later submission
+    /// with the same id updates or deletes the earlier one.
     public var submissionID: String = ""
     public var operation: Datahealth_V1_Operation = .unspecified
     public var patient: Datahealth_V1_PatientReference {
@@ -760,10 +775,15 @@ public struct Datahealth_V1_CareRecord: DHWire.Message {
     }
 }
 
+/// Flags a clinician sets on the profile-level items (diagnoses, infections, allergies,
+/// drug contraindications).
 public struct Datahealth_V1_ItemFlags: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.ItemFlags"
 
+    /// 長期保存フラグ: keep past the five-year window. Never set by default.
     public var longTermRetention: Bool = false
+    /// 未告知フラグ: the patient has not been told. Never shown to the patient; shown to
+    /// clinicians marked as undisclosed as of `undisclosed_as_of`.
     public var notYetDisclosed: Bool = false
     public var undisclosedAsOf: Datahealth_V1_PartialDate {
         get { _undisclosedAsOf ?? Datahealth_V1_PartialDate() }
@@ -772,6 +792,7 @@ public struct Datahealth_V1_ItemFlags: DHWire.Message {
     /// Whether `undisclosedAsOf` was set.
     public var hasUndisclosedAsOf: Bool { _undisclosedAsOf != nil }
     public mutating func clearUndisclosedAsOf() { _undisclosedAsOf = nil }
+    /// 未提供フラグ: not to be provided to other institutions.
     public var notToBeProvided: Bool = false
     public var unknownFields = DHWire.UnknownFields()
 
@@ -828,10 +849,13 @@ public struct Datahealth_V1_ItemFlags: DHWire.Message {
     }
 }
 
+/// 傷病名. Only confirmed diagnoses are shared; suspected ones and billing-only names
+/// (レセプト病名) are kept out of summaries.
 public struct Datahealth_V1_Diagnosis: DHWire.Message {
     public enum Verification: DHWire.ProtoEnum {
         case unspecified  // = 0
         case confirmed  // = 1
+        /// 疑い: not shared.
         case suspected  // = 2
         case refuted  // = 3
         /// A value this version of the schema does not know; kept and re-emitted as it came.
@@ -943,6 +967,8 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
 
     public static let protoMessageName = "datahealth.v1.Diagnosis"
 
+    /// The standard disease name: 病名交換用コード or 病名管理番号 (MEDIS master), with its
+    /// ICD-10 classification as a second coding.
     public var disease: Datahealth_V1_CodedValue {
         get { _disease ?? Datahealth_V1_CodedValue() }
         set { _disease = newValue }
@@ -950,6 +976,7 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
     /// Whether `disease` was set.
     public var hasDisease: Bool { _disease != nil }
     public mutating func clearDisease() { _disease = nil }
+    /// Prefix and suffix modifiers (修飾語交換用コード), in order.
     public var modifiers: [Datahealth_V1_Coding] = []
     public var onset: Datahealth_V1_PartialDate {
         get { _onset ?? Datahealth_V1_PartialDate() }
@@ -966,6 +993,7 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
     public var hasEnd: Bool { _end != nil }
     public mutating func clearEnd() { _end = nil }
     public var verification: Datahealth_V1_Diagnosis.Verification = .unspecified
+    /// Recorded for billing only (レセプト病名).
     public var billingOnly: Bool = false
     public var outcome: Datahealth_V1_Diagnosis.Outcome = .unspecified
     public var flags: Datahealth_V1_ItemFlags {
@@ -1053,9 +1081,12 @@ public struct Datahealth_V1_Diagnosis: DHWire.Message {
     }
 }
 
+/// A clinic's full current diagnosis list for one scope. It replaces the list the
+/// institution sent earlier for the same scope.
 public struct Datahealth_V1_DiagnosisList: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.DiagnosisList"
 
+    /// The scope the list covers: a department code, or "facility" for the whole institution.
     public var scope: String = ""
     public var diagnoses: [Datahealth_V1_Diagnosis] = []
     public var unknownFields = DHWire.UnknownFields()
@@ -1101,6 +1132,7 @@ public struct Datahealth_V1_DiagnosisList: DHWire.Message {
     }
 }
 
+/// その他アレルギー等: food, environmental, metal and other hypersensitivities.
 public struct Datahealth_V1_Allergy: DHWire.Message {
     public enum Category: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1256,6 +1288,8 @@ public struct Datahealth_V1_Allergy: DHWire.Message {
     }
 }
 
+/// 薬剤アレルギー等: severe or life-threatening hypersensitivity (e.g. anaphylaxis) or
+/// intolerance to a drug. Not label contraindications for disease or pregnancy.
 public struct Datahealth_V1_DrugContraindication: DHWire.Message {
     public enum Kind: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1305,6 +1339,7 @@ public struct Datahealth_V1_DrugContraindication: DHWire.Message {
 
     public static let protoMessageName = "datahealth.v1.DrugContraindication"
 
+    /// The drug: YJ code, 一般名処方マスタ code, or the explicit no-standard-code code.
     public var drug: Datahealth_V1_CodedValue {
         get { _drug ?? Datahealth_V1_CodedValue() }
         set { _drug = newValue }
@@ -1396,6 +1431,7 @@ public struct Datahealth_V1_DrugContraindication: DHWire.Message {
     }
 }
 
+/// 感染症: one of the infection tests the service shares.
 public struct Datahealth_V1_InfectionResult: DHWire.Message {
     public enum Analyte: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1461,6 +1497,7 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.InfectionResult"
 
     public var analyte: Datahealth_V1_InfectionResult.Analyte = .unspecified
+    /// The test as coded by the laboratory (JLAC10 or JLAC11).
     public var test: Datahealth_V1_CodedValue {
         get { _test ?? Datahealth_V1_CodedValue() }
         set { _test = newValue }
@@ -1469,6 +1506,7 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
     public var hasTest: Bool { _test != nil }
     public mutating func clearTest() { _test = nil }
     public var interpretation: Datahealth_V1_Interpretation = .unspecified
+    /// The measured value, where the test is quantitative.
     public var value: Datahealth_V1_Quantity {
         get { _value ?? Datahealth_V1_Quantity() }
         set { _value = newValue }
@@ -1558,6 +1596,8 @@ public struct Datahealth_V1_InfectionResult: DHWire.Message {
     }
 }
 
+/// 検査: one result of the specimen tests the service shares, registered per order. An
+/// interim result is overwritten by the final one with the same order id.
 public struct Datahealth_V1_LabResult: DHWire.Message {
     public enum Status: DHWire.ProtoEnum {
         case unspecified  // = 0
@@ -1615,9 +1655,12 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
         }
     }
 
+    /// The two groups of the 43 shared specimen tests.
     public enum Group: DHWire.ProtoEnum {
         case unspecified  // = 0
+        /// 救急時に有用な検査.
         case emergency  // = 1
+        /// 生活習慣病関連の検査.
         case lifestyleDisease  // = 2
         /// A value this version of the schema does not know; kept and re-emitted as it came.
         case unrecognized(Int32)
@@ -1662,6 +1705,7 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
     }
 
     public enum Value: Sendable, Hashable {
+        /// Numeric results need a unit.
         case quantity(Datahealth_V1_Quantity)
         case qualitative(Datahealth_V1_Interpretation)
         case text(String)
@@ -1669,7 +1713,10 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
 
     public static let protoMessageName = "datahealth.v1.LabResult"
 
+    /// The order identifier at the institution; with `test`, it names the result.
     public var orderID: String = ""
+    /// JLAC10 (17 characters, analyte 5 + identification 4 + material 3 + method 3 +
+    /// result type 2, e.g. 3C015-0000-023-271-01 creatinine in serum) or JLAC11.
     public var test: Datahealth_V1_CodedValue {
         get { _test ?? Datahealth_V1_CodedValue() }
         set { _test = newValue }
@@ -1679,6 +1726,7 @@ public struct Datahealth_V1_LabResult: DHWire.Message {
     public mutating func clearTest() { _test = nil }
     public var status: Datahealth_V1_LabResult.Status = .unspecified
     public var value: Datahealth_V1_LabResult.Value? = nil
+    /// Numeric results need a unit.
     public var quantity: Datahealth_V1_Quantity {
         get { if case .quantity(let v)? = value { v } else { Datahealth_V1_Quantity() } }
         set { value = .quantity(newValue) }
@@ -1884,6 +1932,7 @@ public struct Datahealth_V1_ReferenceRange: DHWire.Message {
     }
 }
 
+/// 処方: drugs extracted from referral letters and discharge summaries.
 public struct Datahealth_V1_Prescription: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.Prescription"
 
@@ -2004,6 +2053,8 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
 
     public static let protoMessageName = "datahealth.v1.MedicationOrder"
 
+    /// YJ code (urn:oid:1.2.392.100495.20.1.73), 一般名処方マスタ code
+    /// (urn:oid:1.2.392.100495.20.1.81) or the no-standard-code code; HOT codes may follow.
     public var drug: Datahealth_V1_CodedValue {
         get { _drug ?? Datahealth_V1_CodedValue() }
         set { _drug = newValue }
@@ -2011,6 +2062,7 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
     /// Whether `drug` was set.
     public var hasDrug: Bool { _drug != nil }
     public mutating func clearDrug() { _drug = nil }
+    /// Dose per administration, e.g. 1 錠 (UCUM or the master's unit).
     public var dose: Datahealth_V1_Quantity {
         get { _dose ?? Datahealth_V1_Quantity() }
         set { _dose = newValue }
@@ -2018,7 +2070,9 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
     /// Whether `dose` was set.
     public var hasDose: Bool { _dose != nil }
     public mutating func clearDose() { _dose = nil }
+    /// 用法, e.g. 1日3回毎食後.
     public var usage: String = ""
+    /// 投与日数.
     public var days: Int32 = 0
     public var route: Datahealth_V1_MedicationOrder.Route = .unspecified
     public var unknownFields = DHWire.UnknownFields()
@@ -2082,12 +2136,14 @@ public struct Datahealth_V1_MedicationOrder: DHWire.Message {
     }
 }
 
+/// A file carried by a document (PDF, image, CDA ...).
 public struct Datahealth_V1_Attachment: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.Attachment"
 
     public var contentType: String = ""
     public var title: String = ""
     public var data: [UInt8] = []
+    /// SHA-256 of `data`, lowercase hex.
     public var sha256: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2142,6 +2198,8 @@ public struct Datahealth_V1_Attachment: DHWire.Message {
     }
 }
 
+/// 診療情報提供書 (referral letter). It needs an addressee; a discharge summary travels
+/// only as its attachment.
 public struct Datahealth_V1_ReferralLetter: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.ReferralLetter"
 
@@ -2173,6 +2231,7 @@ public struct Datahealth_V1_ReferralLetter: DHWire.Message {
     /// Whether `consent` was set.
     public var hasConsent: Bool { _consent != nil }
     public mutating func clearConsent() { _consent = nil }
+    /// An optional HPKI signature (CMS, DER) over the letter's content.
     public var signature: [UInt8] = []
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2266,6 +2325,7 @@ public struct Datahealth_V1_ReferralLetter: DHWire.Message {
     }
 }
 
+/// 退院時サマリー.
 public struct Datahealth_V1_DischargeSummary: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.DischargeSummary"
 
@@ -2347,9 +2407,11 @@ public struct Datahealth_V1_DischargeSummary: DHWire.Message {
     }
 }
 
+/// How the patient consented to a document being shared.
 public struct Datahealth_V1_DocumentConsent: DHWire.Message {
     public enum Status: DHWire.ProtoEnum {
         case unspecified  // = 0
+        /// 同意保留: held until the patient consents.
         case pending  // = 1
         case granted  // = 2
         case refused  // = 3
@@ -2460,13 +2522,19 @@ public struct Datahealth_V1_DocumentConsent: DHWire.Message {
     }
 }
 
+/// 健康診断結果報告書 (health check-up report).
 public struct Datahealth_V1_CheckupReport: DHWire.Message {
     public enum Kind: DHWire.ProtoEnum {
         case unspecified  // = 0
+        /// 特定健診.
         case specificHealthCheckup  // = 1
+        /// 後期高齢者健診.
         case lateElderly  // = 2
+        /// 事業主健診 (労働安全衛生法の一般健康診断).
         case employer  // = 3
+        /// 学校・職員健診.
         case schoolStaff  // = 4
+        /// 人間ドック.
         case completeMedicalCheckup  // = 5
         /// A value this version of the schema does not know; kept and re-emitted as it came.
         case unrecognized(Int32)
@@ -2532,6 +2600,7 @@ public struct Datahealth_V1_CheckupReport: DHWire.Message {
     /// Whether `performedOn` was set.
     public var hasPerformedOn: Bool { _performedOn != nil }
     public mutating func clearPerformedOn() { _performedOn = nil }
+    /// Results coded with the 特定健診 item codes (JLAC10-based) or JLAC11.
     public var items: [Datahealth_V1_CheckupItem] = []
     public var overallJudgement: String = ""
     public var unknownFields = DHWire.UnknownFields()
@@ -2694,6 +2763,7 @@ public struct Datahealth_V1_CheckupItem: DHWire.Message {
     }
 }
 
+/// Consent to view, given by the patient for this visit (valid for 24 hours).
 public struct Datahealth_V1_ViewingConsent: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.ViewingConsent"
 
@@ -2767,6 +2837,7 @@ public struct Datahealth_V1_GetPatientSummaryRequest: DHWire.Message {
     /// Whether `consent` was set.
     public var hasConsent: Bool { _consent != nil }
     public mutating func clearConsent() { _consent = nil }
+    /// Narrow the summary to these items; empty means all.
     public var items: [Datahealth_V1_ItemKind] = []
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2836,7 +2907,10 @@ public struct Datahealth_V1_GetEmergencySummaryRequest: DHWire.Message {
         get { if case .basicFacts(let v)? = patientIdentification { v } else { Datahealth_V1_BasicFourFacts() } }
         set { patientIdentification = .basicFacts(newValue) }
     }
+    /// Why consent cannot be obtained and what the emergency is. Required.
     public var reason: String = ""
+    /// The child or person needing medical care (医療的ケア児等): their emergency
+    /// information comes first in the summary.
     public var medicalCareNeeds: Bool = false
     public var unknownFields = DHWire.UnknownFields()
 
@@ -2916,6 +2990,7 @@ public struct Datahealth_V1_GetEmergencySummaryRequest: DHWire.Message {
     }
 }
 
+/// One patient's items, merged across institutions, each with its provenance.
 public struct Datahealth_V1_PatientSummary: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.PatientSummary"
 
@@ -2928,6 +3003,7 @@ public struct Datahealth_V1_PatientSummary: DHWire.Message {
     /// Whether `generatedAt` was set.
     public var hasGeneratedAt: Bool { _generatedAt != nil }
     public mutating func clearGeneratedAt() { _generatedAt = nil }
+    /// For emergency access: when the granted access ends.
     public var accessExpiresAt: DHWire.Google_Protobuf_Timestamp {
         get { _accessExpiresAt ?? DHWire.Google_Protobuf_Timestamp() }
         set { _accessExpiresAt = newValue }
@@ -3012,6 +3088,7 @@ public struct Datahealth_V1_SummaryItem: DHWire.Message {
     /// Whether `provenance` was set.
     public var hasProvenance: Bool { _provenance != nil }
     public mutating func clearProvenance() { _provenance = nil }
+    /// Shown to clinicians with this mark; never shown to the patient.
     public var undisclosed: Bool = false
     public var undisclosedAsOf: Datahealth_V1_PartialDate {
         get { _undisclosedAsOf ?? Datahealth_V1_PartialDate() }
@@ -3227,6 +3304,7 @@ public struct Datahealth_V1_WatchPatientRequest: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.WatchPatientRequest"
 
     public var patients: [Datahealth_V1_PatientReference] = []
+    /// Resume after this change sequence number; 0 starts with changes from now on.
     public var afterSequence: Int64 = 0
     public var unknownFields = DHWire.UnknownFields()
 
@@ -3396,6 +3474,10 @@ public struct Datahealth_V1_PatientChange: DHWire.Message {
     }
 }
 
+/// Hospital gateways submit their institution's records; clinicians, through a gateway,
+/// read a patient's summary merged across every institution. Every call is checked
+/// against the caller's certificate identity, the access policy and the patient's
+/// consent, and is written to the audit log.
 public enum Datahealth_V1_CareRecordService {
     /// The fully-qualified service name.
     public static let name = "datahealth.v1.CareRecordService"
@@ -3412,13 +3494,26 @@ public enum Datahealth_V1_CareRecordService {
 }
 
 /// Implement this to serve `datahealth.v1.CareRecordService`; register the value with an `RPCServer`.
+///
+/// Hospital gateways submit their institution's records; clinicians, through a gateway,
+/// read a patient's summary merged across every institution. Every call is checked
+/// against the caller's certificate identity, the access policy and the patient's
+/// consent, and is written to the audit log.
 public protocol Datahealth_V1_CareRecordServiceHandler: DHRPC.RPCService {
+    /// Streams batches of records. Each record carries an idempotency key; the response
+    /// gives one outcome per record, in submission order. A record is acknowledged only
+    /// after it is committed, and a retried record is never stored twice.
     func submitRecords(requests: DHRPC.RPCAsyncSequence<Datahealth_V1_SubmitRecordsRequest>, context: DHRPC.ServerContext) async throws -> Datahealth_V1_SubmitRecordsResponse
 
+    /// A patient's summary merged across institutions, each item with its provenance.
+    /// Requires the patient's viewing consent (given per visit, valid for 24 hours).
     func getPatientSummary(request: Datahealth_V1_GetPatientSummaryRequest, context: DHRPC.ServerContext) async throws -> Datahealth_V1_PatientSummary
 
+    /// Break-glass access for an emergency when consent cannot be obtained: a reason is
+    /// required, access is time-boxed and the audit entry is flagged for review.
     func getEmergencySummary(request: Datahealth_V1_GetEmergencySummaryRequest, context: DHRPC.ServerContext) async throws -> Datahealth_V1_PatientSummary
 
+    /// Changes to the patients a gateway follows, as they are committed.
     func watchPatient(request: Datahealth_V1_WatchPatientRequest, responses: DHRPC.RPCWriter<Datahealth_V1_PatientChange>, context: DHRPC.ServerContext) async throws
 }
 
@@ -3442,6 +3537,11 @@ extension Datahealth_V1_CareRecordServiceHandler {
 }
 
 /// Calls `datahealth.v1.CareRecordService`. Each method throws `RPCError` for any status but OK.
+///
+/// Hospital gateways submit their institution's records; clinicians, through a gateway,
+/// read a patient's summary merged across every institution. Every call is checked
+/// against the caller's certificate identity, the access policy and the patient's
+/// consent, and is written to the audit log.
 public struct Datahealth_V1_CareRecordServiceClient: Sendable {
     public let client: DHRPC.RPCClient
 
@@ -3449,18 +3549,26 @@ public struct Datahealth_V1_CareRecordServiceClient: Sendable {
 
     public init(transport: any DHRPC.ClientTransport) { self.client = DHRPC.RPCClient(transport: transport) }
 
+    /// Streams batches of records. Each record carries an idempotency key; the response
+    /// gives one outcome per record, in submission order. A record is acknowledged only
+    /// after it is committed, and a retried record is never stored twice.
     public func submitRecords(options: DHRPC.CallOptions = DHRPC.CallOptions(), requests: @escaping @Sendable (DHRPC.RPCWriter<Datahealth_V1_SubmitRecordsRequest>) async throws -> Void) async throws -> Datahealth_V1_SubmitRecordsResponse {
         try await client.clientStreaming(Datahealth_V1_CareRecordService.Method.submitRecords, options: options, requests: requests)
     }
 
+    /// A patient's summary merged across institutions, each item with its provenance.
+    /// Requires the patient's viewing consent (given per visit, valid for 24 hours).
     public func getPatientSummary(_ request: Datahealth_V1_GetPatientSummaryRequest, options: DHRPC.CallOptions = DHRPC.CallOptions()) async throws -> Datahealth_V1_PatientSummary {
         try await client.unary(Datahealth_V1_CareRecordService.Method.getPatientSummary, request: request, options: options)
     }
 
+    /// Break-glass access for an emergency when consent cannot be obtained: a reason is
+    /// required, access is time-boxed and the audit entry is flagged for review.
     public func getEmergencySummary(_ request: Datahealth_V1_GetEmergencySummaryRequest, options: DHRPC.CallOptions = DHRPC.CallOptions()) async throws -> Datahealth_V1_PatientSummary {
         try await client.unary(Datahealth_V1_CareRecordService.Method.getEmergencySummary, request: request, options: options)
     }
 
+    /// Changes to the patients a gateway follows, as they are committed.
     public func watchPatient<Result: Sendable>(_ request: Datahealth_V1_WatchPatientRequest, options: DHRPC.CallOptions = DHRPC.CallOptions(), responses: @escaping @Sendable (DHRPC.RPCAsyncSequence<Datahealth_V1_PatientChange>) async throws -> Result) async throws -> Result {
         try await client.serverStreaming(Datahealth_V1_CareRecordService.Method.watchPatient, request: request, options: options, responses: responses)
     }

@@ -7,6 +7,7 @@ public import DHWire
 /// Generated code for another runtime API version fails to compile here.
 private typealias _DHWireRuntimeCheck = DHWire.WireRuntimeAPI_1
 
+/// Administrative sex as recorded by the insurer.
 public enum Datahealth_V1_Sex: DHWire.ProtoEnum {
     case unspecified  // = 0
     case male  // = 1
@@ -63,19 +64,27 @@ public enum Datahealth_V1_Sex: DHWire.ProtoEnum {
     }
 }
 
+/// A reference to one person. Never the マイナンバー (individual number): medical data
+/// flows never carry it.
 public struct Datahealth_V1_PatientReference: DHWire.Message {
     public enum ID: Sendable, Hashable {
+        /// The person-level health-insurance identity (restricted personal information:
+        /// shown only to callers whose role needs it, masked elsewhere).
         case insured(Datahealth_V1_InsuredPersonId)
+        /// DataHealth's own pseudonymous patient id, as returned by earlier calls.
         case patientID(String)
     }
 
     public static let protoMessageName = "datahealth.v1.PatientReference"
 
     public var id: Datahealth_V1_PatientReference.ID? = nil
+    /// The person-level health-insurance identity (restricted personal information:
+    /// shown only to callers whose role needs it, masked elsewhere).
     public var insured: Datahealth_V1_InsuredPersonId {
         get { if case .insured(let v)? = id { v } else { Datahealth_V1_InsuredPersonId() } }
         set { id = .insured(newValue) }
     }
+    /// DataHealth's own pseudonymous patient id, as returned by earlier calls.
     public var patientID: String {
         get { if case .patientID(let v)? = id { v } else { "" } }
         set { id = .patientID(newValue) }
@@ -142,12 +151,19 @@ public struct Datahealth_V1_PatientReference: DHWire.Message {
     }
 }
 
+/// 個人単位被保険者番号: insurer number, card symbol and number, and the two-digit branch
+/// number that makes the triple person-level (since 2021).
 public struct Datahealth_V1_InsuredPersonId: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.InsuredPersonId"
 
+    /// 保険者番号: 8 digits (employee insurance: 法別番号 2 + prefecture 2 + 3 + check digit)
+    /// or 6 digits (国民健康保険: prefecture 2 + 3 + check digit).
     public var insurerNumber: String = ""
+    /// 被保険者証記号 (may be empty; full-width characters allowed).
     public var symbol: String = ""
+    /// 被保険者証番号.
     public var number: String = ""
+    /// 枝番: exactly two digits, "00" to "99". Cards issued before 2021 may lack it.
     public var branchNumber: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -202,9 +218,12 @@ public struct Datahealth_V1_InsuredPersonId: DHWire.Message {
     }
 }
 
+/// 基本4情報: the four basic facts used to identify a person when no card is at hand
+/// (emergencies).
 public struct Datahealth_V1_BasicFourFacts: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.BasicFourFacts"
 
+    /// Family and given name, as written (kanji) and in katakana.
     public var name: String = ""
     public var nameKana: String = ""
     public var birthDate: Datahealth_V1_PartialDate {
@@ -215,6 +234,7 @@ public struct Datahealth_V1_BasicFourFacts: DHWire.Message {
     public var hasBirthDate: Bool { _birthDate != nil }
     public mutating func clearBirthDate() { _birthDate = nil }
     public var sex: Datahealth_V1_Sex = .unspecified
+    /// Address, or the insurer's name where the address is unknown.
     public var address: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -276,10 +296,14 @@ public struct Datahealth_V1_BasicFourFacts: DHWire.Message {
     }
 }
 
+/// A medical institution, pharmacy or care facility.
 public struct Datahealth_V1_Institution: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.Institution"
 
+    /// 医療機関コード: 10 digits, prefecture (2) + fee-schedule table (1: 1 medical, 3 dental,
+    /// 4 pharmacy) + 7 digits. Pattern [0-4][0-9][1-3][0-9]{7} for medical institutions.
     public var code: String = ""
+    /// The institution's name, e.g. 東京都立小児総合医療センター.
     public var name: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -324,12 +348,26 @@ public struct Datahealth_V1_Institution: DHWire.Message {
     }
 }
 
+/// One code from one code system.
 public struct Datahealth_V1_Coding: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.Coding"
 
+    /// The code system, as a URI or urn:oid. DataHealth validates the systems it knows:
+    ///   http://hl7.org/fhir/sid/icd-10                    ICD-10 (WHO; e.g. E11, I10, J45.0)
+    ///   urn:oid:1.2.392.200119.4.101.6                    病名交換用コード (MEDIS standard disease names)
+    ///   urn:oid:1.2.392.200119.4.101.2                    病名管理番号 (8 digits)
+    ///   urn:oid:1.2.392.200119.4.201.5                    修飾語交換用コード (modifiers)
+    ///   urn:oid:1.2.392.200119.4.504                      JLAC10 (17 characters, 5-4-3-3-2)
+    ///   urn:oid:1.2.392.200119.4.1101                     JLAC11 (17 characters)
+    ///   urn:oid:1.2.392.100495.20.1.73                    YJ code (12 characters)
+    ///   urn:oid:1.2.392.100495.20.1.81                    一般名処方マスタ code
+    ///   http://jpfhir.jp/fhir/eCS/CodeSystem/MedicationCodeNocoded_CS   no standard drug code
+    ///   http://unitsofmeasure.org                         UCUM units
     public var system: String = ""
     public var code: String = ""
+    /// Human-readable text for the code, e.g. 2型糖尿病.
     public var display: String = ""
+    /// The code system's version, where it matters (e.g. the master's release).
     public var version: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -384,6 +422,7 @@ public struct Datahealth_V1_Coding: DHWire.Message {
     }
 }
 
+/// A concept coded in one or more systems, with the text the clinician saw.
 public struct Datahealth_V1_CodedValue: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.CodedValue"
 
@@ -432,11 +471,14 @@ public struct Datahealth_V1_CodedValue: DHWire.Message {
     }
 }
 
+/// A calendar date known to year, month or day.
 public struct Datahealth_V1_PartialDate: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.PartialDate"
 
     public var year: Int32 = 0
+    /// 1-12, or 0 when only the year is known.
     public var month: Int32 = 0
+    /// 1-31, or 0 when only the year or month is known.
     public var day: Int32 = 0
     public var unknownFields = DHWire.UnknownFields()
 
@@ -486,11 +528,15 @@ public struct Datahealth_V1_PartialDate: DHWire.Message {
     }
 }
 
+/// A measured amount. The value is a decimal string so that its precision survives
+/// (e.g. "6.50" HbA1c %).
 public struct Datahealth_V1_Quantity: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.Quantity"
 
     public var value: String = ""
+    /// UCUM unit code, e.g. mg/dL, %, 10*3/uL.
     public var unit: String = ""
+    /// The comparator for censored values: "<", "<=", ">=", ">", or empty.
     public var comparator: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
@@ -540,6 +586,7 @@ public struct Datahealth_V1_Quantity: DHWire.Message {
     }
 }
 
+/// Who recorded an item, where and when; kept with every item a summary shows.
 public struct Datahealth_V1_Provenance: DHWire.Message {
     public static let protoMessageName = "datahealth.v1.Provenance"
 
@@ -550,9 +597,12 @@ public struct Datahealth_V1_Provenance: DHWire.Message {
     /// Whether `institution` was set.
     public var hasInstitution: Bool { _institution != nil }
     public mutating func clearInstitution() { _institution = nil }
+    /// Department within the institution, e.g. 小児科.
     public var department: String = ""
+    /// The recording practitioner's identifier at the institution.
     public var practitionerID: String = ""
     public var practitionerName: String = ""
+    /// When the item was recorded at the institution.
     public var recordedAt: DHWire.Google_Protobuf_Timestamp {
         get { _recordedAt ?? DHWire.Google_Protobuf_Timestamp() }
         set { _recordedAt = newValue }
@@ -560,6 +610,7 @@ public struct Datahealth_V1_Provenance: DHWire.Message {
     /// Whether `recordedAt` was set.
     public var hasRecordedAt: Bool { _recordedAt != nil }
     public mutating func clearRecordedAt() { _recordedAt = nil }
+    /// When DataHealth committed it.
     public var receivedAt: DHWire.Google_Protobuf_Timestamp {
         get { _receivedAt ?? DHWire.Google_Protobuf_Timestamp() }
         set { _receivedAt = newValue }
@@ -567,6 +618,7 @@ public struct Datahealth_V1_Provenance: DHWire.Message {
     /// Whether `receivedAt` was set.
     public var hasReceivedAt: Bool { _receivedAt != nil }
     public mutating func clearReceivedAt() { _receivedAt = nil }
+    /// The submission (bundle) identifier the item arrived in.
     public var submissionID: String = ""
     public var unknownFields = DHWire.UnknownFields()
 
