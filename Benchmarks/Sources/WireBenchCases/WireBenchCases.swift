@@ -89,7 +89,8 @@ public final class WireBenchCases {
         }
         var cBytes = [UInt8](repeating: 0, count: cbench_care_size(cRecord))
         guard cBytes.count == bytes.count else {
-            throw WireBenchSetupError(description: "protobuf-c sizes the record at \(cBytes.count) bytes, not \(bytes.count)")
+            throw WireBenchSetupError(
+                description: "protobuf-c sizes the record at \(cBytes.count) bytes, not \(bytes.count)")
         }
         _ = cBytes.withUnsafeMutableBufferPointer { cbench_care_pack(cRecord, $0.baseAddress) }
         guard try DHCareRecord(serializedBytes: cBytes) == dhRecord else {

@@ -5,10 +5,11 @@
 //                                  and prints throughput and ratios to DHWire
 //   wire-ops list                  prints the operations' names
 //   wire-ops info                  prints the record's sizes
+import WireBenchCases
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import WireBenchCases
 
 func fail(_ message: String) -> Never {
     var line = "wire-ops: \(message)\n"
@@ -85,8 +86,9 @@ case "time":
         let ns = nanosecondsPerOperation[operation]!
         let peer = nanosecondsPerOperation[operation.dhWirePeer]!
         let ratio = operation == operation.dhWirePeer ? "" : fixed(ns / peer, 2)
-        print(pad("\(operation.task) \(operation.implementation)", 28) + pad("\(Int(ns.rounded()))", 12)
-            + pad("\(Int((1e9 / ns).rounded()))", 12) + ratio)
+        print(
+            pad("\(operation.task) \(operation.implementation)", 28) + pad("\(Int(ns.rounded()))", 12)
+                + pad("\(Int((1e9 / ns).rounded()))", 12) + ratio)
     }
     if sink == 42 { print("") }
 
