@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(name: "DataHealth", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
+        // The wire benchmark's peer: swift-protobuf's runtime for its committed generated code.
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
     targets: [
         .executableTarget(
@@ -18,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DHWire", package: "DataHealth"),
+                "WireBenchCases",
             ],
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -44,7 +47,45 @@ let package = Package(
                 .product(name: "DHIdentity", package: "DataHealth"),
                 .product(name: "DHWire", package: "DataHealth"),
             ],
-            path: "Benchmarks/TransportBenchmarks"
+            path: "Tools/TransportBenchmarks"
+        ),
+
+        // --- Wire benchmark: one care record (Schema/bench_care.proto) through DHWire,
+        // swift-protobuf 1.39 and protobuf-c, on the same bytes. See scripts/bench-callgrind.sh.
+        // dh-protoc's output for the schema.
+        .target(
+            name: "BenchCareDH",
+            dependencies: [.product(name: "DHWire", package: "DataHealth")],
+            path: "Sources/BenchCareDH"
+        ),
+        // protoc-gen-swift 1.39.0's output for the schema (generated once, committed).
+        .target(
+            name: "BenchCareSwiftProtobuf",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/BenchCareSwiftProtobuf"
+        ),
+        // protoc-c 1.4.1's output for the schema (committed) and a small C API over it.
+        .target(
+            name: "CBenchCare",
+            path: "Sources/CBenchCare",
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        // The record, its bytes and JSON, and each measured operation, shared by the
+        // benchmarks and by wire-ops.
+        .target(
+            name: "WireBenchCases",
+            dependencies: [
+                "BenchCareDH", "BenchCareSwiftProtobuf", "CBenchCare",
+                .product(name: "DHWire", package: "DataHealth"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/WireBenchCases"
+        ),
+        // Runs one operation N times (for callgrind) or times all of them and prints ratios.
+        .executableTarget(
+            name: "wire-ops",
+            dependencies: ["WireBenchCases"],
+            path: "Sources/wire-ops"
         ),
     ]
 )

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Runs DataHealth's benchmarks (Benchmarks/, ordo-one/benchmark) in release mode.
 # Each benchmark compares against its named peer in the same run; BENCH_FILTER
-# narrows the run to benchmarks whose names match a regular expression.
+# narrows the run to benchmarks whose names match a regular expression (the whole
+# name: "CareRecord.*" selects the wire comparison).
 #
-# The compiler benchmark ("compiler": dh-protoc against protoc on Protos/ and the
-# compiler corpus, scripts/bench-compiler.py) runs first, unless BENCH_FILTER excludes it;
-# COMPILER_RUNS sets its rounds (default 20), COMPILER_CALLGRIND=0 skips its instruction counts.
-set -euo pipefail
+# 1. The compiler: dh-protoc against protoc on Protos/ and the compiler corpus
+#    (scripts/bench-compiler.py), unless BENCH_FILTER excludes "compiler"; COMPILER_RUNS sets
+#    its rounds (default 20), COMPILER_CALLGRIND=0 skips its instruction counts.
+# 2. The benchmark package: the wire comparison (DHWire, swift-protobuf, protobuf-c on one care
+#    record), varints, and audit-log appends.
+# 3. The wire comparison's throughput (`wire-ops time`) and instructions per operation
+#    (scripts/bench-callgrind.sh; BENCH_CALLGRIND=0 skips it).
+# 4. The RPC transport over mutual TLS 1.3 on loopback (TransportBenchmarks), unless
+#    BENCH_FILTER excludes "transport".
+set -uo pipefail
 
 filter=()
 if [[ -n "${BENCH_FILTER:-}" ]]; then
@@ -17,14 +24,33 @@ if [[ -z "${BENCH_FILTER:-}" ]] || [[ compiler =~ ${BENCH_FILTER} ]]; then
     callgrind=()
     if [[ "${COMPILER_CALLGRIND:-1}" != 0 ]]; then callgrind=(--callgrind); fi
     # As `swift build -c release` makes it (Swift runtime and Foundation as shared libraries) ...
-    swift build -c release --product dh-protoc
+    swift build -c release --product dh-protoc || exit 1
     echo "dh-protoc, shared Swift libraries:"
     python3 scripts/bench-compiler.py .build/release/dh-protoc --runs "${COMPILER_RUNS:-20}" "${callgrind[@]}"
     # ... and linked statically (--static-swift-stdlib), which saves most of the start-up.
-    swift build -c release --product dh-protoc --static-swift-stdlib --scratch-path .build-static
+    swift build -c release --product dh-protoc --static-swift-stdlib --scratch-path .build-static || exit 1
     echo "dh-protoc, --static-swift-stdlib:"
     python3 scripts/bench-compiler.py .build-static/release/dh-protoc --runs "${COMPILER_RUNS:-20}" "${callgrind[@]}"
 fi
 
 swift package --package-path Benchmarks --allow-writing-to-package-directory \
     benchmark --no-progress "${filter[@]}"
+status=$?
+
+echo
+echo "== Wire comparison: throughput (wire-ops time) =="
+swift build -c release --package-path Benchmarks --product wire-ops >/dev/null || exit 1
+"$(swift build -c release --package-path Benchmarks --show-bin-path)/wire-ops" time 1 || exit 1
+
+if [[ "${BENCH_CALLGRIND:-1}" != 0 ]]; then
+    echo
+    echo "== Wire comparison: instructions per operation (callgrind) =="
+    scripts/bench-callgrind.sh || exit 1
+fi
+if [[ -z "${BENCH_FILTER:-}" ]] || [[ transport =~ ${BENCH_FILTER} ]]; then
+    echo
+    echo "== RPC transport over mutual TLS 1.3 on loopback =="
+    swift build -c release --package-path Benchmarks --product TransportBenchmarks >/dev/null || exit 1
+    "$(swift build -c release --package-path Benchmarks --show-bin-path)/TransportBenchmarks" || exit 1
+fi
+exit "$status"
