@@ -10,6 +10,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Care records (docs/CARE_RECORDS.md): PostgresCareRecordRepository in DHRepositories implements
+// DHCareRecord's CareRecordRepository; its tests build records with DHSchemas.
+let careRecordRepositoryDependencies: [Target.Dependency] = ["DHCareRecord", "DHSchemas"]
+
 let package = Package(
     name: "DataHealth",
     platforms: [.macOS(.v15)],
@@ -88,7 +92,7 @@ let package = Package(
         // The project's schema (versioned migrations) and the repositories over it: the only
         // SQL outside DHStorage (audit log store and queries, consent store).
         .target(
-            name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"],
+            name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"] + careRecordRepositoryDependencies,
             swiftSettings: swiftSettings),
 
         // Schemas: generated Swift for Protos/ (make generate; make check-generated fails when stale).
@@ -154,7 +158,7 @@ let package = Package(
             dependencies: [
                 "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            ] + careRecordRepositoryDependencies,
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
