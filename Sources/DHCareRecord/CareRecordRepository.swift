@@ -1,9 +1,9 @@
 internal import Synchronization
 
 #if canImport(FoundationEssentials)
-    public import FoundationEssentials
+public import FoundationEssentials
 #else
-    public import Foundation
+public import Foundation
 #endif
 
 /// The kind of information item or document a stored record holds.
@@ -193,7 +193,8 @@ public final class InMemoryCareRecordRepository: CareRecordRepository {
                 Row(
                     stored: StoredCareRecord(
                         institution: institution, submissionID: write.submissionID, kind: write.kind,
-                        patientID: write.patientID, item: write.item, version: version, createdAt: time, updatedAt: time),
+                        patientID: write.patientID, item: write.item, version: version, createdAt: time, updatedAt: time
+                    ),
                     replacementKey: write.replacementKey, deleted: false))
         case .update, .delete:
             guard let index = existing, !state.rows[index].deleted else {

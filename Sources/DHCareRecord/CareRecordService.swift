@@ -4,9 +4,9 @@ public import DHSchemas
 internal import DHWire
 
 #if canImport(FoundationEssentials)
-    public import FoundationEssentials
+public import FoundationEssentials
 #else
-    public import Foundation
+public import Foundation
 #endif
 
 /// `datahealth.v1.CareRecordService`: gateways submit their institution's records; clinicians,
@@ -51,7 +51,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         guard caller.identity.role == .gateway else {
             throw RPCError(
                 code: .permissionDenied,
-                message: "only a hospital gateway submits records; \(caller.identity) is a \(caller.identity.role.rawValue)")
+                message:
+                    "only a hospital gateway submits records; \(caller.identity) is a \(caller.identity.role.rawValue)")
         }
         let institution = caller.identity.organization
         var response = Datahealth_V1_SubmitRecordsResponse()
@@ -60,13 +61,16 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             guard batch.records.count <= configuration.maximumRecordsPerBatch else {
                 throw RPCError(
                     code: .invalidArgument,
-                    message: "a batch holds \(batch.records.count) records; at most \(configuration.maximumRecordsPerBatch) are accepted")
+                    message:
+                        "a batch holds \(batch.records.count) records; at most \(configuration.maximumRecordsPerBatch) are accepted"
+                )
             }
             received += batch.records.count
             guard received <= configuration.maximumRecordsPerCall else {
                 throw RPCError(
                     code: .resourceExhausted,
-                    message: "a call may carry at most \(configuration.maximumRecordsPerCall) records; start a new call")
+                    message: "a call may carry at most \(configuration.maximumRecordsPerCall) records; start a new call"
+                )
             }
             response.outcomes += try await submit(batch.records, institution: institution)
         }
@@ -113,7 +117,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             applied = try await repository.apply(writes, institution: institution, at: time)
         } catch {
             throw RPCError(
-                code: .unavailable, message: "the records could not be stored; nothing of this batch was kept, retry it",
+                code: .unavailable,
+                message: "the records could not be stored; nothing of this batch was kept, retry it",
                 cause: error)
         }
         for (position, result) in zip(positions, applied) {
@@ -186,7 +191,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         guard caller.identity.role == .gateway || caller.identity.role == .clinician else {
             throw RPCError(
                 code: .permissionDenied,
-                message: "a patient summary is for clinicians; \(caller.identity) is a \(caller.identity.role.rawValue)")
+                message: "a patient summary is for clinicians; \(caller.identity) is a \(caller.identity.role.rawValue)"
+            )
         }
         guard caller.purpose == .treatment else {
             throw RPCError(
@@ -201,7 +207,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         var validUntil: Date?
         for institution in institutions.sorted() {
             let decision = try await decide(
-                ConsentRequest(patient: pseudonym, caller: caller, recordInstitution: institution.isEmpty ? nil : institution))
+                ConsentRequest(
+                    patient: pseudonym, caller: caller, recordInstitution: institution.isEmpty ? nil : institution))
             guard decision.isAllowed else {
                 throw RPCError(code: .permissionDenied, message: "consent: \(decision.message)")
             }

@@ -2,9 +2,9 @@ public import DHCareRecord
 public import DHStorage
 
 #if canImport(FoundationEssentials)
-    public import FoundationEssentials
+public import FoundationEssentials
 #else
-    public import Foundation
+public import Foundation
 #endif
 
 /// The ``CareRecordRepository`` over PostgreSQL (``DataHealthMigrations/careRecords``), with the
@@ -83,7 +83,9 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         let version: Int64
         switch write.operation {
         case .create:
-            if row != nil { return try await unclaim(write, institution, CareRecordRules.submissionIDUsed(write.submissionID), tx) }
+            if row != nil {
+                return try await unclaim(write, institution, CareRecordRules.submissionIDUsed(write.submissionID), tx)
+            }
             var replacedVersion: Int64 = 0
             if let key = write.replacementKey {
                 let replaced = try await tx.query(
@@ -133,7 +135,8 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             }
             version = row.1 + 1
             try await tx.execute(
-                "UPDATE care_records SET deleted = true, version = \(version), updated_at = \(time) WHERE id = \(row.0)")
+                "UPDATE care_records SET deleted = true, version = \(version), updated_at = \(time) WHERE id = \(row.0)"
+            )
         }
         try await tx.execute(
             """

@@ -258,7 +258,8 @@ struct CareRecordServiceTests {
         let harness = Harness()
         _ = try await harness.submit([[submission(.allergy(penicillin()), key: "r-1", id: "allergy-1")]])
         await expectStatus(.permissionDenied) {
-            _ = try await harness.submit([[submission(.allergy(penicillin()), key: "r-2", id: "allergy-2")]], as: researcher)
+            _ = try await harness.submit(
+                [[submission(.allergy(penicillin()), key: "r-2", id: "allergy-2")]], as: researcher)
         }
         await expectStatus(.permissionDenied) { _ = try await harness.summary(as: researcher, purpose: "research") }
     }
@@ -269,7 +270,9 @@ struct CareRecordServiceTests {
         var undisclosed = diabetes()
         undisclosed.flags.notYetDisclosed = true
         undisclosed.flags.undisclosedAsOf = Datahealth_V1_PartialDate(CivilDate(year: 2026, month: 11, day: 1))
-        _ = try await harness.submit([[submission(.diagnoses(diagnosisList(scope: "facility", undisclosed)), key: "m-1", id: "dx-1")]])
+        _ = try await harness.submit([
+            [submission(.diagnoses(diagnosisList(scope: "facility", undisclosed)), key: "m-1", id: "dx-1")]
+        ])
         let fromB = try await harness.submit(
             [[submission(.allergy(penicillin()), key: "m-1", id: "allergy-1", institution: clinicB)]], as: gatewayB)
         #expect(fromB.results == [.accepted])
@@ -298,7 +301,8 @@ struct CareRecordServiceTests {
         request.patient.patientID = harness.patientID
         try await harness.call(as: gatewayB) { client in
             await expectStatus(.invalidArgument) {
-                _ = try await client.getEmergencySummary(request, options: options(purpose: "emergency", actingUser: "D-9"))
+                _ = try await client.getEmergencySummary(
+                    request, options: options(purpose: "emergency", actingUser: "D-9"))
             }
             request.reason = "意識障害で救急搬送、本人確認不能"
             await expectStatus(.permissionDenied) {

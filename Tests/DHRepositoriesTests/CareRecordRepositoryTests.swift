@@ -23,7 +23,9 @@ extension RepositoryTests {
     @Suite("PostgreSQL care record repository")
     struct CareRecordRepositoryTests {
         /// Runs `body` with a repository on a fresh, migrated database.
-        func withRepository(_ body: (PostgresCareRecordRepository, PostgresConnectionPool) async throws -> Void)
+        func withRepository(
+            _ body: (PostgresCareRecordRepository, PostgresConnectionPool) async throws -> Void
+        )
             async throws
         {
             let database = try await TestDatabase.make()
@@ -54,13 +56,16 @@ extension RepositoryTests {
                 // The same key is another record for another institution.
                 var foreign = write("k-1", "a-1")
                 foreign.submissionID = "\(clinic)^2026^a-1"
-                #expect(try await repository.apply([foreign], institution: clinic, at: time).map(\.result) == [.accepted])
+                #expect(
+                    try await repository.apply([foreign], institution: clinic, at: time).map(\.result) == [.accepted])
 
                 // Eight gateways retrying the same batch at once: each record is stored once.
                 let racing = (0..<20).map { write("race-\($0)", "race-\($0)") }
                 let results = try await withThrowingTaskGroup(of: [CareRecordApplied.Result].self) { group in
                     for _ in 0..<8 {
-                        group.addTask { try await repository.apply(racing, institution: hospital, at: time).map(\.result) }
+                        group.addTask {
+                            try await repository.apply(racing, institution: hospital, at: time).map(\.result)
+                        }
                     }
                     var all: [[CareRecordApplied.Result]] = []
                     for try await outcome in group { all.append(outcome) }
@@ -103,8 +108,10 @@ extension RepositoryTests {
                     ],
                     [
                         write("s-5", "a-1", .update, item: [0x0A, 0x01, 0x42]),
-                        write("s-6", "dx-2", kind: .diagnoses, replacing: "diagnoses|facility", item: [0x0A, 0x01, 0x43]),
-                        write("s-7", "lab-2", kind: .labResult, replacing: "lab|o-1|jlac10|x", item: [0x0A, 0x01, 0x44]),
+                        write(
+                            "s-6", "dx-2", kind: .diagnoses, replacing: "diagnoses|facility", item: [0x0A, 0x01, 0x43]),
+                        write(
+                            "s-7", "lab-2", kind: .labResult, replacing: "lab|o-1|jlac10|x", item: [0x0A, 0x01, 0x44]),
                         write("s-8", "a-9", .update),
                         write("s-9", "a-1"),
                     ],
