@@ -162,7 +162,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],
+            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit"],
             swiftSettings: swiftSettings),
         // dh pki and dh policy, run in-process.
         .testTarget(

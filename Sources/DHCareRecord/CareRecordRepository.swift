@@ -1,3 +1,4 @@
+public import DHAudit
 internal import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -229,5 +230,17 @@ public enum CareRecordRules {
         CareRecordApplied(
             result: .rejected, version: 0, fieldPath: "submission_id",
             message: "no stored record under submission id '\(id)' to \(operation.rawValue)")
+    }
+}
+
+/// Where the service records who read which patient's summary, and why.
+public protocol CareRecordAuditing: Sendable {
+    /// Records `entry` durably; throws when it cannot.
+    func record(_ entry: AuditEntry) async throws
+}
+
+extension AuditLog: CareRecordAuditing {
+    public func record(_ entry: AuditEntry) async throws {
+        _ = try await append(entry)
     }
 }

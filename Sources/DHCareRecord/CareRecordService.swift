@@ -1,3 +1,4 @@
+public import DHAudit
 public import DHIdentity
 public import DHRPC
 public import DHSchemas
@@ -28,13 +29,18 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
     private let consent: any ConsentChecker
     private let pseudonymizer: PatientPseudonymizer
     private let validator: CareRecordValidator
+    private let audit: (any CareRecordAuditing)?
     private let now: @Sendable () -> Date
 
+    /// - Parameter audit: where every summary read, allowed or refused, is recorded before its
+    ///   answer leaves; nil only in tests that do not look at the audit.
     public init(
         repository: any CareRecordRepository, consent: any ConsentChecker, pseudonymizer: PatientPseudonymizer,
-        configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Date = { Date() }
+        audit: (any CareRecordAuditing)? = nil, configuration: Configuration = Configuration(),
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
+        self.audit = audit
         self.repository = repository
         self.consent = consent
         self.pseudonymizer = pseudonymizer
@@ -187,7 +193,22 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
     public func getPatientSummary(
         request: Datahealth_V1_GetPatientSummaryRequest, context: ServerContext
     ) async throws -> Datahealth_V1_PatientSummary {
+        var note = AuditNote()
+        return try await audited(context, &note) { note in try await patientSummary(request, context, &note) }
+    }
+
+    public func getEmergencySummary(
+        request: Datahealth_V1_GetEmergencySummaryRequest, context: ServerContext
+    ) async throws -> Datahealth_V1_PatientSummary {
+        var note = AuditNote(breakGlass: true, reason: request.reason)
+        return try await audited(context, &note) { note in try await emergencySummary(request, context, &note) }
+    }
+
+    private func patientSummary(
+        _ request: Datahealth_V1_GetPatientSummaryRequest, _ context: ServerContext, _ note: inout AuditNote
+    ) async throws -> Datahealth_V1_PatientSummary {
         let caller = try callerContext(context)
+        note.caller = caller
         guard caller.identity.role == .gateway || caller.identity.role == .clinician else {
             throw RPCError(
                 code: .permissionDenied,
@@ -199,6 +220,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
                 code: .permissionDenied, message: "a patient summary is read for treatment, not \(caller.purpose)")
         }
         let patientID = try self.patientID(request.patient, path: "patient", present: request.hasPatient)
+        note.patient = patientID
         let pseudonym = try pseudonym(patientID)
         let records = try await stored(patientID)
         // Every institution whose records the summary shows must be covered by consent.
@@ -220,10 +242,11 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         return summary
     }
 
-    public func getEmergencySummary(
-        request: Datahealth_V1_GetEmergencySummaryRequest, context: ServerContext
+    private func emergencySummary(
+        _ request: Datahealth_V1_GetEmergencySummaryRequest, _ context: ServerContext, _ note: inout AuditNote
     ) async throws -> Datahealth_V1_PatientSummary {
         let stated = try callerContext(context)
+        note.caller = stated
         guard request.reason.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             throw RPCError(code: .invalidArgument, message: "reason: emergency access needs a stated reason")
         }
@@ -244,6 +267,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         case nil:
             throw RPCError(code: .invalidArgument, message: "patient: required")
         }
+        note.patient = patientID
         let pseudonym = try pseudonym(patientID)
         let grant: BreakGlassGrant
         do {
@@ -320,6 +344,56 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             }
         }
         return summary
+    }
+
+    // MARK: Audit
+
+    /// What the audit entry of a summary read says beyond the call itself.
+    struct AuditNote {
+        var caller: CallerContext?
+        var patient = ""
+        var breakGlass = false
+        var reason = ""
+    }
+
+    /// Runs `body` and records its outcome durably before returning it; an answer whose
+    /// audit entry cannot be written is not given (UNAVAILABLE).
+    private func audited<R>(
+        _ context: ServerContext, _ note: inout AuditNote, _ body: (inout AuditNote) async throws -> R
+    ) async throws -> R {
+        let result: Result<R, RPCError>
+        do {
+            result = .success(try await body(&note))
+        } catch let error as RPCError {
+            result = .failure(error)
+        } catch {
+            result = .failure(RPCError(code: .internal, message: "internal error", cause: error))
+        }
+        if let audit {
+            let status: RPCStatus.Code
+            let outcome: AuditEntry.Outcome
+            var reason = note.reason
+            switch result {
+            case .success:
+                (status, outcome) = (.ok, .allowed)
+            case .failure(let error):
+                status = error.code
+                outcome = error.code == .permissionDenied ? .denied : .failed
+                reason = reason.isEmpty ? error.message : "\(reason) (\(error.message))"
+            }
+            let entry = AuditEntry(
+                timeMicroseconds: Int64((now().timeIntervalSince1970 * 1_000_000).rounded()),
+                identity: context.peer.uri, actingUser: note.caller?.actingUser?.uri ?? "",
+                purpose: note.breakGlass ? Purpose.emergency.rawValue : (note.caller?.purpose.rawValue ?? ""),
+                method: context.method.path, patient: note.patient, outcome: outcome, statusCode: status.rawValue,
+                breakGlass: note.breakGlass, reason: reason)
+            do {
+                try await audit.record(entry)
+            } catch {
+                throw RPCError(code: .unavailable, message: "the access cannot be audited; nothing was read", cause: error)
+            }
+        }
+        return try result.get()
     }
 
     // MARK: Helpers

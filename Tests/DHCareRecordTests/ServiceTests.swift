@@ -1,9 +1,11 @@
+import DHAudit
 import DHCareRecord
 import DHIdentity
 import DHRPC
 import DHSchemas
 import DHWire
 import Foundation
+import Synchronization
 import Testing
 
 let gatewayA = "dh://\(hospital)/gateway/gw-01"
@@ -13,13 +15,22 @@ let researcher = "dh://r-univ-01/researcher/res-7"
 let testSecret = [UInt8](repeating: 0x5A, count: 32)
 let testTime = Date(timeIntervalSince1970: TimeInterval(now))
 
+/// Keeps the audit entries the service records.
+final class AuditRecorder: CareRecordAuditing {
+    private let stored = Mutex<[AuditEntry]>([])
+    var entries: [AuditEntry] { stored.withLock { $0 } }
+    func record(_ entry: AuditEntry) async throws { stored.withLock { $0.append(entry) } }
+}
+
 /// A service over an in-memory repository and consent store, on the test's fixed clock.
 struct Harness {
     let repository = InMemoryCareRecordRepository()
+    let audit = AuditRecorder()
     let consent = InMemoryConsentStore(now: { testTime })
     let pseudonymizer = PatientPseudonymizer(secret: testSecret)
     var service: CareRecordService {
-        CareRecordService(repository: repository, consent: consent, pseudonymizer: pseudonymizer, now: { testTime })
+        CareRecordService(
+            repository: repository, consent: consent, pseudonymizer: pseudonymizer, audit: audit, now: { testTime })
     }
 
     /// The patient id of the test patient of ``record(_:key:)``.
@@ -159,7 +170,7 @@ struct CareRecordServiceTests {
         ])
         #expect(update.results == [.accepted])
         #expect(update.outcomes[0].version == 2)
-        await harness.consent.recordViewingConsent(for: harness.pseudonym, institution: hospital)
+        harness.consent.recordViewingConsent(for: harness.pseudonym, institution: hospital)
         let summary = try await harness.summary(as: gatewayA)
         #expect(summary.items.map(\.allergy.reaction) == ["蕁麻疹"])
         #expect(summary.items[0].version == 2)
@@ -279,7 +290,7 @@ struct CareRecordServiceTests {
 
         // Clinic B reads hospital A's records: without the patient's viewing consent, refused.
         await expectStatus(.permissionDenied) { _ = try await harness.summary(as: gatewayB) }
-        await harness.consent.recordViewingConsent(for: harness.pseudonym, institution: clinicB)
+        harness.consent.recordViewingConsent(for: harness.pseudonym, institution: clinicB)
         let summary = try await harness.summary(as: gatewayB)
         #expect(summary.patientID == harness.patientID)
         #expect(summary.items.map(\.provenance.institution.code) == [hospital, clinicB])
@@ -291,6 +302,14 @@ struct CareRecordServiceTests {
         // An opted-out patient's records are not shared, even with consent.
         harness.consent.setSharingOptOut(true, for: harness.pseudonym)
         await expectStatus(.permissionDenied) { _ = try await harness.summary(as: gatewayB) }
+
+        // Every read is audited, the refused ones too, with the patient's id.
+        let entries = harness.audit.entries
+        #expect(entries.map(\.outcome) == [.denied, .allowed, .denied])
+        #expect(entries.allSatisfy { $0.patient == harness.patientID && $0.identity == gatewayB })
+        #expect(entries.allSatisfy { $0.method == "/datahealth.v1.CareRecordService/GetPatientSummary" })
+        #expect(entries.map(\.statusCode) == [7, 0, 7])
+        #expect(entries.allSatisfy { $0.purpose == "treatment" && !$0.breakGlass })
     }
 
     @Test("emergency access needs a reason, is time-boxed, and opens break-glass only for a named clinician")
@@ -313,6 +332,12 @@ struct CareRecordServiceTests {
             #expect(summary.items.map(\.provenance.institution.code) == [hospital])
             #expect(summary.accessExpiresAt.seconds == now + 4 * 3600)
         }
+        let entries = harness.audit.entries
+        #expect(entries.map(\.outcome) == [.failed, .denied, .allowed])
+        #expect(entries.allSatisfy { $0.breakGlass })
+        #expect(entries[2].reason == "意識障害で救急搬送、本人確認不能")
+        #expect(entries[2].actingUser == "dh://\(clinicB)/clinician/D-9")
+        #expect(entries[2].purpose == "emergency")
         let grants = harness.consent.grantsNeedingReview()
         #expect(grants.map(\.actingUser?.uri) == ["dh://\(clinicB)/clinician/D-9"])
     }
