@@ -1,4 +1,4 @@
-public import DHAudit
+internal import DHAudit
 public import DHIdentity
 public import DHRPC
 public import DHSchemas
@@ -20,6 +20,15 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         public var maximumRecordsPerCall = 100_000
         /// The validator's own limits.
         public var validation = CareRecordValidator.Configuration()
+        /// Lab results shown per test: those of the last year, and at least the latest three.
+        public var labResultWindowDays = 365
+        public var labResultMinimumCount = 3
+        /// Prescriptions shown: those of the last 100 days, and at least the latest three.
+        public var prescriptionWindowDays = 100
+        public var prescriptionMinimumCount = 3
+        /// Diagnoses, allergies, drug contraindications and infection results are shown for this
+        /// many years after registration, unless flagged for long-term retention.
+        public var profileRetentionYears = 5
 
         public init() {}
     }
@@ -306,6 +315,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         summary.patientID = patientID
         summary.generatedAt = Self.timestamp(now())
         func wanted(_ kind: Datahealth_V1_ItemKind) -> Bool { kinds.isEmpty || kinds.contains(kind) }
+        let time = now()
+        let profileCutoff = time - Double(configuration.profileRetentionYears) * 365.2425 * 86_400
         for stored in records {
             guard let record = try? Datahealth_V1_CareRecord(serializedBytes: stored.item) else { continue }
             var base = Datahealth_V1_SummaryItem()
@@ -315,6 +326,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
                 var entry = base
                 if let flags {
                     if flags.notToBeProvided { return }
+                    if !flags.longTermRetention, stored.createdAt < profileCutoff { return }
                     if flags.notYetDisclosed {
                         entry.undisclosed = true
                         if flags.hasUndisclosedAsOf { entry.undisclosedAsOf = flags.undisclosedAsOf }
@@ -343,7 +355,39 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             default: break
             }
         }
+        summary.items = retained(summary.items, at: time)
         return summary
+    }
+
+    /// Applies the viewing windows: per lab test, the results of the last year and at least the
+    /// latest three (by `effective_at`); of prescriptions, those of the last 100 days and at
+    /// least the latest three (by `provenance.recorded_at`).
+    func retained(_ items: [Datahealth_V1_SummaryItem], at time: Date) -> [Datahealth_V1_SummaryItem] {
+        let seconds = Int64(time.timeIntervalSince1970)
+        var groups: [String: [(index: Int, at: Int64)]] = [:]
+        for (index, item) in items.enumerated() {
+            switch item.item {
+            case .labResult(let lab)?:
+                let test = lab.test.codings.first { CodeSystem.labSystems.contains($0.system) }
+                groups["lab|\(test?.system ?? "")|\(test?.code ?? "")", default: []].append(
+                    (index, lab.effectiveAt.seconds))
+            case .prescription?:
+                groups["prescription", default: []].append((index, item.provenance.recordedAt.seconds))
+            default: break
+            }
+        }
+        var dropped = Set<Int>()
+        for (key, members) in groups {
+            let isLab = key.hasPrefix("lab|")
+            let days = isLab ? configuration.labResultWindowDays : configuration.prescriptionWindowDays
+            let minimum = isLab ? configuration.labResultMinimumCount : configuration.prescriptionMinimumCount
+            let cutoff = seconds - Int64(days) * 86_400
+            for (rank, member) in members.sorted(by: { $0.at > $1.at }).enumerated()
+            where rank >= minimum && member.at < cutoff {
+                dropped.insert(member.index)
+            }
+        }
+        return items.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
     }
 
     // MARK: Audit
@@ -390,7 +434,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             do {
                 try await audit.record(entry)
             } catch {
-                throw RPCError(code: .unavailable, message: "the access cannot be audited; nothing was read", cause: error)
+                throw RPCError(
+                    code: .unavailable, message: "the access cannot be audited; nothing was read", cause: error)
             }
         }
         return try result.get()

@@ -1,5 +1,4 @@
 import DHAudit
-import DHCareRecord
 import DHIdentity
 import DHRPC
 import DHSchemas
@@ -7,6 +6,8 @@ import DHWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DHCareRecord
 
 let gatewayA = "dh://\(hospital)/gateway/gw-01"
 let clinicB = "2712345678"
@@ -357,5 +358,46 @@ struct CareRecordServiceTests {
         #expect(PatientPseudonymizer(secret: [UInt8](repeating: 1, count: 32)).patientID(for: insured) != id)
         insured.branchNumber = "02"
         #expect(pseudonymizer.patientID(for: insured) != id)
+    }
+
+    @Test("lab results per test: the last year and at least the latest three; old profile items expire")
+    func viewingWindows() async throws {
+        let harness = Harness()
+        let day: Int64 = 86_400
+        var records: [Datahealth_V1_CareRecord] = []
+        for (number, age) in [500, 450, 420, 400, 10].enumerated() {
+            var lab = creatinine()
+            lab.orderID = "ORD-\(number)"
+            lab.effectiveAt = timestamp(now - Int64(age) * day)
+            records.append(submission(.labResult(lab), key: "w-\(number)", id: "lab-\(number)"))
+        }
+        var albumin = creatinine()
+        albumin.orderID = "ORD-ALB"
+        albumin.test = coded(coding(CodeSystem.jlac10, "3A015-0000-023-271-01", "アルブミン"))
+        albumin.effectiveAt = timestamp(now - 900 * day)
+        records.append(submission(.labResult(albumin), key: "w-alb", id: "lab-alb"))
+        _ = try await harness.submit([records])
+
+        let labs = try await harness.summary(as: gatewayA).items.map(\.labResult.orderID)
+        #expect(labs == ["ORD-2", "ORD-3", "ORD-4", "ORD-ALB"])
+
+        // Six years on, the allergy registered today is gone; one flagged for long-term retention stays.
+        var kept = penicillin()
+        kept.flags.longTermRetention = true
+        _ = try await harness.submit([
+            [
+                submission(.allergy(penicillin()), key: "w-a1", id: "allergy-1"),
+                submission(.allergy(kept), key: "w-a2", id: "allergy-2"),
+            ]
+        ])
+        let later = Date(timeIntervalSince1970: TimeInterval(now + 6 * 366 * day))
+        let service = CareRecordService(
+            repository: harness.repository, consent: harness.consent, pseudonymizer: harness.pseudonymizer,
+            now: { later })
+        let caller = try CallerContext(identity: try PeerIdentity(uri: gatewayA), purpose: .treatment)
+        let summary = service.summarize(
+            try await harness.repository.records(patientID: harness.patientID), patientID: harness.patientID,
+            for: caller, kinds: [.allergy])
+        #expect(summary.items.map(\.provenance.submissionID) == ["\(hospital)^2026^allergy-2"])
     }
 }
