@@ -11,8 +11,10 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // Care records (docs/CARE_RECORDS.md): PostgresCareRecordRepository in DHRepositories implements
-// DHCareRecord's CareRecordRepository; its tests build records with DHSchemas.
+// DHCareRecord's CareRecordRepository; its tests build records with DHSchemas and call the
+// service over DHRPC's in-process transport.
 let careRecordRepositoryDependencies: [Target.Dependency] = ["DHCareRecord", "DHSchemas"]
+let careRecordRepositoryTestDependencies: [Target.Dependency] = careRecordRepositoryDependencies + ["DHRPC", "DHWire"]
 
 let package = Package(
     name: "DataHealth",
@@ -158,7 +160,7 @@ let package = Package(
             dependencies: [
                 "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ] + careRecordRepositoryDependencies,
+            ] + careRecordRepositoryTestDependencies,
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(

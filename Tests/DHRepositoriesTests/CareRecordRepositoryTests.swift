@@ -1,6 +1,10 @@
 import DHCareRecord
+import DHIdentity
+import DHRPC
 import DHRepositories
+import DHSchemas
 import DHStorage
+import DHWire
 import Foundation
 import Testing
 
@@ -17,6 +21,26 @@ private func write(
     CareRecordWrite(
         idempotencyKey: key, submissionID: "\(hospital)^2026^\(id)", operation: operation, patientID: patient,
         kind: kind, replacementKey: replacing, item: item)
+}
+
+/// A valid allergy record of `hospital` for one insured patient, recorded a minute ago.
+private func allergyRecord(key: String, id: String, substance: String = "ペニシリン系抗菌薬") -> Datahealth_V1_CareRecord {
+    var record = Datahealth_V1_CareRecord()
+    record.idempotencyKey = key
+    record.submissionID = "\(hospital)^2026^\(id)"
+    record.operation = .create
+    var insured = Datahealth_V1_InsuredPersonId()
+    insured.insurerNumber = "06130019"
+    insured.number = "7654321"
+    insured.branchNumber = "01"
+    record.patient.insured = insured
+    record.provenance.institution.code = hospital
+    record.provenance.recordedAt.seconds = Int64(Date().timeIntervalSince1970) - 60
+    var allergy = Datahealth_V1_Allergy()
+    allergy.category = .other
+    allergy.substance.text = substance
+    record.allergy = allergy
+    return record
 }
 
 extension RepositoryTests {
@@ -128,6 +152,59 @@ extension RepositoryTests {
                 #expect(stored.map(\.submissionID) == ["\(hospital)^2026^dx-2", "\(hospital)^2026^lab-2"])
                 #expect(stored.map(\.version) == [2, 2])
                 #expect(try await repository.records(patientID: otherPatient).count == 1)
+            }
+        }
+
+        @Test("the service on PostgreSQL: a retried stream stores nothing twice, a rejected record nothing at all")
+        func serviceOnPostgres() async throws {
+            try await withRepository { repository, pool in
+                let consent = PostgresConsentStore(database: pool)
+                let service = CareRecordService(
+                    repository: repository, consent: consent,
+                    pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32)))
+                let transport = InProcessTransport(peer: try PeerIdentity(uri: "dh://\(hospital)/gateway/gw-01"))
+                let server = RPCServer(services: [service])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve(on: transport.server) }
+                    defer { transport.server.beginGracefulShutdown() }
+                    await transport.waitUntilServing()
+                    let client = Datahealth_V1_CareRecordServiceClient(transport: transport.client)
+                    var metadata = Metadata()
+                    metadata.addString("treatment", forKey: CallerContext.purposeKey)
+                    let options = CallOptions(metadata: metadata)
+                    var request = Datahealth_V1_SubmitRecordsRequest()
+                    request.records = [
+                        allergyRecord(key: "p-1", id: "allergy-1"), allergyRecord(key: "p-2", id: "allergy-2"),
+                        allergyRecord(key: "p-3", id: "allergy-3", substance: ""),
+                    ]
+                    let batches = [request, request]
+                    let first = try await client.submitRecords(options: options) { writer in
+                        try await writer.write(batches[0])
+                    }
+                    #expect(first.outcomes.map(\.result) == [.accepted, .accepted, .rejected])
+                    #expect(first.outcomes[2].fieldPath == "allergy.substance")
+                    // The gateway retries the whole stream, twice over.
+                    let retried = try await client.submitRecords(options: options) { writer in
+                        for batch in batches { try await writer.write(batch) }
+                    }
+                    #expect(retried.duplicateCount == 4)
+                    #expect(retried.rejectedCount == 2)
+                    #expect(try await count("care_records", pool) == 2)
+                    #expect(try await count("care_idempotency_keys", pool) == 2)
+                    #expect(try await count("care_patients", pool) == 1)
+                    let leaked = try await pool.query(
+                        "SELECT count(*) FROM care_records WHERE position(\(Array("7654321".utf8)) IN item) > 0"
+                    ).singleRow()?.decode(Int.self, column: 0)
+                    #expect(leaked == 0)
+
+                    var summaryRequest = Datahealth_V1_GetPatientSummaryRequest()
+                    summaryRequest.patient = allergyRecord(key: "", id: "").patient
+                    let summary = try await client.getPatientSummary(summaryRequest, options: options)
+                    #expect(
+                        summary.items.map(\.provenance.submissionID) == [
+                            "\(hospital)^2026^allergy-1", "\(hospital)^2026^allergy-2",
+                        ])
+                }
             }
         }
     }
