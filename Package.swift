@@ -10,6 +10,12 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Care records (docs/CARE_RECORDS.md): PostgresCareRecordRepository in DHRepositories implements
+// DHCareRecord's CareRecordRepository; its tests build records with DHSchemas and call the
+// service over DHRPC's in-process transport.
+let careRecordRepositoryDependencies: [Target.Dependency] = ["DHCareRecord", "DHSchemas"]
+let careRecordRepositoryTestDependencies: [Target.Dependency] = careRecordRepositoryDependencies + ["DHRPC", "DHWire"]
+
 let package = Package(
     name: "DataHealth",
     platforms: [.macOS(.v15)],
@@ -88,7 +94,7 @@ let package = Package(
         // The project's schema (versioned migrations) and the repositories over it: the only
         // SQL outside DHStorage (audit log store and queries, consent store).
         .target(
-            name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"],
+            name: "DHRepositories", dependencies: ["DHStorage", "DHAudit", "DHIdentity", "DHTLS"] + careRecordRepositoryDependencies,
             swiftSettings: swiftSettings),
 
         // Access control for every call: caller context, method-level policy, audit entries.
@@ -157,14 +163,14 @@ let package = Package(
             dependencies: [
                 "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            ] + careRecordRepositoryTestDependencies,
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DHAccessTests", dependencies: ["DHAccess", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHWire"],
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity"],
+            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit"],
             swiftSettings: swiftSettings),
         // dh pki and dh policy, run in-process.
         .testTarget(

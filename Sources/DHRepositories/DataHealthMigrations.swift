@@ -6,7 +6,7 @@ public import DHStorage
 /// The tables are described in docs/STORAGE.md ("Schema") and docs/AUDIT.md ("Storage").
 public enum DataHealthMigrations {
     /// Every migration, in order.
-    public static let all: [Migration] = [auditLog, consent]
+    public static let all: [Migration] = [auditLog, consent, careRecords]
 
     /// The migrator for ``all``, recording in `schema_migrations`.
     public static func migrator() throws -> Migrator {
@@ -93,5 +93,45 @@ public enum DataHealthMigrations {
             );
             CREATE INDEX break_glass_grants_patient ON break_glass_grants (patient, opened_at);
             CREATE INDEX break_glass_grants_review ON break_glass_grants (opened_at) WHERE needs_review;
+            """)
+
+    /// Version 3: care records. Patients appear only as their pseudonymous id (HMAC-SHA256 of
+    /// the insured person's numbers under a server secret), never as the numbers themselves.
+    /// Records keep the submitted item as protobuf bytes; a DELETE or a replacement marks the
+    /// row deleted. Idempotency keys are unique per institution and keep the stored version.
+    public static let careRecords = Migration(
+        version: 3, name: "care records",
+        sql: """
+            CREATE TABLE care_patients (
+                patient_id text PRIMARY KEY CHECK (patient_id ~ '^[0-9a-f]{64}$'),
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE care_records (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                institution text NOT NULL CHECK (institution ~ '^[0-9]{10}$'),
+                submission_id text NOT NULL CHECK (submission_id <> ''),
+                item_kind text NOT NULL,
+                patient_id text NOT NULL REFERENCES care_patients (patient_id),
+                replacement_key text,
+                item bytea NOT NULL,
+                long_term_retention boolean NOT NULL DEFAULT false,
+                not_yet_disclosed boolean NOT NULL DEFAULT false,
+                version bigint NOT NULL CHECK (version >= 1),
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                deleted boolean NOT NULL DEFAULT false,
+                UNIQUE (institution, submission_id)
+            );
+            CREATE INDEX care_records_patient ON care_records (patient_id, id) WHERE NOT deleted;
+            CREATE INDEX care_records_replacement ON care_records (institution, patient_id, replacement_key)
+                WHERE NOT deleted AND replacement_key IS NOT NULL;
+            CREATE TABLE care_idempotency_keys (
+                institution text NOT NULL,
+                idempotency_key text NOT NULL CHECK (idempotency_key <> ''),
+                submission_id text NOT NULL,
+                version bigint NOT NULL,
+                created_at timestamptz NOT NULL,
+                PRIMARY KEY (institution, idempotency_key)
+            );
             """)
 }

@@ -1,0 +1,505 @@
+internal import DHAudit
+public import DHIdentity
+public import DHRPC
+public import DHSchemas
+internal import DHWire
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// `datahealth.v1.CareRecordService`: gateways submit their institution's records; clinicians,
+/// through a gateway, read a patient's summary merged across institutions (docs/CARE_RECORDS.md).
+public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
+    public struct Configuration: Sendable {
+        /// The most records one `SubmitRecordsRequest` may carry.
+        public var maximumRecordsPerBatch = 1_000
+        /// The most records one `SubmitRecords` call may carry.
+        public var maximumRecordsPerCall = 100_000
+        /// The validator's own limits.
+        public var validation = CareRecordValidator.Configuration()
+        /// Lab results shown per test: those of the last year, and at least the latest three.
+        public var labResultWindowDays = 365
+        public var labResultMinimumCount = 3
+        /// Prescriptions shown: those of the last 100 days, and at least the latest three.
+        public var prescriptionWindowDays = 100
+        public var prescriptionMinimumCount = 3
+        /// Diagnoses, allergies, drug contraindications and infection results are shown for this
+        /// many years after registration, unless flagged for long-term retention.
+        public var profileRetentionYears = 5
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let repository: any CareRecordRepository
+    private let consent: any ConsentChecker
+    private let pseudonymizer: PatientPseudonymizer
+    private let validator: CareRecordValidator
+    private let audit: (any CareRecordAuditing)?
+    private let now: @Sendable () -> Date
+
+    /// - Parameter audit: where every summary read, allowed or refused, is recorded before its
+    ///   answer leaves; nil only in tests that do not look at the audit.
+    public init(
+        repository: any CareRecordRepository, consent: any ConsentChecker, pseudonymizer: PatientPseudonymizer,
+        audit: (any CareRecordAuditing)? = nil, configuration: Configuration = Configuration(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.audit = audit
+        self.repository = repository
+        self.consent = consent
+        self.pseudonymizer = pseudonymizer
+        self.validator = CareRecordValidator(configuration: configuration.validation)
+        self.now = now
+    }
+
+    // MARK: SubmitRecords
+
+    public func submitRecords(
+        requests: RPCAsyncSequence<Datahealth_V1_SubmitRecordsRequest>, context: ServerContext
+    ) async throws -> Datahealth_V1_SubmitRecordsResponse {
+        let caller = try callerContext(context)
+        guard caller.identity.role == .gateway else {
+            throw RPCError(
+                code: .permissionDenied,
+                message:
+                    "only a hospital gateway submits records; \(caller.identity) is a \(caller.identity.role.rawValue)")
+        }
+        let institution = caller.identity.organization
+        var response = Datahealth_V1_SubmitRecordsResponse()
+        var received = 0
+        for try await batch in requests {
+            guard batch.records.count <= configuration.maximumRecordsPerBatch else {
+                throw RPCError(
+                    code: .invalidArgument,
+                    message:
+                        "a batch holds \(batch.records.count) records; at most \(configuration.maximumRecordsPerBatch) are accepted"
+                )
+            }
+            received += batch.records.count
+            guard received <= configuration.maximumRecordsPerCall else {
+                throw RPCError(
+                    code: .resourceExhausted,
+                    message: "a call may carry at most \(configuration.maximumRecordsPerCall) records; start a new call"
+                )
+            }
+            response.outcomes += try await submit(batch.records, institution: institution)
+        }
+        for outcome in response.outcomes {
+            switch outcome.result {
+            case .accepted: response.acceptedCount += 1
+            case .duplicate: response.duplicateCount += 1
+            default: response.rejectedCount += 1
+            }
+        }
+        return response
+    }
+
+    /// Validates one batch, stores the valid records in one transaction, and returns the outcomes
+    /// in submission order. A record for another institution fails the call before anything of
+    /// the batch is stored.
+    private func submit(
+        _ records: [Datahealth_V1_CareRecord], institution: String
+    ) async throws -> [Datahealth_V1_RecordOutcome] {
+        let time = now()
+        let seconds = Int64(time.timeIntervalSince1970.rounded(.down))
+        var outcomes: [Datahealth_V1_RecordOutcome] = []
+        var writes: [CareRecordWrite] = []
+        var positions: [Int] = []
+        for record in records {
+            var outcome = Datahealth_V1_RecordOutcome()
+            outcome.idempotencyKey = record.idempotencyKey
+            if let problem = validator.problem(in: record, institution: institution, nowSeconds: seconds) {
+                if problem.kind == .forbidden {
+                    throw RPCError(code: .permissionDenied, message: "\(problem.fieldPath): \(problem.message)")
+                }
+                outcome.result = .rejected
+                outcome.fieldPath = problem.fieldPath
+                outcome.message = problem.message
+            } else {
+                positions.append(outcomes.count)
+                writes.append(write(for: record, receivedAt: time))
+            }
+            outcomes.append(outcome)
+        }
+        guard !writes.isEmpty else { return outcomes }
+        let applied: [CareRecordApplied]
+        do {
+            applied = try await repository.apply(writes, institution: institution, at: time)
+        } catch {
+            throw RPCError(
+                code: .unavailable,
+                message: "the records could not be stored; nothing of this batch was kept, retry it",
+                cause: error)
+        }
+        for (position, result) in zip(positions, applied) {
+            switch result.result {
+            case .accepted: outcomes[position].result = .accepted
+            case .duplicate: outcomes[position].result = .duplicate
+            case .rejected: outcomes[position].result = .rejected
+            }
+            outcomes[position].version = result.version
+            outcomes[position].fieldPath = result.fieldPath
+            outcomes[position].message = result.message
+        }
+        return outcomes
+    }
+
+    /// The stored form of a valid record: the patient replaced by the pseudonymous id.
+    func write(for record: Datahealth_V1_CareRecord, receivedAt time: Date) -> CareRecordWrite {
+        let patientID = pseudonymizer.patientID(for: record.patient) ?? ""
+        var stored = record
+        stored.patient = Datahealth_V1_PatientReference()
+        stored.patient.patientID = patientID
+        stored.provenance.submissionID = record.submissionID
+        stored.provenance.receivedAt = Self.timestamp(time)
+        let operation: CareRecordOperation =
+            switch record.operation {
+            case .update: .update
+            case .delete: .delete
+            default: .create
+            }
+        var kind = CareItemKind.diagnoses
+        var replacementKey: String?
+        var longTerm = false
+        var undisclosed = false
+        switch record.item {
+        case .diagnoses(let list)?:
+            kind = .diagnoses
+            replacementKey = "diagnoses|\(list.scope)"
+            longTerm = list.diagnoses.contains { $0.flags.longTermRetention }
+            undisclosed = list.diagnoses.contains { $0.flags.notYetDisclosed }
+        case .allergy(let item)?:
+            kind = .allergy
+            (longTerm, undisclosed) = (item.flags.longTermRetention, item.flags.notYetDisclosed)
+        case .drugContraindication(let item)?:
+            kind = .drugContraindication
+            (longTerm, undisclosed) = (item.flags.longTermRetention, item.flags.notYetDisclosed)
+        case .infection(let item)?:
+            kind = .infection
+            (longTerm, undisclosed) = (item.flags.longTermRetention, item.flags.notYetDisclosed)
+        case .labResult(let lab)?:
+            kind = .labResult
+            let test = lab.test.codings.first { CodeSystem.labSystems.contains($0.system) }
+            replacementKey = "lab|\(lab.orderID)|\(test?.system ?? "")|\(test?.code ?? "")"
+        case .prescription?: kind = .prescription
+        case .referralLetter?: kind = .referralLetter
+        case .checkupReport?: kind = .checkupReport
+        case nil: break
+        }
+        return CareRecordWrite(
+            idempotencyKey: record.idempotencyKey, submissionID: record.submissionID, operation: operation,
+            patientID: patientID, kind: kind, replacementKey: replacementKey, longTermRetention: longTerm,
+            notYetDisclosed: undisclosed, item: stored.serializedBytes())
+    }
+
+    // MARK: Summaries
+
+    public func getPatientSummary(
+        request: Datahealth_V1_GetPatientSummaryRequest, context: ServerContext
+    ) async throws -> Datahealth_V1_PatientSummary {
+        var note = AuditNote()
+        return try await audited(context, &note) { note in try await patientSummary(request, context, &note) }
+    }
+
+    public func getEmergencySummary(
+        request: Datahealth_V1_GetEmergencySummaryRequest, context: ServerContext
+    ) async throws -> Datahealth_V1_PatientSummary {
+        var note = AuditNote(breakGlass: true, reason: request.reason)
+        return try await audited(context, &note) { note in try await emergencySummary(request, context, &note) }
+    }
+
+    private func patientSummary(
+        _ request: Datahealth_V1_GetPatientSummaryRequest, _ context: ServerContext, _ note: inout AuditNote
+    ) async throws -> Datahealth_V1_PatientSummary {
+        let caller = try callerContext(context)
+        note.caller = caller
+        guard caller.identity.role == .gateway || caller.identity.role == .clinician else {
+            throw RPCError(
+                code: .permissionDenied,
+                message: "a patient summary is for clinicians; \(caller.identity) is a \(caller.identity.role.rawValue)"
+            )
+        }
+        guard caller.purpose == .treatment else {
+            throw RPCError(
+                code: .permissionDenied, message: "a patient summary is read for treatment, not \(caller.purpose)")
+        }
+        let patientID = try self.patientID(request.patient, path: "patient", present: request.hasPatient)
+        note.patient = patientID
+        let pseudonym = try pseudonym(patientID)
+        let records = try await stored(patientID)
+        // Every institution whose records the summary shows must be covered by consent.
+        var institutions = Set(records.map(\.institution))
+        if institutions.isEmpty { institutions.insert("") }
+        var validUntil: Date?
+        for institution in institutions.sorted() {
+            let decision = try await decide(
+                ConsentRequest(
+                    patient: pseudonym, caller: caller, recordInstitution: institution.isEmpty ? nil : institution))
+            guard decision.isAllowed else {
+                throw RPCError(code: .permissionDenied, message: "consent: \(decision.message)")
+            }
+            if let until = decision.validUntil { validUntil = min(validUntil ?? until, until) }
+        }
+        var summary = summarize(
+            records, patientID: patientID, for: caller, kinds: Set(request.items.filter { $0 != .unspecified }))
+        if let validUntil { summary.accessExpiresAt = Self.timestamp(validUntil) }
+        return summary
+    }
+
+    private func emergencySummary(
+        _ request: Datahealth_V1_GetEmergencySummaryRequest, _ context: ServerContext, _ note: inout AuditNote
+    ) async throws -> Datahealth_V1_PatientSummary {
+        let stated = try callerContext(context)
+        note.caller = stated
+        guard request.reason.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            throw RPCError(code: .invalidArgument, message: "reason: emergency access needs a stated reason")
+        }
+        let caller: CallerContext
+        do {
+            caller = try CallerContext(
+                identity: stated.identity, actingUser: stated.actingUser, purpose: .emergency, reason: request.reason)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "reason: \(error.message)", cause: error)
+        }
+        let patientID: String
+        switch request.patientIdentification {
+        case .patient(let reference)?:
+            patientID = try self.patientID(reference, path: "patient", present: true)
+        case .basicFacts?:
+            throw RPCError(
+                code: .unimplemented, message: "basic_facts: identification by the four basic facts is not offered yet")
+        case nil:
+            throw RPCError(code: .invalidArgument, message: "patient: required")
+        }
+        note.patient = patientID
+        let pseudonym = try pseudonym(patientID)
+        let grant: BreakGlassGrant
+        do {
+            grant = try await consent.beginBreakGlass(patient: pseudonym, caller: caller)
+        } catch {
+            if error.code == .unavailable {
+                throw RPCError(code: .unavailable, message: "consent: \(error.message)", cause: error)
+            }
+            throw RPCError(code: .permissionDenied, message: "break-glass: \(error.message)", cause: error)
+        }
+        let decision = try await decide(ConsentRequest(patient: pseudonym, caller: caller, recordInstitution: nil))
+        guard decision.isAllowed else {
+            throw RPCError(code: .permissionDenied, message: "consent: \(decision.message)")
+        }
+        let records = try await stored(patientID)
+        var summary = summarize(records, patientID: patientID, for: caller, kinds: [])
+        summary.accessExpiresAt = Self.timestamp(decision.validUntil ?? grant.expiresAt)
+        return summary
+    }
+
+    public func watchPatient(
+        request: Datahealth_V1_WatchPatientRequest, responses: RPCWriter<Datahealth_V1_PatientChange>,
+        context: ServerContext
+    ) async throws {
+        throw RPCError(code: .unimplemented, message: "WatchPatient is not offered yet")
+    }
+
+    /// The caller's items, merged across institutions, oldest first. Only confirmed diagnoses
+    /// are shared (never suspected, refuted or billing-only ones); items marked
+    /// not-to-be-provided are left out; not-yet-disclosed items are marked `undisclosed`;
+    /// a referral letter is shown only to its addressee and its author.
+    func summarize(
+        _ records: [StoredCareRecord], patientID: String, for caller: CallerContext, kinds: Set<Datahealth_V1_ItemKind>
+    ) -> Datahealth_V1_PatientSummary {
+        var summary = Datahealth_V1_PatientSummary()
+        summary.patientID = patientID
+        summary.generatedAt = Self.timestamp(now())
+        func wanted(_ kind: Datahealth_V1_ItemKind) -> Bool { kinds.isEmpty || kinds.contains(kind) }
+        let time = now()
+        let profileCutoff = time - Double(configuration.profileRetentionYears) * 365.2425 * 86_400
+        for stored in records {
+            guard let record = try? Datahealth_V1_CareRecord(serializedBytes: stored.item) else { continue }
+            var base = Datahealth_V1_SummaryItem()
+            base.provenance = record.provenance
+            base.version = stored.version
+            func add(_ item: Datahealth_V1_SummaryItem.Item, flags: Datahealth_V1_ItemFlags?) {
+                var entry = base
+                if let flags {
+                    if flags.notToBeProvided { return }
+                    if !flags.longTermRetention, stored.createdAt < profileCutoff { return }
+                    if flags.notYetDisclosed {
+                        entry.undisclosed = true
+                        if flags.hasUndisclosedAsOf { entry.undisclosedAsOf = flags.undisclosedAsOf }
+                    }
+                }
+                entry.item = item
+                summary.items.append(entry)
+            }
+            switch record.item {
+            case .diagnoses(let list)? where wanted(.diagnosis):
+                for diagnosis in list.diagnoses where diagnosis.verification == .confirmed && !diagnosis.billingOnly {
+                    add(.diagnosis(diagnosis), flags: diagnosis.flags)
+                }
+            case .allergy(let item)? where wanted(.allergy): add(.allergy(item), flags: item.flags)
+            case .drugContraindication(let item)? where wanted(.drugContraindication):
+                add(.drugContraindication(item), flags: item.flags)
+            case .infection(let item)? where wanted(.infection): add(.infection(item), flags: item.flags)
+            case .labResult(let item)? where wanted(.labResult): add(.labResult(item), flags: nil)
+            case .prescription(let item)? where wanted(.prescription): add(.prescription(item), flags: nil)
+            case .referralLetter(let letter)? where wanted(.referralLetter):
+                let organization = caller.identity.organization
+                if letter.addressee.code == organization || stored.institution == organization {
+                    add(.referralLetter(letter), flags: nil)
+                }
+            case .checkupReport(let item)? where wanted(.checkupReport): add(.checkupReport(item), flags: nil)
+            default: break
+            }
+        }
+        summary.items = retained(summary.items, at: time)
+        return summary
+    }
+
+    /// Applies the viewing windows: per lab test, the results of the last year and at least the
+    /// latest three (by `effective_at`); of prescriptions, those of the last 100 days and at
+    /// least the latest three (by `provenance.recorded_at`).
+    func retained(_ items: [Datahealth_V1_SummaryItem], at time: Date) -> [Datahealth_V1_SummaryItem] {
+        let seconds = Int64(time.timeIntervalSince1970)
+        var groups: [String: [(index: Int, at: Int64)]] = [:]
+        for (index, item) in items.enumerated() {
+            switch item.item {
+            case .labResult(let lab)?:
+                let test = lab.test.codings.first { CodeSystem.labSystems.contains($0.system) }
+                groups["lab|\(test?.system ?? "")|\(test?.code ?? "")", default: []].append(
+                    (index, lab.effectiveAt.seconds))
+            case .prescription?:
+                groups["prescription", default: []].append((index, item.provenance.recordedAt.seconds))
+            default: break
+            }
+        }
+        var dropped = Set<Int>()
+        for (key, members) in groups {
+            let isLab = key.hasPrefix("lab|")
+            let days = isLab ? configuration.labResultWindowDays : configuration.prescriptionWindowDays
+            let minimum = isLab ? configuration.labResultMinimumCount : configuration.prescriptionMinimumCount
+            let cutoff = seconds - Int64(days) * 86_400
+            for (rank, member) in members.sorted(by: { $0.at > $1.at }).enumerated()
+            where rank >= minimum && member.at < cutoff {
+                dropped.insert(member.index)
+            }
+        }
+        return items.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+    }
+
+    // MARK: Audit
+
+    /// What the audit entry of a summary read says beyond the call itself.
+    struct AuditNote {
+        var caller: CallerContext?
+        var patient = ""
+        var breakGlass = false
+        var reason = ""
+    }
+
+    /// Runs `body` and records its outcome durably before returning it; an answer whose
+    /// audit entry cannot be written is not given (UNAVAILABLE).
+    private func audited<R>(
+        _ context: ServerContext, _ note: inout AuditNote, _ body: (inout AuditNote) async throws -> R
+    ) async throws -> R {
+        let result: Result<R, RPCError>
+        do {
+            result = .success(try await body(&note))
+        } catch let error as RPCError {
+            result = .failure(error)
+        } catch {
+            result = .failure(RPCError(code: .internal, message: "internal error", cause: error))
+        }
+        if let audit {
+            let status: RPCStatus.Code
+            let outcome: AuditEntry.Outcome
+            var reason = note.reason
+            switch result {
+            case .success:
+                (status, outcome) = (.ok, .allowed)
+            case .failure(let error):
+                status = error.code
+                outcome = error.code == .permissionDenied ? .denied : .failed
+                reason = reason.isEmpty ? error.message : "\(reason) (\(error.message))"
+            }
+            let entry = AuditEntry(
+                timeMicroseconds: Int64((now().timeIntervalSince1970 * 1_000_000).rounded()),
+                identity: context.peer.uri, actingUser: note.caller?.actingUser?.uri ?? "",
+                purpose: note.breakGlass ? Purpose.emergency.rawValue : (note.caller?.purpose.rawValue ?? ""),
+                method: context.method.path, patient: note.patient, outcome: outcome, statusCode: status.rawValue,
+                breakGlass: note.breakGlass, reason: reason)
+            do {
+                try await audit.record(entry)
+            } catch {
+                throw RPCError(
+                    code: .unavailable, message: "the access cannot be audited; nothing was read", cause: error)
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: Helpers
+
+    private func callerContext(_ context: ServerContext) throws -> CallerContext {
+        var pairs: [(key: String, value: String)] = []
+        for entry in context.requestMetadata {
+            if case .string(let value) = entry.value { pairs.append((entry.key, value)) }
+        }
+        do {
+            return try CallerContext(identity: context.peer, metadata: pairs)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "call metadata: \(error.message)", cause: error)
+        }
+    }
+
+    private func patientID(_ reference: Datahealth_V1_PatientReference, path: String, present: Bool) throws -> String {
+        guard present, let id = pseudonymizer.patientID(for: reference) else {
+            throw RPCError(code: .invalidArgument, message: "\(path): required: the insured person or a patient id")
+        }
+        if case .patientID = reference.id {
+            let bytes = Array(id.utf8)
+            guard bytes.count == 64, bytes.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else {
+                throw RPCError(code: .invalidArgument, message: "\(path).patient_id: must be 64 lowercase hex digits")
+            }
+        } else if case .insured(let insured) = reference.id, insured.insurerNumber.isEmpty || insured.number.isEmpty {
+            throw RPCError(code: .invalidArgument, message: "\(path).insured: needs the insurer number and the number")
+        }
+        return id
+    }
+
+    private func pseudonym(_ patientID: String) throws -> PatientPseudonym {
+        do {
+            return try PatientPseudonym(patientID)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "patient: \(error.message)", cause: error)
+        }
+    }
+
+    private func decide(_ request: ConsentRequest) async throws -> ConsentDecision {
+        do {
+            return try await consent.check(request)
+        } catch {
+            throw RPCError(code: .unavailable, message: "consent cannot be checked: \(error.message)", cause: error)
+        }
+    }
+
+    private func stored(_ patientID: String) async throws -> [StoredCareRecord] {
+        do {
+            return try await repository.records(patientID: patientID)
+        } catch {
+            throw RPCError(code: .unavailable, message: "the records cannot be read", cause: error)
+        }
+    }
+
+    static func timestamp(_ date: Date) -> Google_Protobuf_Timestamp {
+        var timestamp = Google_Protobuf_Timestamp()
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        timestamp.seconds = Int64(seconds)
+        timestamp.nanos = Int32(((date.timeIntervalSince1970 - seconds) * 1e9).rounded(.down))
+        return timestamp
+    }
+}

@@ -1,0 +1,211 @@
+import DHCareRecord
+import DHIdentity
+import DHRPC
+import DHRepositories
+import DHSchemas
+import DHStorage
+import DHWire
+import Foundation
+import Testing
+
+private let hospital = "1312345678"
+private let clinic = "2712345678"
+private let patient = String(repeating: "ab", count: 32)
+private let otherPatient = String(repeating: "cd", count: 32)
+private let time = Date(timeIntervalSince1970: 1_800_000_000)
+
+private func write(
+    _ key: String, _ id: String, _ operation: CareRecordOperation = .create, kind: CareItemKind = .allergy,
+    replacing: String? = nil, patient: String = patient, item: [UInt8] = [0x0A, 0x01, 0x41]
+) -> CareRecordWrite {
+    CareRecordWrite(
+        idempotencyKey: key, submissionID: "\(hospital)^2026^\(id)", operation: operation, patientID: patient,
+        kind: kind, replacementKey: replacing, item: item)
+}
+
+/// A valid allergy record of `hospital` for one insured patient, recorded a minute ago.
+private func allergyRecord(key: String, id: String, substance: String = "ペニシリン系抗菌薬") -> Datahealth_V1_CareRecord {
+    var record = Datahealth_V1_CareRecord()
+    record.idempotencyKey = key
+    record.submissionID = "\(hospital)^2026^\(id)"
+    record.operation = .create
+    var insured = Datahealth_V1_InsuredPersonId()
+    insured.insurerNumber = "06130019"
+    insured.number = "7654321"
+    insured.branchNumber = "01"
+    record.patient.insured = insured
+    record.provenance.institution.code = hospital
+    record.provenance.recordedAt.seconds = Int64(Date().timeIntervalSince1970) - 60
+    var allergy = Datahealth_V1_Allergy()
+    allergy.category = .other
+    allergy.substance.text = substance
+    record.allergy = allergy
+    return record
+}
+
+extension RepositoryTests {
+    @Suite("PostgreSQL care record repository")
+    struct CareRecordRepositoryTests {
+        /// Runs `body` with a repository on a fresh, migrated database.
+        func withRepository(
+            _ body: (PostgresCareRecordRepository, PostgresConnectionPool) async throws -> Void
+        )
+            async throws
+        {
+            let database = try await TestDatabase.make()
+            let pool = try database.pool(maxConnections: 8)
+            do {
+                try await body(PostgresCareRecordRepository(database: pool), pool)
+            } catch {
+                await pool.close()
+                throw error
+            }
+            await pool.close()
+        }
+
+        func count(_ table: String, _ pool: PostgresConnectionPool) async throws -> Int {
+            try await pool.query("SELECT count(*) FROM \(identifier: table)").singleRow()?.decode(Int.self, column: 0)
+                ?? -1
+        }
+
+        @Test("a retried batch is DUPLICATE and stores nothing twice, also when retried concurrently")
+        func idempotency() async throws {
+            try await withRepository { repository, pool in
+                let batch = [write("k-1", "a-1"), write("k-2", "a-2"), write("k-1", "a-3")]
+                let first = try await repository.apply(batch, institution: hospital, at: time)
+                #expect(first.map(\.result) == [.accepted, .accepted, .duplicate])
+                let retried = try await repository.apply(batch, institution: hospital, at: time)
+                #expect(retried.map(\.result) == [.duplicate, .duplicate, .duplicate])
+                #expect(retried.map(\.version) == [1, 1, 1])
+                // The same key is another record for another institution.
+                var foreign = write("k-1", "a-1")
+                foreign.submissionID = "\(clinic)^2026^a-1"
+                #expect(
+                    try await repository.apply([foreign], institution: clinic, at: time).map(\.result) == [.accepted])
+
+                // Eight gateways retrying the same batch at once: each record is stored once.
+                let racing = (0..<20).map { write("race-\($0)", "race-\($0)") }
+                let results = try await withThrowingTaskGroup(of: [CareRecordApplied.Result].self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            try await repository.apply(racing, institution: hospital, at: time).map(\.result)
+                        }
+                    }
+                    var all: [[CareRecordApplied.Result]] = []
+                    for try await outcome in group { all.append(outcome) }
+                    return all
+                }
+                let accepted = results.flatMap { $0 }.filter { $0 == .accepted }.count
+                #expect(accepted == 20)
+                #expect(try await count("care_records", pool) == 23)
+                #expect(try await count("care_idempotency_keys", pool) == 23)
+            }
+        }
+
+        @Test("a batch is one transaction: a failing record leaves nothing of the batch")
+        func oneTransaction() async throws {
+            try await withRepository { repository, pool in
+                // PostgreSQL refuses a NUL character in text: the third statement fails.
+                let batch = [write("t-1", "a-1"), write("t-2", "a-2"), write("t-3", "bad\u{0}id")]
+                await #expect(throws: (any Error).self) {
+                    _ = try await repository.apply(batch, institution: hospital, at: time)
+                }
+                #expect(try await count("care_records", pool) == 0)
+                #expect(try await count("care_idempotency_keys", pool) == 0)
+                #expect(try await count("care_patients", pool) == 0)
+                // The gateway's retry of the corrected batch is stored in full.
+                let retried = try await repository.apply(Array(batch[0...1]), institution: hospital, at: time)
+                #expect(retried.map(\.result) == [.accepted, .accepted])
+            }
+        }
+
+        @Test("UPDATE, DELETE and replacement follow the in-memory repository's rules")
+        func sameRulesAsInMemory() async throws {
+            try await withRepository { repository, _ in
+                let memory = InMemoryCareRecordRepository()
+                let batches: [[CareRecordWrite]] = [
+                    [
+                        write("s-1", "a-1"),
+                        write("s-2", "dx-1", kind: .diagnoses, replacing: "diagnoses|facility"),
+                        write("s-3", "lab-1", kind: .labResult, replacing: "lab|o-1|jlac10|x"),
+                        write("s-4", "dx-p", kind: .diagnoses, replacing: "diagnoses|facility", patient: otherPatient),
+                    ],
+                    [
+                        write("s-5", "a-1", .update, item: [0x0A, 0x01, 0x42]),
+                        write(
+                            "s-6", "dx-2", kind: .diagnoses, replacing: "diagnoses|facility", item: [0x0A, 0x01, 0x43]),
+                        write(
+                            "s-7", "lab-2", kind: .labResult, replacing: "lab|o-1|jlac10|x", item: [0x0A, 0x01, 0x44]),
+                        write("s-8", "a-9", .update),
+                        write("s-9", "a-1"),
+                    ],
+                    [write("s-10", "a-1", .delete), write("s-11", "a-1", .delete), write("s-5", "zz", .delete)],
+                ]
+                for batch in batches {
+                    let stored = try await repository.apply(batch, institution: hospital, at: time)
+                    let expected = try await memory.apply(batch, institution: hospital, at: time)
+                    #expect(stored == expected)
+                }
+                let stored = try await repository.records(patientID: patient)
+                let expected = try await memory.records(patientID: patient)
+                #expect(stored == expected)
+                #expect(stored.map(\.submissionID) == ["\(hospital)^2026^dx-2", "\(hospital)^2026^lab-2"])
+                #expect(stored.map(\.version) == [2, 2])
+                #expect(try await repository.records(patientID: otherPatient).count == 1)
+            }
+        }
+
+        @Test("the service on PostgreSQL: a retried stream stores nothing twice, a rejected record nothing at all")
+        func serviceOnPostgres() async throws {
+            try await withRepository { repository, pool in
+                let consent = PostgresConsentStore(database: pool)
+                let service = CareRecordService(
+                    repository: repository, consent: consent,
+                    pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32)))
+                let transport = InProcessTransport(peer: try PeerIdentity(uri: "dh://\(hospital)/gateway/gw-01"))
+                let server = RPCServer(services: [service])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve(on: transport.server) }
+                    defer { transport.server.beginGracefulShutdown() }
+                    await transport.waitUntilServing()
+                    let client = Datahealth_V1_CareRecordServiceClient(transport: transport.client)
+                    var metadata = Metadata()
+                    metadata.addString("treatment", forKey: CallerContext.purposeKey)
+                    let options = CallOptions(metadata: metadata)
+                    var request = Datahealth_V1_SubmitRecordsRequest()
+                    request.records = [
+                        allergyRecord(key: "p-1", id: "allergy-1"), allergyRecord(key: "p-2", id: "allergy-2"),
+                        allergyRecord(key: "p-3", id: "allergy-3", substance: ""),
+                    ]
+                    let batches = [request, request]
+                    let first = try await client.submitRecords(options: options) { writer in
+                        try await writer.write(batches[0])
+                    }
+                    #expect(first.outcomes.map(\.result) == [.accepted, .accepted, .rejected])
+                    #expect(first.outcomes[2].fieldPath == "allergy.substance")
+                    // The gateway retries the whole stream, twice over.
+                    let retried = try await client.submitRecords(options: options) { writer in
+                        for batch in batches { try await writer.write(batch) }
+                    }
+                    #expect(retried.duplicateCount == 4)
+                    #expect(retried.rejectedCount == 2)
+                    #expect(try await count("care_records", pool) == 2)
+                    #expect(try await count("care_idempotency_keys", pool) == 2)
+                    #expect(try await count("care_patients", pool) == 1)
+                    let leaked = try await pool.query(
+                        "SELECT count(*) FROM care_records WHERE position(\(Array("7654321".utf8)) IN item) > 0"
+                    ).singleRow()?.decode(Int.self, column: 0)
+                    #expect(leaked == 0)
+
+                    var summaryRequest = Datahealth_V1_GetPatientSummaryRequest()
+                    summaryRequest.patient = allergyRecord(key: "", id: "").patient
+                    let summary = try await client.getPatientSummary(summaryRequest, options: options)
+                    #expect(
+                        summary.items.map(\.provenance.submissionID) == [
+                            "\(hospital)^2026^allergy-1", "\(hospital)^2026^allergy-2",
+                        ])
+                }
+            }
+        }
+    }
+}
