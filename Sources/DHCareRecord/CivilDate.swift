@@ -1,4 +1,5 @@
 public import DHSchemas
+internal import DHWire
 
 /// A calendar date (proleptic Gregorian, UTC), for comparing partial dates and retention windows.
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -16,16 +17,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The UTC date of a time given as seconds since 1970-01-01.
     public init(seconds: Int64) {
-        // Days to civil date (Howard Hinnant's algorithm).
-        let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) + 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        (year, month, day) = CivilTime.civil(fromDays: days)
     }
 
     /// The same day `years` years earlier (29 February becomes 28 February).

@@ -21,27 +21,9 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
         words = (values[0], values[1], values[2], values[3])
     }
 
-    /// A digest from 64 hexadecimal digits; nil for anything else.
+    /// A digest from 64 hexadecimal digits (either case); nil for anything else.
     public init?(hex: some StringProtocol) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Self.byteCount)
-        var high: UInt8?
-        for character in hex.utf8 {
-            let nibble: UInt8
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if let first = high {
-                bytes.append(first << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        guard high == nil else { return nil }
+        guard let bytes = Hex.decode(hex, acceptingUppercase: true) else { return nil }
         self.init(bytes: bytes)
     }
 
@@ -56,16 +38,7 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
         return result
     }
 
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public var hex: String { Hex.encode(bytes) }
 
     public var description: String { hex }
 
@@ -134,6 +107,48 @@ public enum SHA256 {
             left.store(to: buffer.baseAddress! + 1)
             right.store(to: buffer.baseAddress! + 33)
             return hash(UnsafeRawBufferPointer(buffer))
+        }
+    }
+}
+
+/// Lowercase hexadecimal text for bytes: digests, key ids and signatures in DataHealth's
+/// text formats.
+public enum Hex {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The bytes of an even number of hexadecimal digits; nil for anything else. Only lowercase
+    /// digits unless `acceptingUppercase`.
+    public static func decode(_ text: some StringProtocol, acceptingUppercase: Bool = false) -> [UInt8]? {
+        let characters = Array(text.utf8)
+        guard characters.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(characters.count / 2)
+        var index = 0
+        while index < characters.count {
+            guard let high = nibble(characters[index], acceptingUppercase),
+                let low = nibble(characters[index + 1], acceptingUppercase)
+            else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ character: UInt8, _ acceptingUppercase: Bool) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F") where acceptingUppercase: character - UInt8(ascii: "A") + 10
+        default: nil
         }
     }
 }

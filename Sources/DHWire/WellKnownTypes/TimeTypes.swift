@@ -194,9 +194,9 @@ enum TimeFields {
 }
 
 /// Proleptic Gregorian calendar arithmetic for RFC 3339, without Foundation.
-enum CivilTime {
+public enum CivilTime {
     /// Year, month, day of a day count since 1970-01-01 (algorithm by Howard Hinnant).
-    static func civil(fromDays days: Int64) -> (Int, Int, Int) {
+    public static func civil(fromDays days: Int64) -> (Int, Int, Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -210,7 +210,7 @@ enum CivilTime {
     }
 
     /// Days since 1970-01-01 of a date.
-    static func days(year: Int, month: Int, day: Int) -> Int64 {
+    public static func days(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
