@@ -104,14 +104,23 @@ let package = Package(
         .target(name: "DHSchemas", dependencies: ["DHWire", "DHRPC"], swiftSettings: swiftSettings),
         // Services.
         .target(
-            name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS"],
+            name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHAccess"],
+            swiftSettings: swiftSettings),
+
+        // The assembled server: database, audit log, policy, consent, services, transport.
+        .target(
+            name: "DHServer",
+            dependencies: [
+                "DHAccess", "DHAudit", "DHCareRecord", "DHIdentity", "DHRepositories", "DHRPC", "DHStorage", "DHTLS",
+                "DHTransport",
+            ],
             swiftSettings: swiftSettings),
 
         // The ops CLI and the server.
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories", "DHRPC", "DHTransport",
+                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories", "DHRPC", "DHTransport", "DHServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -167,6 +176,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DHAccessTests", dependencies: ["DHAccess", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHWire"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHServerTests",
+            dependencies: [
+                "DHServer", "DHAudit", "DHCareRecord", "DHIdentity", "DHRepositories", "DHRPC", "DHSchemas", "DHTLS", "DHWire",
+                "DHTransport",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(

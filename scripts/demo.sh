@@ -52,9 +52,10 @@ step "The embedded PostgreSQL cluster, created in the data directory, and the sc
 
 step "The server over mutual TLS 1.3 on loopback"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$dh" serve --pki "$work/pki" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+"$dh" serve --pki "$work/pki" --data-dir "$work/data" --policy deploy/policy.conf \
+    --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
     if grep -q "listening" "$work/serve.log" 2>/dev/null; then break; fi
     sleep 0.1
 done
@@ -84,7 +85,7 @@ echo "SIGTERM: the server shut down cleanly (exit status $?)"
 server_pid=""
 
 step "Not shown yet"
-echo "The care-record service (submitting records, merged summaries, emergency reads) exists and is"
-echo "tested over the in-process transport, but dh serve does not host it yet, and the C client kit,"
-echo "dh call and synthetic data are not built, so no records flow end to end in this demo."
+echo "dh serve hosts the care-record service behind the policy and the audit log (tested end to end"
+echo "over mutual TLS in DHServerTests), but the C client kit, dh call and synthetic data are not"
+echo "built yet, so no records flow in this demo."
 echo "The policy refusal above (exit status $denied) is the decision a researcher's call would meet."

@@ -93,6 +93,14 @@ public struct AccessInterceptor: ServerInterceptor {
         try await audit(context, caller: caller, record: record, outcome: .allowed, error: nil)
     }
 
+    /// A break-glass entry keeps the stated reason (and why the call failed, if it did); other
+    /// entries give why the call was refused or failed, and nothing when it was allowed.
+    static func reason(breakGlass reason: String?, outcome: AuditEntry.Outcome, status: RPCStatus) -> String {
+        let failure = outcome == .allowed ? "" : status.message
+        guard let reason else { return failure }
+        return failure.isEmpty ? reason : "\(reason) (\(failure))"
+    }
+
     private func audit(
         _ context: ServerContext, caller: CallerContext?, record: CallAudit?, outcome: AuditEntry.Outcome,
         error: (any Error)?
@@ -101,10 +109,11 @@ public struct AccessInterceptor: ServerInterceptor {
         let noted = record?.snapshot
         let entry = AuditEntry(
             timeMicroseconds: nowMicroseconds(), identity: context.peer.uri,
-            actingUser: caller?.actingUser?.uri ?? "", purpose: caller?.purpose.rawValue ?? "",
+            actingUser: caller?.actingUser?.uri ?? "",
+            purpose: noted?.breakGlass == true ? Purpose.emergency.rawValue : caller?.purpose.rawValue ?? "",
             method: context.method.path, patient: noted?.patient ?? "", dataset: noted?.dataset ?? "",
             outcome: outcome, statusCode: status.code.rawValue, breakGlass: noted?.breakGlass ?? false,
-            reason: noted?.breakGlass == true ? noted?.reason ?? "" : (outcome == .allowed ? "" : status.message))
+            reason: Self.reason(breakGlass: noted?.breakGlass == true ? noted?.reason : nil, outcome: outcome, status: status))
         do {
             _ = try await auditLog.append(entry)
         } catch {

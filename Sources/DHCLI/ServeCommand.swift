@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import DHRPC
+internal import DHServer
 internal import DHTLS
 internal import DHTransport
 internal import Dispatch
@@ -16,24 +17,53 @@ internal import Darwin
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the registered services over dh-rpc/1 with mutual TLS 1.3.",
+        abstract: "Serve DataHealth's services over dh-rpc/1 with mutual TLS 1.3.",
         discussion: """
+            Hosts datahealth.v1.CareRecordService behind the access interceptor: every call is
+            tied to its client certificate's dh://ORG/ROLE/ID identity, checked against the
+            policy (--policy, docs/POLICY.md) and written to the tamper-evident audit log.
+
+            The data directory holds the server's secrets, created on first start with mode
+            0600: audit-log.key.pem (signs the audit log's tree heads; `dh audit public-key`
+            prints its public half) and pseudonym.key (turns insurance numbers into patient
+            ids; back it up with the directory). Without --database-url the server runs its own
+            PostgreSQL cluster in DIR/postgres on a Unix socket, and stops it on shutdown.
+            Pending migrations are applied on start.
+
             TLS material comes from --cert, --key, --ca and --crl, or from a directory laid out
             as `dh pki init` writes it (--pki DIR: server.crt.pem, server.key.pem, ca.crt.pem,
-            ca.crl.pem). Every client must present a certificate from a trusted CA with a
-            dh://ORG/ROLE/ID identity. SIGINT or SIGTERM starts a graceful shutdown: calls in
-            flight finish, new ones are refused; a second signal closes every connection at once.
+            ca.crl.pem).
 
-            No service is registered yet: every call is answered UNIMPLEMENTED.
+            Signals: SIGHUP rereads the policy (a broken file keeps the one in force, and says
+            why). SIGINT or SIGTERM starts a graceful shutdown: calls in flight finish, new ones
+            are refused with UNAVAILABLE; a second signal closes every connection at once.
 
             Examples:
-              dh serve --pki dev-pki --listen 127.0.0.1:7443
-              dh serve --listen 0.0.0.0:7443 --cert server.crt.pem --key server.key.pem \\
+              dh serve --data-dir /var/lib/datahealth --policy /etc/datahealth/policy.conf \\
+                       --pki dev-pki --listen 127.0.0.1:7443
+              dh serve --data-dir /var/lib/datahealth --policy policy.conf \\
+                       --database-url postgresql://datahealth@db.internal/datahealth \\
+                       --listen 0.0.0.0:7443 --cert server.crt.pem --key server.key.pem \\
                        --ca clients-ca.pem --crl clients-ca.crl.pem
+              kill -HUP $(pidof dh)      # reload the policy
             """)
 
     @Option(help: "The address to listen on, HOST:PORT (port 0: any free port).")
     var listen = "127.0.0.1:7443"
+
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp("The server's data directory (secrets; the embedded cluster in DIR/postgres).", valueName: "dir"))
+    var dataDirectory: String
+
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "A PostgreSQL server instead of the embedded cluster: postgresql://USER@HOST:PORT/DB.", valueName: "url"))
+    var databaseURL: String?
+
+    @Option(help: ArgumentHelp("The authorization policy file (docs/POLICY.md).", valueName: "file"))
+    var policy: String
 
     @Option(help: "A directory laid out as `dh pki init` writes it.")
     var pki: String?
@@ -65,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which a connection without calls is closed.")
     var idleTimeout = 300
 
+    @Option(help: "The most database connections open at once.")
+    var databaseConnections = 16
+
     func validate() throws {
         guard (try? Self.parseListen(listen)) != nil else {
             throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
@@ -74,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("give --pki DIR, or --cert, --key and at least one --ca")
             }
         }
+        guard databaseConnections > 0 else { throw ValidationError("--database-connections must be at least 1") }
     }
 
     static func parseListen(_ text: String) throws -> (host: String, port: Int) {
@@ -107,6 +141,22 @@ struct ServeCommand: AsyncParsableCommand {
             trustRoots: trustRoots.map { .file($0) }, revocationLists: revocationLists.map { .file($0) })
     }
 
+    /// The server's configuration from the flags.
+    func serverConfiguration() throws -> DataHealthServerConfiguration {
+        let (host, port) = try Self.parseListen(listen)
+        var connection = RPCConnectionConfiguration.server
+        connection.maxConcurrentStreams = maxConcurrentStreams
+        connection.maxMessageSize = maxMessageSize
+        connection.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
+        var configuration = DataHealthServerConfiguration(
+            dataDirectory: dataDirectory, databaseURL: databaseURL, policyPath: policy, tls: tlsConfiguration(),
+            transport: .init(
+                host: host, port: port, connection: connection, maxConnections: maxConnections,
+                handshakeTimeout: .seconds(max(handshakeTimeout, 1))))
+        configuration.databaseConnections = databaseConnections
+        return configuration
+    }
+
     func run() async throws {
         try await serve { line in
             print(line)
@@ -117,64 +167,34 @@ struct ServeCommand: AsyncParsableCommand {
     /// Serves until SIGINT or SIGTERM; `report` gets each status line (`dh serve: listening on
     /// HOST:PORT`, …).
     func serve(report: @escaping @Sendable (String) -> Void) async throws {
-        let (host, port) = try Self.parseListen(listen)
-        let context: TLSContext
+        let say: @Sendable (String) -> Void = { report("dh serve: " + $0) }
+        let server: DataHealthServer
         do {
-            context = try TLSContext(configuration: tlsConfiguration())
-        } catch {
-            throw CLIError("cannot load the TLS material: \(error)")
+            server = try await DataHealthServer.start(try serverConfiguration(), report: say)
+        } catch let error as ServerError {
+            throw CLIError(error.message)
         }
-        var connection = RPCConnectionConfiguration.server
-        connection.maxConcurrentStreams = maxConcurrentStreams
-        connection.maxMessageSize = maxMessageSize
-        connection.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
-        let transport = TLSServerTransport(
-            tls: context,
-            configuration: .init(
-                host: host, port: port, connection: connection, maxConnections: maxConnections,
-                handshakeTimeout: .seconds(max(handshakeTimeout, 1))))
-        let server = RPCServer(services: [])
-
-        let serving = Task { try await server.serve(on: transport) }
-        let signals = SignalHandling(transport: transport, serving: serving, report: report)
+        let signals = SignalHandling(server: server, report: say)
         defer { signals.stop() }
-        let address: SocketAddressText
+        say("serving \(server.serviceNames.joined(separator: ", "))")
+        say("listening on \(try await server.listeningAddress())")
         do {
-            address = SocketAddressText(try await transport.listeningAddress())
-        } catch {
-            serving.cancel()
-            _ = try? await serving.value
-            throw CLIError("cannot listen on \(listen): \(error)")
+            try await server.run()
+        } catch let error as ServerError {
+            throw CLIError(error.message)
         }
-        report("dh serve: listening on \(address.text)")
-        do {
-            try await serving.value
-        } catch is CancellationError {}
-        report("dh serve: stopped")
+        say("stopped")
     }
 }
 
-/// An address as `HOST:PORT`.
-private struct SocketAddressText {
-    var text: String
-    init(_ address: some CustomStringConvertible & Sendable) {
-        // NIO prints `[IPv4]127.0.0.1/127.0.0.1:7443`; keep what follows the last '/'.
-        let description = "\(address)"
-        if let slash = description.lastIndex(of: "/") {
-            text = String(description[description.index(after: slash)...])
-        } else {
-            text = description
-        }
-    }
-}
-
-/// SIGINT and SIGTERM: the first starts a graceful shutdown, the second cancels serving.
+/// SIGHUP reloads the policy. SIGINT and SIGTERM: the first starts a graceful shutdown, the
+/// second stops at once.
 private final class SignalHandling {
     private let sources: [any DispatchSourceSignal]
 
-    private static let numbers = [SIGINT, SIGTERM]
+    private static let numbers = [SIGINT, SIGTERM, SIGHUP]
 
-    init(transport: TLSServerTransport, serving: Task<Void, any Error>, report: @escaping @Sendable (String) -> Void) {
+    init(server: DataHealthServer, report: @escaping @Sendable (String) -> Void) {
         let queue = DispatchQueue(label: "dh-serve-signals")
         let count = SignalCount()
         var sources: [any DispatchSourceSignal] = []
@@ -182,11 +202,13 @@ private final class SignalHandling {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
-                if count.increment() == 1 {
-                    report("dh serve: shutting down (calls in flight finish; signal again to stop at once)")
-                    transport.beginGracefulShutdown()
+                if number == SIGHUP {
+                    report(server.reloadPolicy())
+                } else if count.increment() == 1 {
+                    report("shutting down (calls in flight finish; signal again to stop at once)")
+                    server.beginGracefulShutdown()
                 } else {
-                    serving.cancel()
+                    server.stopNow()
                 }
             }
             source.resume()

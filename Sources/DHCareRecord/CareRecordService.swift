@@ -1,3 +1,4 @@
+internal import DHAccess
 internal import DHAudit
 public import DHIdentity
 public import DHRPC
@@ -29,6 +30,10 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         /// Diagnoses, allergies, drug contraindications and infection results are shown for this
         /// many years after registration, unless flagged for long-term retention.
         public var profileRetentionYears = 5
+        /// How long a per-visit viewing consent lasts (24 hours), and how far in the future its
+        /// time may lie (clocks of gateways and server differ a little).
+        public var viewingConsentValidity: Duration = .seconds(24 * 3600)
+        public var consentClockSkew: Duration = .seconds(300)
 
         public init() {}
     }
@@ -42,7 +47,10 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
     private let now: @Sendable () -> Date
 
     /// - Parameter audit: where every summary read, allowed or refused, is recorded before its
-    ///   answer leaves; nil only in tests that do not look at the audit.
+    ///   answer leaves, when the service runs without the access interceptor (DHAccess). Behind
+    ///   the interceptor the service names the patient and any break-glass reason on the call's
+    ///   ``CallAudit`` instead, and the interceptor writes the call's one entry. nil only in
+    ///   tests that do not look at the audit.
     public init(
         repository: any CareRecordRepository, consent: any ConsentChecker, pseudonymizer: PatientPseudonymizer,
         audit: (any CareRecordAuditing)? = nil, configuration: Configuration = Configuration(),
@@ -231,6 +239,9 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         let patientID = try self.patientID(request.patient, path: "patient", present: request.hasPatient)
         note.patient = patientID
         let pseudonym = try pseudonym(patientID)
+        if request.hasConsent {
+            try await recordViewingConsent(request.consent, patient: pseudonym, institution: caller.identity.organization)
+        }
         let records = try await stored(patientID)
         // Every institution whose records the summary shows must be covered by consent.
         var institutions = Set(records.map(\.institution))
@@ -413,7 +424,11 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         } catch {
             result = .failure(RPCError(code: .internal, message: "internal error", cause: error))
         }
-        if let audit {
+        if let record = CallAudit.current {
+            // Behind the access interceptor: it writes the call's one entry; name what was read.
+            if !note.patient.isEmpty { record.touched(patient: note.patient) }
+            if note.breakGlass { record.breakGlass(reason: note.reason) }
+        } else if let audit {
             let status: RPCStatus.Code
             let outcome: AuditEntry.Outcome
             var reason = note.reason
@@ -442,6 +457,38 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
     }
 
     // MARK: Helpers
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
+    }
+
+    /// Records the viewing consent the patient gave at this visit (オンライン資格確認's 同意取得):
+    /// it lets the caller's institution see other institutions' records for 24 hours. A consent
+    /// from the future or already expired is refused (INVALID_ARGUMENT).
+    private func recordViewingConsent(
+        _ given: Datahealth_V1_ViewingConsent, patient: PatientPseudonym, institution: String
+    ) async throws {
+        guard given.hasGivenAt else {
+            throw RPCError(code: .invalidArgument, message: "consent.given_at: required when a consent is given")
+        }
+        let givenAt = Date(
+            timeIntervalSince1970: TimeInterval(given.givenAt.seconds) + TimeInterval(given.givenAt.nanos) / 1e9)
+        let current = now()
+        guard givenAt <= current + Self.seconds(configuration.consentClockSkew) else {
+            throw RPCError(code: .invalidArgument, message: "consent.given_at: \(givenAt) lies in the future")
+        }
+        guard givenAt + Self.seconds(configuration.viewingConsentValidity) > current else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "consent.given_at: a viewing consent given at \(givenAt) has expired; ask the patient again")
+        }
+        do {
+            try await consent.recordViewingConsent(
+                for: patient, institution: institution, givenAt: min(givenAt, current))
+        } catch {
+            throw RPCError(code: .unavailable, message: "consent cannot be recorded: \(error.message)", cause: error)
+        }
+    }
 
     private func callerContext(_ context: ServerContext) throws -> CallerContext {
         var pairs: [(key: String, value: String)] = []

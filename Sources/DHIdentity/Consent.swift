@@ -207,6 +207,12 @@ public protocol ConsentChecker: Sendable {
     ///
     /// - Throws: ``ConsentError`` `breakGlassRefused` or `unavailable`.
     func beginBreakGlass(patient: PatientPseudonym, caller: CallerContext) async throws(ConsentError) -> BreakGlassGrant
+
+    /// Records the patient's per-visit consent to let `institution` view their records, given
+    /// at `givenAt` (nil: now); it lasts ``ConsentConfiguration/viewingConsentValidity``.
+    ///
+    /// - Throws: ``ConsentError`` `unavailable`.
+    func recordViewingConsent(for patient: PatientPseudonym, institution: String, givenAt: Date?) async throws(ConsentError)
 }
 
 /// Consent rules' time limits.

@@ -212,10 +212,13 @@ public final class InMemoryConsentStore: ConsentChecker {
         update(patient) { $0.secondaryUseOptOut = optOut }
     }
 
-    /// Records a per-visit viewing consent for `institution`, given now.
-    public func recordViewingConsent(for patient: PatientPseudonym, institution: String) {
-        let time = now()
-        update(patient) { $0.viewingConsents[institution] = time }
+    /// Records a per-visit viewing consent for `institution`, given at `givenAt` (default: now).
+    /// The latest consent per institution decides.
+    public func recordViewingConsent(for patient: PatientPseudonym, institution: String, givenAt: Date? = nil) {
+        let time = givenAt ?? now()
+        update(patient) { record in
+            record.viewingConsents[institution] = max(record.viewingConsents[institution] ?? time, time)
+        }
     }
 
     public func setPHRLink(_ linked: Bool, for patient: PatientPseudonym, service organization: String) {

@@ -101,10 +101,12 @@ public final class PostgresConsentStore: ConsentChecker {
         }
     }
 
-    /// Records a per-visit viewing consent for `institution`, given now. Earlier consents stay
-    /// as history; the latest one per institution decides.
-    public func recordViewingConsent(for patient: PatientPseudonym, institution: String) async throws(ConsentError) {
-        let time = now()
+    /// Records a per-visit viewing consent for `institution`, given at `givenAt` (default: now).
+    /// Earlier consents stay as history; the latest one per institution decides.
+    public func recordViewingConsent(
+        for patient: PatientPseudonym, institution: String, givenAt: Date? = nil
+    ) async throws(ConsentError) {
+        let time = givenAt ?? now()
         let expires = time + seconds(configuration.viewingConsentValidity)
         try await unavailableOnFailure {
             try await self.database.execute(

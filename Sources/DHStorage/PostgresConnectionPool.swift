@@ -73,6 +73,17 @@ public final class PostgresConnectionPool: PostgresQueryable {
         for waiter in waiters { waiter.resume(throwing: PostgresError.closed) }
     }
 
+    /// Whether the database answers a round trip within `timeout`: for health checks.
+    public func ping(timeout: Duration = .seconds(2)) async -> Bool {
+        do {
+            return try await withConnection(timeout: timeout) { connection in
+                await connection.checkHealth(roundTrip: true, timeout: timeout)
+            }
+        } catch {
+            return false
+        }
+    }
+
     /// Borrows a connection for `body`.
     ///
     /// - Parameter timeout: how long to wait for a connection (default

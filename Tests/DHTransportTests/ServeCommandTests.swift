@@ -11,10 +11,14 @@ import Glibc
 
 @Suite("dh serve")
 struct ServeCommandTests {
-    @Test("serves a PKI directory on loopback (UNIMPLEMENTED: no services yet) and stops cleanly on SIGTERM")
+    @Test("serves on loopback with the shipped policy, reloads it on SIGHUP, and stops cleanly on SIGTERM")
     func serveAndStop() async throws {
         let pki = try TransportPKI()
-        let command = try ServeCommand.parse(["--pki", pki.directory.path, "--listen", "127.0.0.1:0"])
+        let policy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/policy.conf").path
+        let command = try ServeCommand.parse([
+            "--pki", pki.directory.path, "--listen", "127.0.0.1:0", "--data-dir", pki.path("data"), "--policy", policy,
+        ])
         let (lines, input) = AsyncStream<String>.makeStream()
         try await withTimeLimit {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -23,7 +27,14 @@ struct ServeCommandTests {
                     input.finish()
                 }
                 var iterator = lines.makeAsyncIterator()
-                let listening = try #require(await iterator.next())
+                var startup: [String] = []
+                while let line = await iterator.next() {
+                    startup.append(line)
+                    if line.hasPrefix("dh serve: listening") { break }
+                }
+                #expect(startup.contains("dh serve: serving datahealth.v1.CareRecordService"))
+                #expect(startup.contains("dh serve: applied migration 3 care records"))
+                let listening = try #require(startup.last)
                 #expect(listening.hasPrefix("dh serve: listening on 127.0.0.1:"))
                 let port = try #require(Int(listening.split(separator: ":").last ?? ""))
 
@@ -34,12 +45,15 @@ struct ServeCommandTests {
                 }
                 await client.close()
 
-                // The signal goes to this process, where `dh serve` handles it.
+                // The signals go to this process, where `dh serve` handles them.
+                kill(getpid(), SIGHUP)
+                #expect(await iterator.next() == "dh serve: policy unchanged (\(policy))")
                 kill(getpid(), SIGTERM)
                 var rest: [String] = []
                 while let line = await iterator.next() { rest.append(line) }
                 try await group.waitForAll()
                 #expect(rest.first?.hasPrefix("dh serve: shutting down") == true)
+                #expect(rest.contains("dh serve: database: embedded cluster stopped"))
                 #expect(rest.last == "dh serve: stopped")
             }
         }
