@@ -107,12 +107,15 @@ let package = Package(
             name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHAccess"],
             swiftSettings: swiftSettings),
 
+        // Services every server hosts: health and reflection.
+        .target(name: "DHOps", dependencies: ["DHRPC", "DHSchemas", "DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
+
         // The assembled server: database, audit log, policy, consent, services, transport.
         .target(
             name: "DHServer",
             dependencies: [
-                "DHAccess", "DHAudit", "DHCareRecord", "DHIdentity", "DHRepositories", "DHRPC", "DHStorage", "DHTLS",
-                "DHTransport",
+                "DHAccess", "DHAudit", "DHCareRecord", "DHIdentity", "DHOps", "DHRepositories", "DHRPC", "DHStorage",
+                "DHTLS", "DHTransport",
             ],
             swiftSettings: swiftSettings),
 
@@ -180,7 +183,8 @@ let package = Package(
         .testTarget(
             name: "DHServerTests",
             dependencies: [
-                "DHServer", "DHAudit", "DHCareRecord", "DHIdentity", "DHRepositories", "DHRPC", "DHSchemas", "DHTLS", "DHWire",
+                "DHServer", "DHAudit", "DHCareRecord", "DHDescriptor", "DHIdentity", "DHRepositories", "DHRPC", "DHSchemas",
+                "DHTLS", "DHWire",
                 "DHTransport",
             ],
             swiftSettings: swiftSettings),

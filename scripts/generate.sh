@@ -13,7 +13,11 @@ if ((${#schemas[@]} == 0)); then
     exit 0
 fi
 
+# Into a fresh directory first: a failing compiler leaves the committed code as it was.
+fresh="$output.new"
+rm -rf "$fresh"
+mkdir -p "$fresh"
+"$protoc" --proto_path=Protos --swift_opt=Visibility=Public,Descriptors=Embed --swift_out="$fresh" "${schemas[@]}"
 rm -rf "$output"
-mkdir -p "$output"
-"$protoc" --proto_path=Protos --swift_opt=Visibility=Public --swift_out="$output" "${schemas[@]}"
+mv "$fresh" "$output"
 echo "generate: ${#schemas[@]} schemas -> $output"

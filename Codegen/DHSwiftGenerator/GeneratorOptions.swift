@@ -31,6 +31,9 @@ public struct GeneratorOptions: Sendable, Hashable {
     /// The module that holds the well-known types (`google/protobuf/*.proto`), or empty
     /// when they are generated into the same module as the code that uses them.
     public var wellKnownTypesModule = "DHWire"
+    /// Whether each service carries the descriptors of its file and every file that file
+    /// imports (`Descriptors=Embed`), for reflection services; default `None`.
+    public var embedDescriptors = false
 
     public init() {}
 
@@ -61,6 +64,14 @@ public struct GeneratorOptions: Sendable, Hashable {
                 fileNaming = value
             case "WellKnownTypesModule":
                 wellKnownTypesModule = parts[1]
+            case "Descriptors":
+                switch parts[1] {
+                case "Embed": embedDescriptors = true
+                case "None": embedDescriptors = false
+                default:
+                    throw GeneratorError(
+                        code: .invalidOption, message: "Descriptors must be one of Embed, None, not '\(parts[1])'")
+                }
             default:
                 throw GeneratorError(code: .invalidOption, message: "unknown option '\(parts[0])'")
             }

@@ -1,4 +1,5 @@
 internal import DHDescriptor
+internal import DHWire
 
 /// Emits, for each service: its method descriptors, a handler protocol that servers
 /// implement (registering itself with an `RPCRouter`), and a typed client.
@@ -7,6 +8,10 @@ struct ServiceEmitter {
     let options: GeneratorOptions
     let comments: SourceComments
     let package: String
+    /// The .proto file the services come from.
+    var fileName = ""
+    /// With `Descriptors=Embed`: the serialized FileDescriptorSet of the file and its imports.
+    var descriptorSet: [UInt8]? = nil
 
     private var access: String { options.visibility.keyword.map { $0 + " " } ?? "" }
 
@@ -64,6 +69,25 @@ struct ServiceEmitter {
                 p.line("/// Every method of the service, in .proto order.")
                 let all = methods.map { SwiftNamer.escaped($0.swiftName) }.joined(separator: ", ")
                 p.line("\(access)static let all: [DHRPC.MethodDescriptor] = [\(all)]")
+            }
+            if let descriptorSet {
+                p.line()
+                p.line("/// The descriptors of `\(fileName)` and every file it imports: a serialized")
+                p.line("/// google.protobuf.FileDescriptorSet without source info, for reflection.")
+                p.line(
+                    "\(access)static let descriptorSet: [UInt8] = DHWire.Base64.decode(descriptorSetText.utf8.filter { $0 != 0x0A }) ?? []"
+                )
+                p.line()
+                var encoded: [UInt8] = []
+                Base64.encode(descriptorSet, into: &encoded)
+                p.line("private static let descriptorSetText = \"\"\"")
+                var start = 0
+                while start < encoded.count {
+                    let end = min(start + 96, encoded.count)
+                    p.line("    " + String(decoding: encoded[start..<end], as: UTF8.self))
+                    start = end
+                }
+                p.line("    \"\"\"")
             }
         }
 

@@ -37,12 +37,15 @@ public struct SwiftGenerator: Sendable {
                 throw GeneratorError(code: .invalidDescriptor, message: "\(name) is not among the given files")
             }
             generated.append(
-                GeneratedFile(name: options.outputName(for: name), content: try generate(file, index: index)))
+                GeneratedFile(
+                    name: options.outputName(for: name), content: try generate(file, index: index, files: byName)))
         }
         return generated
     }
 
-    private func generate(_ file: FileDescriptorProto, index: TypeIndex) throws(GeneratorError) -> String {
+    private func generate(
+        _ file: FileDescriptorProto, index: TypeIndex, files: [String: FileDescriptorProto]
+    ) throws(GeneratorError) -> String {
         let name = file.name ?? ""
         let comments: SourceComments
         do {
@@ -85,12 +88,35 @@ public struct SwiftGenerator: Sendable {
                 message, fullName: fullName, swiftName: localName(entry.swiftName), path: [4, Int32(position)],
                 into: &p)
         }
-        let services = ServiceEmitter(index: index, options: options, comments: comments, package: file.package ?? "")
+        let descriptorSet = options.embedDescriptors && !file.service.isEmpty ? try embeddedSet(file, files: files) : nil
+        let services = ServiceEmitter(
+            index: index, options: options, comments: comments, package: file.package ?? "",
+            fileName: file.name ?? "", descriptorSet: descriptorSet)
         for (position, service) in file.service.enumerated() {
             p.line()
             try services.emit(service, position: position, into: &p)
         }
         return p.text
+    }
+
+    /// The file and everything it imports, dependencies first, without source info, as a
+    /// serialized FileDescriptorSet.
+    private func embeddedSet(
+        _ file: FileDescriptorProto, files: [String: FileDescriptorProto]
+    ) throws(GeneratorError) -> [UInt8] {
+        var ordered: [FileDescriptorProto] = []
+        var seen: Set<String> = []
+        func visit(_ name: String) throws(GeneratorError) {
+            guard seen.insert(name).inserted else { return }
+            guard var found = files[name] else {
+                throw GeneratorError(code: .invalidDescriptor, message: "\(name) is imported but not among the given files")
+            }
+            for dependency in found.dependency { try visit(dependency) }
+            found.sourceCodeInfo = nil
+            ordered.append(found)
+        }
+        try visit(file.name ?? "")
+        return FileDescriptorSet(file: ordered).serializedBytes()
     }
 
     /// Whether the file is generated into the runtime module itself (the well-known types).

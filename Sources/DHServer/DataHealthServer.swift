@@ -4,6 +4,8 @@ public import DHIdentity
 public import DHTLS
 public import DHTransport
 internal import DHAccess
+internal import DHOps
+internal import DHSchemas
 internal import DHRPC
 internal import DHRepositories
 package import DHStorage
@@ -69,6 +71,8 @@ public struct DataHealthServerConfiguration: Sendable {
     public var consent = ConsentConfiguration()
     /// The care-record service's limits and display windows.
     public var careRecords = CareRecordService.Configuration()
+    /// Host the reflection service (`dh list`, `dh describe`, `dh call` without .proto files).
+    public var reflection = true
 
     public init(
         dataDirectory: String, databaseURL: String? = nil, policyPath: String, tls: TLSConfiguration,
@@ -104,13 +108,15 @@ public final class DataHealthServer: Sendable {
     private let cluster: EmbeddedPostgres?
     private let report: @Sendable (String) -> Void
     private let services: [String]
+    private let health: HealthService
 
     private init(
         configuration: DataHealthServerConfiguration, policy: PolicyStore, auditLog: AuditLog,
         auditPublicKey: PublicKey, transport: TLSServerTransport, serving: Task<Void, any Error>,
-        pool: PostgresConnectionPool, cluster: EmbeddedPostgres?, services: [String],
+        pool: PostgresConnectionPool, cluster: EmbeddedPostgres?, health: HealthService, services: [String],
         report: @escaping @Sendable (String) -> Void
     ) {
+        self.health = health
         self.configuration = configuration
         self.policy = policy
         self.auditLog = auditLog
@@ -190,7 +196,26 @@ public final class DataHealthServer: Sendable {
             let access = AccessInterceptor(
                 policy: policy, auditLog: auditLog,
                 nowMicroseconds: { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) })
-            let server = RPCServer(services: [careRecords], interceptors: [access])
+            let database: HealthService.Probe = {
+                await pool.ping(timeout: .seconds(2))
+                    ? .serving : HealthService.Status(serving: false, detail: "the database does not answer")
+            }
+            var probes: [String: HealthService.Probe] = [
+                Datahealth_V1_CareRecordService.name: database, Datahealth_Ops_V1_Health.name: { .serving },
+            ]
+            var services: [any RPCService] = [careRecords]
+            var descriptorSets = [Datahealth_V1_CareRecordService.descriptorSet, Datahealth_Ops_V1_Health.descriptorSet]
+            if configuration.reflection {
+                probes[Datahealth_Ops_V1_Reflection.name] = { .serving }
+                descriptorSets.append(Datahealth_Ops_V1_Reflection.descriptorSet)
+            }
+            let health = HealthService(probes: probes)
+            services.append(health)
+            let hosted = probes.keys.sorted()
+            if configuration.reflection {
+                services.append(try ReflectionService(services: hosted, descriptorSets: descriptorSets))
+            }
+            let server = RPCServer(services: services, interceptors: [access])
             let transport = TLSServerTransport(tls: tls, configuration: configuration.transport)
             let serving = Task { try await server.serve(on: transport) }
             do {
@@ -205,7 +230,7 @@ public final class DataHealthServer: Sendable {
             return DataHealthServer(
                 configuration: configuration, policy: policy, auditLog: auditLog,
                 auditPublicKey: try signingKey.publicKey(), transport: transport, serving: serving, pool: pool,
-                cluster: cluster, services: ["datahealth.v1.CareRecordService"], report: report)
+                cluster: cluster, health: health, services: hosted, report: report)
         } catch {
             await pool.close()
             if let cluster { try? await cluster.stop() }
@@ -295,7 +320,10 @@ public final class DataHealthServer: Sendable {
     }
 
     /// Calls in flight finish; new calls and connections are refused.
-    public func beginGracefulShutdown() { transport.beginGracefulShutdown() }
+    public func beginGracefulShutdown() {
+        health.beginShutdown()
+        transport.beginGracefulShutdown()
+    }
 
     /// Ends serving at once (a second signal).
     public func stopNow() { serving.cancel() }

@@ -325,9 +325,8 @@ public struct JSONWriter: ~Copyable {
     }
 }
 
-/// Base64 (RFC 4648) for `bytes` fields in JSON.
-@usableFromInline
-internal enum Base64 {
+/// Standard base64 (RFC 4648 §4) with padding, as proto3 JSON writes `bytes` fields.
+public enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Decoding table: the 6-bit value of a character of either alphabet, or 0xFF.
@@ -339,7 +338,7 @@ internal enum Base64 {
         return table
     }()
 
-    static func encode(_ bytes: [UInt8], into output: inout [UInt8]) {
+    public static func encode(_ bytes: [UInt8], into output: inout [UInt8]) {
         var index = 0
         while index + 3 <= bytes.count {
             let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
@@ -365,7 +364,7 @@ internal enum Base64 {
     }
 
     /// Decodes standard or URL-safe base64, padded or not; nil when malformed.
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         var characters = Array(text)
         while characters.last == UInt8(ascii: "=") { characters.removeLast() }
         guard characters.count % 4 != 1, text.count - characters.count <= 2 else { return nil }

@@ -1,5 +1,6 @@
 import DHAudit
 import DHCareRecord
+import DHDescriptor
 import DHIdentity
 import DHRepositories
 import DHRPC
@@ -134,8 +135,48 @@ struct ServerTests {
             #expect(lines.all.contains { $0.hasPrefix("applied migration 3") })
             #expect(lines.all.contains { $0.hasPrefix("created ") && $0.hasSuffix("pseudonym.key") })
 
-            // Hospital A's gateway submits two records; the retried call stores nothing twice.
+            // Health and reflection, for load balancers and tools.
             let gatewayA = try fixture.client("dh://\(hospitalA)/gateway/gw-01", port: port)
+            let health = Datahealth_Ops_V1_HealthClient(transport: gatewayA)
+            let overall = try await health.check(Datahealth_Ops_V1_HealthCheckRequest(), options: metadata(purpose: "operations"))
+            calls += 1
+            #expect(overall.status == .serving, "\(overall.detail)")
+            var unknown = Datahealth_Ops_V1_HealthCheckRequest()
+            unknown.service = "datahealth.v1.NoSuchService"
+            await expectStatus(.notFound) { try await health.check(unknown, options: metadata(purpose: "operations")) }
+            calls += 1
+            let statuses = try await health.list(Datahealth_Ops_V1_HealthListRequest(), options: metadata(purpose: "operations"))
+            calls += 1
+            #expect(statuses.services["datahealth.v1.CareRecordService"]?.status == .serving)
+            let reflection = Datahealth_Ops_V1_ReflectionClient(transport: gatewayA)
+            let listed = try await reflection.listServices(
+                Datahealth_Ops_V1_ListServicesRequest(), options: metadata(purpose: "operations"))
+            calls += 1
+            #expect(
+                listed.services == [
+                    "datahealth.ops.v1.Health", "datahealth.ops.v1.Reflection", "datahealth.v1.CareRecordService",
+                ])
+            for symbol in [
+                "datahealth.v1.CareRecordService.SubmitRecords", "datahealth.v1.LabResult.Status", "datahealth.v1.CareRecord",
+            ] {
+                var request = Datahealth_Ops_V1_FileContainingSymbolRequest()
+                request.symbol = symbol
+                let found = try await reflection.fileContainingSymbol(request, options: metadata(purpose: "operations"))
+                calls += 1
+                let set = try FileDescriptorSet(serializedBytes: found.fileDescriptorSet)
+                #expect(set.file.last?.name == "datahealth/v1/care_record.proto", "\(symbol)")
+                #expect(set.file.contains { $0.name == "datahealth/v1/common.proto" })
+                #expect(set.file.contains { $0.name == "google/protobuf/timestamp.proto" })
+            }
+            var missing = Datahealth_Ops_V1_FileContainingSymbolRequest()
+            missing.symbol = "datahealth.v1.Nothing"
+            await expectStatus(.notFound) {
+                try await reflection.fileContainingSymbol(missing, options: metadata(purpose: "operations"))
+            }
+            calls += 1
+            let opsCalls = calls
+
+            // Hospital A's gateway submits two records; the retried call stores nothing twice.
             let clientA = Datahealth_V1_CareRecordServiceClient(transport: gatewayA)
             func submit() async throws -> Datahealth_V1_SubmitRecordsResponse {
                 try await clientA.submitRecords(options: metadata(purpose: "treatment")) { writer in
@@ -191,7 +232,9 @@ struct ServerTests {
             // Every call wrote exactly one entry; the log verifies against its signed heads.
             #expect(await server.auditLog.size == calls)
             let store = PostgresAuditStore(database: server.database)
-            let entries = try await store.records(in: 0..<UInt64(calls)).map { try AuditEntry(encoded: $0.entryBytes) }
+            let entries = try await store.records(in: UInt64(opsCalls)..<UInt64(calls)).map {
+                try AuditEntry(encoded: $0.entryBytes)
+            }
             #expect(entries.map(\.outcome) == [.allowed, .allowed, .denied, .allowed, .allowed, .denied])
             let patientID = summary.patientID
             #expect(entries[3].patient == patientID && entries[3].actingUser == "dh://\(clinicB)/clinician/D0001")

@@ -32,7 +32,7 @@ struct ServeCommandTests {
                     startup.append(line)
                     if line.hasPrefix("dh serve: listening") { break }
                 }
-                #expect(startup.contains("dh serve: serving datahealth.v1.CareRecordService"))
+                #expect(startup.contains { $0.hasPrefix("dh serve: serving ") && $0.contains("datahealth.v1.CareRecordService") })
                 #expect(startup.contains("dh serve: applied migration 3 care records"))
                 let listening = try #require(startup.last)
                 #expect(listening.hasPrefix("dh serve: listening on 127.0.0.1:"))
