@@ -6,7 +6,7 @@ internal import Synchronization
 /// What a handler learns about the data a call touches, for the call's audit entry.
 public final class CallAudit: Sendable {
     private struct State {
-        var patient = ""
+        var patients: [String] = []
         var dataset = ""
         var breakGlass = false
         var reason = ""
@@ -21,8 +21,12 @@ public final class CallAudit: Sendable {
         self.caller = caller
     }
 
-    /// The call touches this patient (a pseudonym, never an insurance number).
-    public func touched(patient: String) { state.withLock { $0.patient = patient } }
+    /// The call touches this patient (a pseudonym, never an insurance number). A call that
+    /// touches several patients leaves one entry per patient, so that each patient's "who
+    /// looked at my record" finds it.
+    public func touched(patient: String) {
+        state.withLock { if !$0.patients.contains(patient) { $0.patients.append(patient) } }
+    }
     /// The call touches this dataset.
     public func touched(dataset: String) { state.withLock { $0.dataset = dataset } }
     /// The call is emergency (break-glass) access; the entry is flagged for review.
@@ -36,8 +40,8 @@ public final class CallAudit: Sendable {
     /// The audit record of the call in flight, for handlers; nil outside an intercepted call.
     @TaskLocal public static var current: CallAudit?
 
-    fileprivate var snapshot: (patient: String, dataset: String, breakGlass: Bool, reason: String) {
-        state.withLock { ($0.patient, $0.dataset, $0.breakGlass, $0.reason) }
+    fileprivate var snapshot: (patients: [String], dataset: String, breakGlass: Bool, reason: String) {
+        state.withLock { ($0.patients, $0.dataset, $0.breakGlass, $0.reason) }
     }
 }
 
@@ -107,15 +111,19 @@ public struct AccessInterceptor: ServerInterceptor {
     ) async throws {
         let status = error.map { RPCServer.status(for: $0).0 } ?? .ok
         let noted = record?.snapshot
-        let entry = AuditEntry(
-            timeMicroseconds: nowMicroseconds(), identity: context.peer.uri,
-            actingUser: caller?.actingUser?.uri ?? "",
-            purpose: noted?.breakGlass == true ? Purpose.emergency.rawValue : caller?.purpose.rawValue ?? "",
-            method: context.method.path, patient: noted?.patient ?? "", dataset: noted?.dataset ?? "",
-            outcome: outcome, statusCode: status.code.rawValue, breakGlass: noted?.breakGlass ?? false,
-            reason: Self.reason(breakGlass: noted?.breakGlass == true ? noted?.reason : nil, outcome: outcome, status: status))
+        let patients = noted?.patients.isEmpty == false ? noted?.patients ?? [""] : [""]
+        let time = nowMicroseconds()
         do {
-            _ = try await auditLog.append(entry)
+            for patient in patients {
+                let entry = AuditEntry(
+                    timeMicroseconds: time, identity: context.peer.uri, actingUser: caller?.actingUser?.uri ?? "",
+                    purpose: noted?.breakGlass == true ? Purpose.emergency.rawValue : caller?.purpose.rawValue ?? "",
+                    method: context.method.path, patient: patient, dataset: noted?.dataset ?? "",
+                    outcome: outcome, statusCode: status.code.rawValue, breakGlass: noted?.breakGlass ?? false,
+                    reason: Self.reason(
+                        breakGlass: noted?.breakGlass == true ? noted?.reason : nil, outcome: outcome, status: status))
+                _ = try await auditLog.append(entry)
+            }
         } catch {
             throw RPCError(code: .unavailable, message: "the call could not be audited; it was not completed")
         }

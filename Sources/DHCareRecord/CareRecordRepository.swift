@@ -35,12 +35,15 @@ public struct CareRecordWrite: Sendable, Hashable {
     public var notYetDisclosed: Bool
     /// The submitted `CareRecord`, with the patient reduced to its pseudonymous id.
     public var item: [UInt8]
+    /// The record's `Provenance` (protobuf bytes), for the change it makes (``CareRecordChange``).
+    public var provenance: [UInt8]
 
     public init(
         idempotencyKey: String, submissionID: String, operation: CareRecordOperation, patientID: String,
         kind: CareItemKind, replacementKey: String?, longTermRetention: Bool = false, notYetDisclosed: Bool = false,
-        item: [UInt8]
+        item: [UInt8], provenance: [UInt8] = []
     ) {
+        self.provenance = provenance
         self.idempotencyKey = idempotencyKey
         self.submissionID = submissionID
         self.operation = operation
@@ -105,6 +108,58 @@ public struct StoredCareRecord: Sendable, Hashable {
     }
 }
 
+/// One committed change to a patient's records, in commit order (``sequence``), for watchers.
+public struct CareRecordChange: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case added, updated, deleted
+    }
+
+    /// Increases with every change, in the order the changes were committed.
+    public var sequence: Int64
+    public var patientID: String
+    public var institution: String
+    public var itemKind: CareItemKind
+    public var submissionID: String
+    public var kind: Kind
+    public var version: Int64
+    /// The submitting record's `Provenance` (protobuf bytes).
+    public var provenance: [UInt8]
+    public var changedAt: Date
+
+    public init(
+        sequence: Int64, patientID: String, institution: String, itemKind: CareItemKind, submissionID: String,
+        kind: Kind, version: Int64, provenance: [UInt8], changedAt: Date
+    ) {
+        self.sequence = sequence
+        self.patientID = patientID
+        self.institution = institution
+        self.itemKind = itemKind
+        self.submissionID = submissionID
+        self.kind = kind
+        self.version = version
+        self.provenance = provenance
+        self.changedAt = changedAt
+    }
+
+    /// The change an accepted write makes.
+    static func kind(of operation: CareRecordOperation) -> Kind {
+        switch operation {
+        case .create: .added
+        case .update: .updated
+        case .delete: .deleted
+        }
+    }
+}
+
+extension CareRecordWrite {
+    /// The change this write made, once accepted with `version`.
+    public func change(institution: String, version: Int64, at time: Date) -> CareRecordChange {
+        CareRecordChange(
+            sequence: 0, patientID: patientID, institution: institution, itemKind: kind, submissionID: submissionID,
+            kind: CareRecordChange.kind(of: operation), version: version, provenance: provenance, changedAt: time)
+    }
+}
+
 /// Where care records live. Both implementations (``InMemoryCareRecordRepository`` and
 /// DHRepositories' `PostgresCareRecordRepository`) follow the same rules:
 ///
@@ -125,6 +180,14 @@ public protocol CareRecordRepository: Sendable {
 
     /// The patient's live records of every institution, oldest first.
     func records(patientID: String) async throws -> [StoredCareRecord]
+
+    /// Changes to any of `patientIDs` committed after `sequence`, oldest first, at most `limit`.
+    /// Every accepted write of ``apply(_:institution:at:)`` is one change, numbered in commit
+    /// order: a watcher that resumes after the last sequence it saw misses nothing.
+    func changes(after sequence: Int64, patientIDs: [String], limit: Int) async throws -> [CareRecordChange]
+
+    /// The sequence of the latest committed change (0 when there is none).
+    func latestChangeSequence() async throws -> Int64
 }
 
 /// A ``CareRecordRepository`` in memory, for tests and development.
@@ -143,6 +206,7 @@ public final class InMemoryCareRecordRepository: CareRecordRepository {
     private struct State {
         var rows: [Row] = []
         var idempotency: [KeyName: Int64] = [:]
+        var changes: [CareRecordChange] = []
     }
 
     private let state = Mutex(State())
@@ -156,9 +220,25 @@ public final class InMemoryCareRecordRepository: CareRecordRepository {
             // Work on a copy: the batch takes effect as a whole.
             var state = shared
             let outcomes = writes.map { Self.apply($0, institution: institution, at: time, to: &state) }
+            for (write, outcome) in zip(writes, outcomes) where outcome.result == .accepted {
+                var change = write.change(institution: institution, version: outcome.version, at: time)
+                change.sequence = Int64(state.changes.count + 1)
+                state.changes.append(change)
+            }
             shared = state
             return outcomes
         }
+    }
+
+    public func changes(after sequence: Int64, patientIDs: [String], limit: Int) async throws -> [CareRecordChange] {
+        let wanted = Set(patientIDs)
+        return state.withLock { state in
+            Array(state.changes.dropFirst(Int(max(0, sequence))).filter { wanted.contains($0.patientID) }.prefix(limit))
+        }
+    }
+
+    public func latestChangeSequence() async throws -> Int64 {
+        state.withLock { Int64($0.changes.count) }
     }
 
     public func records(patientID: String) async throws -> [StoredCareRecord] {

@@ -34,6 +34,13 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         /// time may lie (clocks of gateways and server differ a little).
         public var viewingConsentValidity: Duration = .seconds(24 * 3600)
         public var consentClockSkew: Duration = .seconds(300)
+        /// WatchPatient: the most patients one watch follows, how many changes are read at
+        /// once, how often the change log is asked when nothing came, and how long a consent
+        /// decision is trusted before it is asked again.
+        public var maximumWatchedPatients = 1_000
+        public var watchBatchSize = 500
+        public var watchPollInterval: Duration = .milliseconds(250)
+        public var watchConsentRecheck: Duration = .seconds(60)
 
         public init() {}
     }
@@ -202,7 +209,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         return CareRecordWrite(
             idempotencyKey: record.idempotencyKey, submissionID: record.submissionID, operation: operation,
             patientID: patientID, kind: kind, replacementKey: replacementKey, longTermRetention: longTerm,
-            notYetDisclosed: undisclosed, item: stored.serializedBytes())
+            notYetDisclosed: undisclosed, item: stored.serializedBytes(),
+            provenance: stored.provenance.serializedBytes())
     }
 
     // MARK: Summaries
@@ -312,7 +320,102 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         request: Datahealth_V1_WatchPatientRequest, responses: RPCWriter<Datahealth_V1_PatientChange>,
         context: ServerContext
     ) async throws {
-        throw RPCError(code: .unimplemented, message: "WatchPatient is not offered yet")
+        let caller = try callerContext(context)
+        guard caller.identity.role == .gateway || caller.identity.role == .clinician else {
+            throw RPCError(
+                code: .permissionDenied,
+                message: "watching patients is for clinicians; \(caller.identity) is a \(caller.identity.role.rawValue)")
+        }
+        guard caller.purpose == .treatment else {
+            throw RPCError(code: .permissionDenied, message: "patients are watched for treatment, not \(caller.purpose)")
+        }
+        guard !request.patients.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "patients: name at least one patient to watch")
+        }
+        guard request.patients.count <= configuration.maximumWatchedPatients else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "patients: at most \(configuration.maximumWatchedPatients) patients per watch, got \(request.patients.count)")
+        }
+        guard request.afterSequence >= 0 else {
+            throw RPCError(code: .invalidArgument, message: "after_sequence: must not be negative")
+        }
+        var patientIDs: [String] = []
+        var pseudonyms: [String: PatientPseudonym] = [:]
+        for (position, reference) in request.patients.enumerated() {
+            let id = try patientID(reference, path: "patients[\(position)]", present: true)
+            if pseudonyms[id] == nil {
+                pseudonyms[id] = try pseudonym(id)
+                patientIDs.append(id)
+                CallAudit.current?.touched(patient: id)
+            }
+        }
+        var after = request.afterSequence
+        if after == 0 {
+            do {
+                after = try await repository.latestChangeSequence()
+            } catch {
+                throw RPCError(code: .unavailable, message: "the change log cannot be read", cause: error)
+            }
+        }
+        // Consent is asked per patient and institution, and asked again after a while: a
+        // viewing consent that expires during the watch stops the changes it covered.
+        var decided: [String: (allowed: Bool, until: Date)] = [:]
+        while !Task.isCancelled {
+            let changes: [CareRecordChange]
+            do {
+                changes = try await repository.changes(
+                    after: after, patientIDs: patientIDs, limit: configuration.watchBatchSize)
+            } catch {
+                throw RPCError(
+                    code: .unavailable, message: "the change log cannot be read; resume after sequence \(after)",
+                    cause: error)
+            }
+            for change in changes {
+                after = change.sequence
+                let key = change.patientID + "|" + change.institution
+                let current = now()
+                if decided[key].map({ $0.until <= current }) ?? true, let pseudonym = pseudonyms[change.patientID] {
+                    let decision = try await decide(
+                        ConsentRequest(patient: pseudonym, caller: caller, recordInstitution: change.institution))
+                    let recheck = current + Self.seconds(configuration.watchConsentRecheck)
+                    decided[key] = (decision.isAllowed, min(decision.validUntil ?? recheck, recheck))
+                }
+                guard decided[key]?.allowed == true else { continue }
+                try await responses.write(Self.patientChange(change))
+            }
+            if changes.count < configuration.watchBatchSize {
+                try await Task.sleep(for: configuration.watchPollInterval)
+            }
+        }
+        throw CancellationError()
+    }
+
+    static func patientChange(_ change: CareRecordChange) -> Datahealth_V1_PatientChange {
+        var message = Datahealth_V1_PatientChange()
+        message.sequence = change.sequence
+        message.patientID = change.patientID
+        message.itemKind =
+            switch change.itemKind {
+            case .diagnoses: .diagnosis
+            case .allergy: .allergy
+            case .drugContraindication: .drugContraindication
+            case .infection: .infection
+            case .labResult: .labResult
+            case .prescription: .prescription
+            case .referralLetter: .referralLetter
+            case .checkupReport: .checkupReport
+            }
+        message.kind =
+            switch change.kind {
+            case .added: .added
+            case .updated: .updated
+            case .deleted: .deleted
+            }
+        if let provenance = try? Datahealth_V1_Provenance(serializedBytes: change.provenance) {
+            message.provenance = provenance
+        }
+        return message
     }
 
     /// The caller's items, merged across institutions, oldest first. Only confirmed diagnoses

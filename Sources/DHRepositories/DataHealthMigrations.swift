@@ -6,7 +6,7 @@ public import DHStorage
 /// The tables are described in docs/STORAGE.md ("Schema") and docs/AUDIT.md ("Storage").
 public enum DataHealthMigrations {
     /// Every migration, in order.
-    public static let all: [Migration] = [auditLog, consent, careRecords]
+    public static let all: [Migration] = [auditLog, consent, careRecords, careRecordChanges]
 
     /// The migrator for ``all``, recording in `schema_migrations`.
     public static func migrator() throws -> Migrator {
@@ -133,5 +133,25 @@ public enum DataHealthMigrations {
                 created_at timestamptz NOT NULL,
                 PRIMARY KEY (institution, idempotency_key)
             );
+            """)
+
+    /// Version 4: the change log of care records, for `WatchPatient`. One row per accepted
+    /// write; `sequence` follows commit order because writers take this table's lock just
+    /// before they commit (see `PostgresCareRecordRepository`).
+    public static let careRecordChanges = Migration(
+        version: 4, name: "care record changes",
+        sql: """
+            CREATE TABLE care_changes (
+                sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                patient_id text NOT NULL,
+                institution text NOT NULL,
+                item_kind text NOT NULL,
+                submission_id text NOT NULL,
+                change text NOT NULL CHECK (change IN ('added', 'updated', 'deleted')),
+                version bigint NOT NULL,
+                provenance bytea NOT NULL,
+                changed_at timestamptz NOT NULL
+            );
+            CREATE INDEX care_changes_patient ON care_changes (patient_id, sequence);
             """)
 }

@@ -25,14 +25,178 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         _ writes: [CareRecordWrite], institution: String, at time: Date
     ) async throws -> [CareRecordApplied] {
         guard !writes.isEmpty else { return [] }
+        let bulk = Self.bulkEligible(writes)
         return try await database.withTransaction(isolation: .readCommitted) { tx in
-            var outcomes: [CareRecordApplied] = []
-            outcomes.reserveCapacity(writes.count)
-            for write in writes {
-                outcomes.append(try await Self.apply(write, institution: institution, at: time, on: tx))
+            var outcomes = [CareRecordApplied?](repeating: nil, count: writes.count)
+            if bulk.contains(true) {
+                let applied = try await Self.applyInBulk(
+                    writes, positions: bulk.indices.filter { bulk[$0] }, institution: institution, at: time, on: tx)
+                for (position, outcome) in applied { outcomes[position] = outcome }
             }
-            return outcomes
+            for position in writes.indices where !bulk[position] {
+                outcomes[position] = try await Self.apply(writes[position], institution: institution, at: time, on: tx)
+            }
+            let results = outcomes.map { $0 ?? CareRecordApplied(result: .rejected, version: 0) }
+            try await Self.recordChanges(
+                zip(writes, results).compactMap { write, outcome in
+                    outcome.result == .accepted
+                        ? write.change(institution: institution, version: outcome.version, at: time) : nil
+                }, on: tx)
+            return results
         }
+    }
+
+    /// Which writes may be applied together by set-based statements: CREATEs whose idempotency
+    /// key, submission id and (patient, replacement key) occur once in the batch, so that no
+    /// other write of the batch depends on their order. The rest run one by one, in order,
+    /// after them; the outcome is the same as applying the whole batch in order.
+    static func bulkEligible(_ writes: [CareRecordWrite]) -> [Bool] {
+        var keys: [String: Int] = [:]
+        var submissions: [String: Int] = [:]
+        var replacements: [String: Int] = [:]
+        for write in writes {
+            keys[write.idempotencyKey, default: 0] += 1
+            submissions[write.submissionID, default: 0] += 1
+            if let key = write.replacementKey { replacements[write.patientID + "|" + key, default: 0] += 1 }
+        }
+        return writes.map { write in
+            write.operation == .create && keys[write.idempotencyKey] == 1 && submissions[write.submissionID] == 1
+                && (write.replacementKey.map { replacements[write.patientID + "|" + $0] == 1 } ?? true)
+        }
+    }
+
+    /// Applies independent CREATEs with a handful of statements whatever their number: the
+    /// writes are copied into a temporary table, then claimed, checked, inserted and
+    /// answered set-wise. Returns (position in the batch, outcome).
+    private static func applyInBulk(
+        _ writes: [CareRecordWrite], positions: [Int], institution: String, at time: Date, on tx: PostgresConnection
+    ) async throws -> [(Int, CareRecordApplied)] {
+        try await tx.execute(
+            """
+            CREATE TEMPORARY TABLE IF NOT EXISTS care_incoming (
+                ordinal int4 PRIMARY KEY, idempotency_key text NOT NULL, submission_id text NOT NULL,
+                item_kind text NOT NULL, patient_id text NOT NULL, replacement_key text, item bytea NOT NULL,
+                long_term_retention bool NOT NULL, not_yet_disclosed bool NOT NULL,
+                claimed bool NOT NULL DEFAULT false, used bool NOT NULL DEFAULT false,
+                version int8 NOT NULL DEFAULT 1
+            ) ON COMMIT DELETE ROWS
+            """)
+        let rows: [[PostgresValue]] = positions.map { position in
+            let write = writes[position]
+            return [
+                Int32(position).postgresValue(), write.idempotencyKey.postgresValue(), write.submissionID.postgresValue(),
+                write.kind.rawValue.postgresValue(), write.patientID.postgresValue(), write.replacementKey.postgresValue(),
+                write.item.postgresValue(), write.longTermRetention.postgresValue(),
+                write.notYetDisclosed.postgresValue(),
+            ]
+        }
+        try await tx.copy(
+            into: "care_incoming",
+            columns: [
+                "ordinal", "idempotency_key", "submission_id", "item_kind", "patient_id", "replacement_key", "item",
+                "long_term_retention", "not_yet_disclosed",
+            ],
+            rows: rows)
+        // Claim the keys; a key stored before stays unclaimed (a duplicate).
+        try await tx.execute(
+            """
+            WITH claimed AS (
+                INSERT INTO care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at)                 SELECT \(institution), idempotency_key, submission_id, 0, \(time) FROM care_incoming ORDER BY ordinal                 ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING idempotency_key)             UPDATE care_incoming i SET claimed = true FROM claimed c WHERE i.idempotency_key = c.idempotency_key
+            """)
+        // A CREATE of a submission id used before is rejected, and its key released.
+        try await tx.execute(
+            """
+            UPDATE care_incoming i SET used = true FROM care_records r             WHERE i.claimed AND r.institution = \(institution) AND r.submission_id = i.submission_id
+            """)
+        try await tx.execute(
+            """
+            DELETE FROM care_idempotency_keys k USING care_incoming i             WHERE i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+            """)
+        if positions.contains(where: { writes[$0].replacementKey != nil }) {
+            // The replaced items (previous diagnosis list of the scope, interim lab result) are
+            // removed and their version continued.
+            try await tx.execute(
+                """
+                WITH replaced AS (
+                    UPDATE care_records r SET deleted = true, updated_at = \(time) FROM care_incoming i                     WHERE i.claimed AND NOT i.used AND i.replacement_key IS NOT NULL                     AND r.institution = \(institution) AND r.patient_id = i.patient_id                     AND r.replacement_key = i.replacement_key AND NOT r.deleted                     RETURNING i.ordinal, r.version)                 UPDATE care_incoming i SET version = m.version + 1                 FROM (SELECT ordinal, max(version) AS version FROM replaced GROUP BY ordinal) m                 WHERE i.ordinal = m.ordinal
+                """)
+        }
+        try await tx.execute(
+            """
+            INSERT INTO care_patients (patient_id, created_at)             SELECT DISTINCT patient_id, \(time) FROM care_incoming WHERE claimed AND NOT used             ON CONFLICT (patient_id) DO NOTHING
+            """)
+        try await tx.execute(
+            """
+            INSERT INTO care_records (institution, submission_id, item_kind, patient_id, replacement_key, item,             long_term_retention, not_yet_disclosed, version, created_at, updated_at)             SELECT \(institution), submission_id, item_kind, patient_id, replacement_key, item,             long_term_retention, not_yet_disclosed, version, \(time), \(time)             FROM care_incoming WHERE claimed AND NOT used ORDER BY ordinal
+            """)
+        try await tx.execute(
+            """
+            UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i             WHERE i.claimed AND NOT i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+            """)
+        let answers = try await tx.query(
+            """
+            SELECT i.ordinal, i.claimed, i.used, coalesce(k.version, i.version) FROM care_incoming i             LEFT JOIN care_idempotency_keys k ON NOT i.claimed AND k.institution = \(institution)             AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
+            """)
+        try await tx.execute("DELETE FROM care_incoming")
+        return try answers.rows.map { row in
+            let (ordinal, claimed, used, version) = try row.decode(Int32.self, Bool.self, Bool.self, Int64.self)
+            let position = Int(ordinal)
+            let outcome: CareRecordApplied =
+                if !claimed {
+                    CareRecordApplied(result: .duplicate, version: version)
+                } else if used {
+                    CareRecordRules.submissionIDUsed(writes[position].submissionID)
+                } else {
+                    CareRecordApplied(result: .accepted, version: version)
+                }
+            return (position, outcome)
+        }
+    }
+
+    /// Appends the batch's changes to the change log. The table lock, held until the commit,
+    /// makes concurrent batches number their changes in commit order.
+    private static func recordChanges(_ changes: [CareRecordChange], on tx: PostgresConnection) async throws {
+        guard !changes.isEmpty else { return }
+        try await tx.execute("LOCK TABLE care_changes IN SHARE ROW EXCLUSIVE MODE")
+        try await tx.copy(
+            into: "care_changes",
+            columns: [
+                "patient_id", "institution", "item_kind", "submission_id", "change", "version", "provenance",
+                "changed_at",
+            ],
+            rows: changes.map { change -> [PostgresValue] in
+                [
+                    change.patientID.postgresValue(), change.institution.postgresValue(),
+                    change.itemKind.rawValue.postgresValue(), change.submissionID.postgresValue(),
+                    change.kind.rawValue.postgresValue(), change.version.postgresValue(),
+                    change.provenance.postgresValue(), change.changedAt.postgresValue(),
+                ]
+            })
+    }
+
+    public func changes(after sequence: Int64, patientIDs: [String], limit: Int) async throws -> [CareRecordChange] {
+        guard !patientIDs.isEmpty, limit > 0 else { return [] }
+        let result = try await database.query(
+            """
+            SELECT sequence, patient_id, institution, item_kind, submission_id, change, version, provenance, changed_at             FROM care_changes WHERE sequence > \(sequence)             AND patient_id = ANY (string_to_array(\(patientIDs.joined(separator: ",")), ','))             ORDER BY sequence LIMIT \(Int64(limit))
+            """)
+        return try result.rows.map { row in
+            let values = try row.decode(
+                Int64.self, String.self, String.self, String.self, String.self, String.self, Int64.self, [UInt8].self,
+                Date.self)
+            guard let itemKind = CareItemKind(rawValue: values.3), let kind = CareRecordChange.Kind(rawValue: values.5)
+            else {
+                throw RepositoryError(code: .corruptRow, message: "care change \(values.0) is of an unknown kind")
+            }
+            return CareRecordChange(
+                sequence: values.0, patientID: values.1, institution: values.2, itemKind: itemKind,
+                submissionID: values.4, kind: kind, version: values.6, provenance: values.7, changedAt: values.8)
+        }
+    }
+
+    public func latestChangeSequence() async throws -> Int64 {
+        let result = try await database.query("SELECT coalesce(max(sequence), 0) FROM care_changes")
+        return try result.singleRow().unwrap().decode(Int64.self, column: 0)
     }
 
     public func records(patientID: String) async throws -> [StoredCareRecord] {

@@ -400,4 +400,77 @@ struct CareRecordServiceTests {
             for: caller, kinds: [.allergy])
         #expect(summary.items.map(\.provenance.submissionID) == ["\(hospital)^2026^allergy-2"])
     }
+
+    @Test("WatchPatient streams committed changes in order, resumes after a sequence, and shows only what consent covers")
+    func watchPatient() async throws {
+        let harness = Harness()
+        let clinicC = "3312345678"
+        _ = try await harness.submit([[submission(.allergy(penicillin()), key: "w-1", id: "allergy-1")]])
+        harness.consent.recordViewingConsent(for: harness.pseudonym, institution: clinicB)
+        var request = Datahealth_V1_WatchPatientRequest()
+        request.patients = [record(.allergy(.init())).patient]
+
+        // From now on (after_sequence 0): the record submitted while watching arrives.
+        let watchOptions = options(purpose: "treatment", actingUser: "D0001")
+        let received = try await harness.call(as: gatewayB) { client in
+            try await client.watchPatient(request, options: watchOptions) { changes in
+                let submitting = Task {
+                    try await Task.sleep(for: .milliseconds(300))
+                    return try await harness.submit([
+                        [submission(.labResult(creatinine()), key: "w-2", id: "lab-1")]
+                    ])
+                }
+                var first: Datahealth_V1_PatientChange?
+                for try await change in changes {
+                    first = change
+                    break
+                }
+                #expect(try await submitting.value.results == [.accepted])
+                return first
+            }
+        }
+        #expect(received?.sequence == 2)
+        #expect(received?.itemKind == .labResult && received?.kind == .added)
+        #expect(received?.provenance.institution.code == hospital)
+        #expect(received?.patientID == harness.patientID)
+
+        // Resuming after sequence 0 is "from now"; after 1 gives the lab result again.
+        var resume = request
+        resume.afterSequence = 1
+        let resumed = try await harness.call(as: gatewayB) { client in
+            try await client.watchPatient(resume, options: watchOptions) { changes in
+                for try await change in changes { return change.sequence }
+                return 0
+            }
+        }
+        #expect(resumed == 2)
+
+        // Clinic C has no viewing consent: hospital A's changes are not shown to it, its own are.
+        _ = try await harness.submit(
+            [[submission(.allergy(penicillin()), key: "w-3", id: "allergy-c", institution: clinicC)]],
+            as: "dh://\(clinicC)/gateway/gw-01")
+        let seenByC = try await harness.call(as: "dh://\(clinicC)/gateway/gw-01") { client in
+            try await client.watchPatient(resume, options: watchOptions) { changes -> Datahealth_V1_PatientChange? in
+                for try await change in changes { return change }
+                return nil
+            }
+        }
+        #expect(seenByC?.sequence == 3 && seenByC?.provenance.institution.code == clinicC)
+
+        // Bad requests and callers.
+        await expectStatus(.invalidArgument) {
+            try await harness.call(as: gatewayB) { client in
+                try await client.watchPatient(Datahealth_V1_WatchPatientRequest(), options: watchOptions) { changes in
+                    for try await _ in changes {}
+                }
+            }
+        }
+        await expectStatus(.permissionDenied) {
+            try await harness.call(as: researcher) { client in
+                try await client.watchPatient(request, options: options(purpose: "research")) { changes in
+                    for try await _ in changes {}
+                }
+            }
+        }
+    }
 }

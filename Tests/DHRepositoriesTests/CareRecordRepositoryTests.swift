@@ -207,5 +207,96 @@ extension RepositoryTests {
                 }
             }
         }
+
+        @Test("random batches give the same outcomes and stored state as the in-memory repository")
+        func bulkPathMatchesInMemory() async throws {
+            try await withRepository { postgres, _ in
+                let memory = InMemoryCareRecordRepository()
+                var generator = SplitMix(seed: 20_261_125)
+                var nextKey = 0
+                for round in 0..<12 {
+                    var batch: [CareRecordWrite] = []
+                    for _ in 0..<(1 + Int(generator.next() % 60)) {
+                        // Few ids, keys and patients, so that batches collide with each other
+                        // and with earlier rounds: reused keys, reused ids, replacements.
+                        let reuseKey = generator.next() % 8 == 0 && nextKey > 0
+                        let key = "k-\(reuseKey ? Int(generator.next() % UInt64(nextKey)) : nextKey)"
+                        if !reuseKey { nextKey += 1 }
+                        let id = "s-\(generator.next() % 40)"
+                        let operation: CareRecordOperation =
+                            switch generator.next() % 6 {
+                            case 0: .update
+                            case 1: .delete
+                            default: .create
+                            }
+                        let replacing = generator.next() % 3 == 0 ? "lab|ORD-\(generator.next() % 5)" : nil
+                        let who = generator.next() % 2 == 0 ? patient : otherPatient
+                        batch.append(
+                            write(
+                                key, id, operation, kind: replacing == nil ? .allergy : .labResult, replacing: replacing,
+                                patient: who, item: [0x0A, 0x01, UInt8(round)]))
+                    }
+                    let at = time + Double(round)
+                    let expected = try await memory.apply(batch, institution: hospital, at: at)
+                    let got = try await postgres.apply(batch, institution: hospital, at: at)
+                    #expect(got == expected, "round \(round)")
+                }
+                for who in [patient, otherPatient] {
+                    let expected = try await memory.records(patientID: who).map { [$0.submissionID, "\($0.version)", "\($0.item)"] }
+                    let got = try await postgres.records(patientID: who).map { [$0.submissionID, "\($0.version)", "\($0.item)"] }
+                    #expect(Set(got) == Set(expected))
+                }
+                let memoryChanges = try await memory.changes(after: 0, patientIDs: [patient, otherPatient], limit: 10_000)
+                let postgresChanges = try await postgres.changes(
+                    after: 0, patientIDs: [patient, otherPatient], limit: 10_000)
+                #expect(postgresChanges.map(\.submissionID) == memoryChanges.map(\.submissionID))
+                #expect(postgresChanges.map(\.kind) == memoryChanges.map(\.kind))
+                #expect(try await postgres.latestChangeSequence() == Int64(postgresChanges.count))
+            }
+        }
+
+        @Test("the change log numbers concurrent batches in commit order and resumes after a sequence")
+        func changeLog() async throws {
+            try await withRepository { repository, _ in
+                let before = try await repository.latestChangeSequence()
+                #expect(before == 0)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<6 {
+                        group.addTask {
+                            for batch in 0..<5 {
+                                let writes = (0..<20).map { index in
+                                    write(
+                                        "w\(writer)-\(batch)-\(index)", "w\(writer)-\(batch)-\(index)",
+                                        patient: index % 2 == 0 ? patient : otherPatient)
+                                }
+                                _ = try await repository.apply(writes, institution: hospital, at: time)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let all = try await repository.changes(after: 0, patientIDs: [patient, otherPatient], limit: 1_000)
+                #expect(all.count == 600)
+                #expect(all.map(\.sequence) == all.map(\.sequence).sorted())
+                let onePatient = try await repository.changes(after: 0, patientIDs: [patient], limit: 1_000)
+                #expect(onePatient.count == 300 && onePatient.allSatisfy { $0.patientID == patient })
+                let resumed = try await repository.changes(
+                    after: all[99].sequence, patientIDs: [patient, otherPatient], limit: 50)
+                #expect(resumed.map(\.sequence) == Array(all[100..<150]).map(\.sequence))
+            }
+        }
+    }
+}
+
+/// A small deterministic generator for test inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
