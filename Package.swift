@@ -184,8 +184,7 @@ let package = Package(
             name: "DHServerTests",
             dependencies: [
                 "DHServer", "DHAudit", "DHCareRecord", "DHDescriptor", "DHIdentity", "DHRepositories", "DHRPC", "DHSchemas",
-                "DHTLS", "DHWire",
-                "DHTransport",
+                "DHStorage", "DHTestSupport", "DHTLS", "DHTransport", "DHWire",
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),

@@ -109,13 +109,15 @@ public final class DataHealthServer: Sendable {
     private let report: @Sendable (String) -> Void
     private let services: [String]
     private let health: HealthService
+    private let lock: DataDirectoryLock
 
     private init(
         configuration: DataHealthServerConfiguration, policy: PolicyStore, auditLog: AuditLog,
         auditPublicKey: PublicKey, transport: TLSServerTransport, serving: Task<Void, any Error>,
         pool: PostgresConnectionPool, cluster: EmbeddedPostgres?, health: HealthService, services: [String],
-        report: @escaping @Sendable (String) -> Void
+        lock: DataDirectoryLock, report: @escaping @Sendable (String) -> Void
     ) {
+        self.lock = lock
         self.health = health
         self.configuration = configuration
         self.policy = policy
@@ -161,6 +163,19 @@ public final class DataHealthServer: Sendable {
             throw ServerError(
                 code: .invalidConfiguration, message: "cannot create the data directory \(configuration.dataDirectory)")
         }
+        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+        do {
+            return try await start(configuration, lock: lock, report: report)
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    private static func start(
+        _ configuration: DataHealthServerConfiguration, lock: DataDirectoryLock,
+        report: @escaping @Sendable (String) -> Void
+    ) async throws -> DataHealthServer {
         let secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
         for path in secrets.created { report("created \(path)") }
 
@@ -230,7 +245,7 @@ public final class DataHealthServer: Sendable {
             return DataHealthServer(
                 configuration: configuration, policy: policy, auditLog: auditLog,
                 auditPublicKey: try signingKey.publicKey(), transport: transport, serving: serving, pool: pool,
-                cluster: cluster, health: health, services: hosted, report: report)
+                cluster: cluster, health: health, services: hosted, lock: lock, report: report)
         } catch {
             await pool.close()
             if let cluster { try? await cluster.stop() }
@@ -251,9 +266,9 @@ public final class DataHealthServer: Sendable {
             do {
                 let embedded = try EmbeddedPostgres(configuration: EmbeddedPostgresConfiguration(directory: directory))
                 if try await embedded.isRunning() {
-                    throw ServerError(
-                        code: .invalidConfiguration,
-                        message: "the embedded cluster in \(directory) is already running: is another server using this data directory?")
+                    // This server holds the data directory's lock, so no live server uses the
+                    // cluster: a server before it died without stopping it.
+                    report("database: taking over the embedded cluster left running by a server that did not stop")
                 }
                 try await embedded.start()
                 cluster = embedded
@@ -360,6 +375,7 @@ public final class DataHealthServer: Sendable {
                 report("database: the embedded cluster did not stop cleanly: \(error)")
             }
         }
+        lock.release()
         if let failure { throw ServerError(code: .internalError, message: "serving failed: \(failure)") }
     }
 }

@@ -13,17 +13,17 @@ import Foundation
 import Synchronization
 import Testing
 
-private let hospitalA = "1312345678"
-private let clinicB = "2712345678"
+let hospitalA = "1312345678"
+let clinicB = "2712345678"
 
 /// The shipped policy, deploy/policy.conf.
-private let shippedPolicy = URL(fileURLWithPath: #filePath)
+let shippedPolicy = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("deploy/policy.conf").path
 
 /// A scratch directory with a PKI whose gateways are real institutions, and a copy of the
 /// shipped policy.
-private final class ServerFixture: Sendable {
+final class ServerFixture: Sendable {
     let directory: String
     let authority: CertificateAuthority
     let server: IssuedCertificate
@@ -65,13 +65,13 @@ private final class ServerFixture: Sendable {
     }
 }
 
-private func timestamp(_ date: Date) -> Google_Protobuf_Timestamp {
+func timestamp(_ date: Date) -> Google_Protobuf_Timestamp {
     var time = Google_Protobuf_Timestamp()
     time.seconds = Int64(date.timeIntervalSince1970.rounded(.down))
     return time
 }
 
-private var insured: Datahealth_V1_InsuredPersonId {
+var insured: Datahealth_V1_InsuredPersonId {
     var insured = Datahealth_V1_InsuredPersonId()
     insured.insurerNumber = "06130019"
     insured.symbol = "記号1"
@@ -81,7 +81,7 @@ private var insured: Datahealth_V1_InsuredPersonId {
 }
 
 /// A valid allergy record of hospital A.
-private func allergyRecord(key: String, id: String) -> Datahealth_V1_CareRecord {
+func allergyRecord(key: String, id: String) -> Datahealth_V1_CareRecord {
     var record = Datahealth_V1_CareRecord()
     record.idempotencyKey = key
     record.submissionID = "\(hospitalA)^2026^\(id)"
@@ -102,7 +102,7 @@ private func allergyRecord(key: String, id: String) -> Datahealth_V1_CareRecord 
     return record
 }
 
-private func metadata(purpose: String, actingUser: String? = nil, reason: String? = nil) -> CallOptions {
+func metadata(purpose: String, actingUser: String? = nil, reason: String? = nil) -> CallOptions {
     var metadata = Metadata()
     metadata.addString(purpose, forKey: CallerContext.purposeKey)
     if let actingUser { metadata.addString(actingUser, forKey: CallerContext.actingUserKey) }
@@ -110,7 +110,7 @@ private func metadata(purpose: String, actingUser: String? = nil, reason: String
     return CallOptions(metadata: metadata)
 }
 
-private func expectStatus<T>(_ code: RPCStatus.Code, _ body: () async throws -> T) async {
+func expectStatus<T>(_ code: RPCStatus.Code, _ body: () async throws -> T) async {
     do {
         _ = try await body()
         Issue.record("expected \(code), the call succeeded")
@@ -286,7 +286,7 @@ struct ServerTests {
 }
 
 /// Collects report lines.
-private final class LineCollector: Sendable {
+final class LineCollector: Sendable {
     private let lines = Mutex<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
