@@ -77,7 +77,17 @@ extension RepositoryTests {
             clusterConfiguration.port = 54_332
             let cluster = try EmbeddedPostgres(configuration: clusterConfiguration)
             try await cluster.start()
-            defer { Task { try? await cluster.stop() } }
+            do {
+                try await appendThroughOutage(cluster)
+            } catch {
+                try? await cluster.stop()
+                throw error
+            }
+            // Stopped before the directory goes, or its server would outlive the test.
+            try await cluster.stop()
+        }
+
+        private func appendThroughOutage(_ cluster: EmbeddedPostgres) async throws {
             let database = try await TestDatabase.make(on: cluster)
             var poolConfiguration = PostgresPoolConfiguration(connection: database.connection)
             poolConfiguration.maxConnections = 4
