@@ -37,13 +37,18 @@ public struct CareRecordWrite: Sendable, Hashable {
     public var item: [UInt8]
     /// The record's `Provenance` (protobuf bytes), for the change it makes (``CareRecordChange``).
     public var provenance: [UInt8]
+    /// The keyed digest of the patient's four basic facts, when the record gave them
+    /// (``PatientPseudonymizer/factsDigest(for:)``): kept with the patient id for emergency
+    /// identification.
+    public var factsDigest: String?
 
     public init(
         idempotencyKey: String, submissionID: String, operation: CareRecordOperation, patientID: String,
         kind: CareItemKind, replacementKey: String?, longTermRetention: Bool = false, notYetDisclosed: Bool = false,
-        item: [UInt8], provenance: [UInt8] = []
+        item: [UInt8], provenance: [UInt8] = [], factsDigest: String? = nil
     ) {
         self.provenance = provenance
+        self.factsDigest = factsDigest
         self.idempotencyKey = idempotencyKey
         self.submissionID = submissionID
         self.operation = operation
@@ -188,6 +193,10 @@ public protocol CareRecordRepository: Sendable {
 
     /// The sequence of the latest committed change (0 when there is none).
     func latestChangeSequence() async throws -> Int64
+
+    /// The patients whose records carried these four basic facts (their keyed digest); more
+    /// than one when different people share name, birth date and sex.
+    func patientIDs(matchingFacts digest: String) async throws -> [String]
 }
 
 /// A ``CareRecordRepository`` in memory, for tests and development.
@@ -207,6 +216,7 @@ public final class InMemoryCareRecordRepository: CareRecordRepository {
         var rows: [Row] = []
         var idempotency: [KeyName: Int64] = [:]
         var changes: [CareRecordChange] = []
+        var facts: [String: Set<String>] = [:]
     }
 
     private let state = Mutex(State())
@@ -221,6 +231,9 @@ public final class InMemoryCareRecordRepository: CareRecordRepository {
             var state = shared
             let outcomes = writes.map { Self.apply($0, institution: institution, at: time, to: &state) }
             for (write, outcome) in zip(writes, outcomes) where outcome.result == .accepted {
+                if let digest = write.factsDigest, write.operation != .delete {
+                    state.facts[digest, default: []].insert(write.patientID)
+                }
                 var change = write.change(institution: institution, version: outcome.version, at: time)
                 change.sequence = Int64(state.changes.count + 1)
                 state.changes.append(change)
@@ -239,6 +252,10 @@ public final class InMemoryCareRecordRepository: CareRecordRepository {
 
     public func latestChangeSequence() async throws -> Int64 {
         state.withLock { Int64($0.changes.count) }
+    }
+
+    public func patientIDs(matchingFacts digest: String) async throws -> [String] {
+        state.withLock { ($0.facts[digest] ?? []).sorted() }
     }
 
     public func records(patientID: String) async throws -> [StoredCareRecord] {

@@ -170,6 +170,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         var stored = record
         stored.patient = Datahealth_V1_PatientReference()
         stored.patient.patientID = patientID
+        stored.clearPatientFacts()
         stored.provenance.submissionID = record.submissionID
         stored.provenance.receivedAt = Self.timestamp(time)
         let operation: CareRecordOperation =
@@ -210,7 +211,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             idempotencyKey: record.idempotencyKey, submissionID: record.submissionID, operation: operation,
             patientID: patientID, kind: kind, replacementKey: replacementKey, longTermRetention: longTerm,
             notYetDisclosed: undisclosed, item: stored.serializedBytes(),
-            provenance: stored.provenance.serializedBytes())
+            provenance: stored.provenance.serializedBytes(),
+            factsDigest: record.hasPatientFacts ? pseudonymizer.factsDigest(for: record.patientFacts) : nil)
     }
 
     // MARK: Summaries
@@ -289,9 +291,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         switch request.patientIdentification {
         case .patient(let reference)?:
             patientID = try self.patientID(reference, path: "patient", present: true)
-        case .basicFacts?:
-            throw RPCError(
-                code: .unimplemented, message: "basic_facts: identification by the four basic facts is not offered yet")
+        case .basicFacts(let facts)?:
+            patientID = try await self.patientID(matching: facts)
         case nil:
             throw RPCError(code: .invalidArgument, message: "patient: required")
         }
@@ -560,6 +561,39 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
     }
 
     // MARK: Helpers
+
+    /// The one patient whose records carried these four basic facts. None: NOT_FOUND; several
+    /// (same name, birth date and sex): FAILED_PRECONDITION, since reading the wrong person's
+    /// record is worse than reading none.
+    private func patientID(matching facts: Datahealth_V1_BasicFourFacts) async throws -> String {
+        let seconds = Int64(now().timeIntervalSince1970.rounded(.down))
+        if let problem = validator.problem(inFacts: facts, nowSeconds: seconds) {
+            throw RPCError(code: .invalidArgument, message: problem)
+        }
+        guard let digest = pseudonymizer.factsDigest(for: facts) else {
+            throw RPCError(code: .invalidArgument, message: "basic_facts: name in katakana, birth date and sex are required")
+        }
+        let matches: [String]
+        do {
+            matches = try await repository.patientIDs(matchingFacts: digest)
+        } catch {
+            throw RPCError(code: .unavailable, message: "patients cannot be looked up", cause: error)
+        }
+        switch matches.count {
+        case 0:
+            throw RPCError(
+                code: .notFound,
+                message: "basic_facts: no patient with these facts; identify the patient by insurance card or patient id")
+        case 1:
+            return matches[0]
+        default:
+            throw RPCError(
+                code: .failedPrecondition,
+                message:
+                    "basic_facts: \(matches.count) patients share this name, birth date and sex; identify the patient by insurance card or patient id"
+            )
+        }
+    }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {
         TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18

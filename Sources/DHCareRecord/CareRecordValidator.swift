@@ -47,6 +47,14 @@ public struct CareRecordValidator: Sendable {
         check.record(record, institution: institution)
         return check.first
     }
+
+    /// Checks the four basic facts an emergency read identifies a patient by: the problem as
+    /// "field: message", or nil.
+    public func problem(inFacts facts: Datahealth_V1_BasicFourFacts, nowSeconds: Int64) -> String? {
+        var check = Check(configuration: configuration, now: nowSeconds, today: CivilDate(seconds: nowSeconds))
+        check.patientFacts(facts, path: "basic_facts")
+        return check.first.map { "\($0.fieldPath): \($0.message)" }
+    }
 }
 
 /// The walk over one record; stops at the first problem.
@@ -79,6 +87,7 @@ private struct Check {
             fail("operation", "required: CREATE, UPDATE or DELETE")
         }
         patient(record.patient, path: "patient", present: record.hasPatient)
+        if record.hasPatientFacts { patientFacts(record.patientFacts, path: "patient_facts") }
         provenance(record.provenance, institution: institution, present: record.hasProvenance)
         guard first == nil else { return }
 
@@ -149,6 +158,27 @@ private struct Check {
                 fail("\(path).patient_id", "must be a DataHealth patient id (64 lowercase hex digits)")
             }
         }
+    }
+
+    /// The four basic facts, when given, must identify: a katakana name, a full birth date, a sex.
+    mutating func patientFacts(_ facts: Datahealth_V1_BasicFourFacts, path: String) {
+        let kana = PatientPseudonymizer.normalizedKana(facts.nameKana)
+        let isKatakana = String(decoding: kana, as: UTF8.self).unicodeScalars.allSatisfy {
+            (0x30A1...0x30FC).contains($0.value)
+        }
+        if kana.isEmpty || !isKatakana || facts.nameKana.count > 100 {
+            fail("\(path).name_kana", "required: the name in katakana (at most 100 characters)")
+        }
+        if facts.name.count > 100 { fail("\(path).name", "at most 100 characters") }
+        partialDate(facts.birthDate, path: "\(path).birth_date", present: facts.hasBirthDate, required: true)
+        if facts.birthDate.month == 0 || facts.birthDate.day == 0 {
+            fail("\(path).birth_date", "must be a full date (year, month and day)")
+        }
+        switch facts.sex {
+        case .male, .female, .other: break
+        default: fail("\(path).sex", "required: male, female or other")
+        }
+        if facts.address.count > 200 { fail("\(path).address", "at most 200 characters") }
     }
 
     mutating func provenance(_ provenance: Datahealth_V1_Provenance, institution: String, present: Bool) {

@@ -1,4 +1,5 @@
 public import DHSchemas
+internal import Foundation
 internal import DHTLS
 
 /// Turns the insured person's numbers (保険者番号, 記号・番号, 枝番) into DataHealth's patient id:
@@ -36,6 +37,71 @@ public struct PatientPseudonymizer: Sendable {
         case .patientID(let id): id
         case nil: nil
         }
+    }
+
+    /// Names the derivation of fact digests.
+    static let factsContext = Array("datahealth/v1/patient-facts".utf8)
+
+    /// The keyed digest of the four basic facts that identify a person without a card: the
+    /// name in katakana (white space ignored, half-width katakana as full-width), the full
+    /// birth date and the sex. Nil when the facts are not complete enough to identify anyone.
+    /// The address is left out: it is written too many ways to match.
+    public func factsDigest(for facts: Datahealth_V1_BasicFourFacts) -> String? {
+        let kana = Self.normalizedKana(facts.nameKana)
+        let date = facts.birthDate
+        guard !kana.isEmpty, date.year > 0, date.month > 0, date.day > 0 else { return nil }
+        let sex: UInt8
+        switch facts.sex {
+        case .male: sex = 1
+        case .female: sex = 2
+        case .other: sex = 3
+        default: return nil
+        }
+        var message = Self.factsContext
+        message.append(0)
+        message += kana
+        message.append(0)
+        message += Array("\(date.year)-\(date.month)-\(date.day)".utf8)
+        message.append(0)
+        message.append(sex)
+        return HMACSHA256.authenticationCode(key: secret, message: message).hex
+    }
+
+    /// Katakana in one form: half-width katakana as full-width (with voiced marks composed:
+    /// ﾀﾞ is ダ), hiragana as katakana, white space and the middle dot removed.
+    static func normalizedKana(_ text: String) -> [UInt8] {
+        var scalars: [UInt32] = []
+        for scalar in text.precomposedStringWithCompatibilityMapping.unicodeScalars {
+            var value = scalar.value
+            if scalar.properties.isWhitespace || value == 0x30FB { continue }
+            if (0x3041...0x3096).contains(value) { value += 0x60 }  // hiragana → katakana
+            if value == 0x309B { value = 0x3099 }  // spacing voiced marks → combining
+            if value == 0x309C { value = 0x309A }
+            if (value == 0x3099 || value == 0x309A), let last = scalars.last,
+                let composed = composedKana(last, mark: value)
+            {
+                scalars[scalars.count - 1] = composed
+                continue
+            }
+            scalars.append(value)
+        }
+        var result = ""
+        for value in scalars { if let scalar = Unicode.Scalar(value) { result.unicodeScalars.append(scalar) } }
+        return Array(result.utf8)
+    }
+
+    /// A katakana with its (semi-)voiced mark as one character: タ + ゛ = ダ, ハ + ゜ = パ.
+    static func composedKana(_ base: UInt32, mark: UInt32) -> UInt32? {
+        let voiceable: Set<UInt32> = [
+            0x30AB, 0x30AD, 0x30AF, 0x30B1, 0x30B3, 0x30B5, 0x30B7, 0x30B9, 0x30BB, 0x30BD, 0x30BF, 0x30C1, 0x30C4,
+            0x30C6, 0x30C8, 0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB,
+        ]
+        let semiVoiceable: Set<UInt32> = [0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB]
+        if mark == 0x3099 {
+            if base == 0x30A6 { return 0x30F4 }  // ウ゛ = ヴ
+            return voiceable.contains(base) ? base + 1 : nil
+        }
+        return semiVoiceable.contains(base) ? base + 2 : nil
     }
 
     static func normalized(_ text: String) -> [UInt8] {

@@ -6,7 +6,7 @@ public import DHStorage
 /// The tables are described in docs/STORAGE.md ("Schema") and docs/AUDIT.md ("Storage").
 public enum DataHealthMigrations {
     /// Every migration, in order.
-    public static let all: [Migration] = [auditLog, consent, careRecords, careRecordChanges]
+    public static let all: [Migration] = [auditLog, consent, careRecords, careRecordChanges, patientFacts]
 
     /// The migrator for ``all``, recording in `schema_migrations`.
     public static func migrator() throws -> Migrator {
@@ -153,5 +153,18 @@ public enum DataHealthMigrations {
                 changed_at timestamptz NOT NULL
             );
             CREATE INDEX care_changes_patient ON care_changes (patient_id, sequence);
+            """)
+
+    /// Version 5: keyed digests of patients' four basic facts (name in katakana, birth date,
+    /// sex), by which an emergency read finds a patient without a card. Only the HMAC under
+    /// the server's pseudonym secret is kept, never the facts.
+    public static let patientFacts = Migration(
+        version: 5, name: "patient facts",
+        sql: """
+            CREATE TABLE care_patient_facts (
+                digest text NOT NULL CHECK (digest ~ '^[0-9a-f]{64}$'),
+                patient_id text NOT NULL REFERENCES care_patients (patient_id),
+                PRIMARY KEY (digest, patient_id)
+            );
             """)
 }

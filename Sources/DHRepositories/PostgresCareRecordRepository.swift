@@ -76,7 +76,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             CREATE TEMPORARY TABLE IF NOT EXISTS care_incoming (
                 ordinal int4 PRIMARY KEY, idempotency_key text NOT NULL, submission_id text NOT NULL,
                 item_kind text NOT NULL, patient_id text NOT NULL, replacement_key text, item bytea NOT NULL,
-                long_term_retention bool NOT NULL, not_yet_disclosed bool NOT NULL,
+                long_term_retention bool NOT NULL, not_yet_disclosed bool NOT NULL, facts_digest text,
                 claimed bool NOT NULL DEFAULT false, used bool NOT NULL DEFAULT false,
                 version int8 NOT NULL DEFAULT 1
             ) ON COMMIT DELETE ROWS
@@ -87,30 +87,35 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                 Int32(position).postgresValue(), write.idempotencyKey.postgresValue(), write.submissionID.postgresValue(),
                 write.kind.rawValue.postgresValue(), write.patientID.postgresValue(), write.replacementKey.postgresValue(),
                 write.item.postgresValue(), write.longTermRetention.postgresValue(),
-                write.notYetDisclosed.postgresValue(),
+                write.notYetDisclosed.postgresValue(), write.factsDigest.postgresValue(),
             ]
         }
         try await tx.copy(
             into: "care_incoming",
             columns: [
                 "ordinal", "idempotency_key", "submission_id", "item_kind", "patient_id", "replacement_key", "item",
-                "long_term_retention", "not_yet_disclosed",
+                "long_term_retention", "not_yet_disclosed", "facts_digest",
             ],
             rows: rows)
         // Claim the keys; a key stored before stays unclaimed (a duplicate).
         try await tx.execute(
             """
             WITH claimed AS (
-                INSERT INTO care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at)                 SELECT \(institution), idempotency_key, submission_id, 0, \(time) FROM care_incoming ORDER BY ordinal                 ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING idempotency_key)             UPDATE care_incoming i SET claimed = true FROM claimed c WHERE i.idempotency_key = c.idempotency_key
+                INSERT INTO care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at) \
+                SELECT \(institution), idempotency_key, submission_id, 0, \(time) FROM care_incoming ORDER BY ordinal \
+                ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING idempotency_key) \
+                UPDATE care_incoming i SET claimed = true FROM claimed c WHERE i.idempotency_key = c.idempotency_key
             """)
         // A CREATE of a submission id used before is rejected, and its key released.
         try await tx.execute(
             """
-            UPDATE care_incoming i SET used = true FROM care_records r             WHERE i.claimed AND r.institution = \(institution) AND r.submission_id = i.submission_id
+            UPDATE care_incoming i SET used = true FROM care_records r \
+            WHERE i.claimed AND r.institution = \(institution) AND r.submission_id = i.submission_id
             """)
         try await tx.execute(
             """
-            DELETE FROM care_idempotency_keys k USING care_incoming i             WHERE i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+            DELETE FROM care_idempotency_keys k USING care_incoming i \
+            WHERE i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
             """)
         if positions.contains(where: { writes[$0].replacementKey != nil }) {
             // The replaced items (previous diagnosis list of the scope, interim lab result) are
@@ -118,24 +123,46 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             try await tx.execute(
                 """
                 WITH replaced AS (
-                    UPDATE care_records r SET deleted = true, updated_at = \(time) FROM care_incoming i                     WHERE i.claimed AND NOT i.used AND i.replacement_key IS NOT NULL                     AND r.institution = \(institution) AND r.patient_id = i.patient_id                     AND r.replacement_key = i.replacement_key AND NOT r.deleted                     RETURNING i.ordinal, r.version)                 UPDATE care_incoming i SET version = m.version + 1                 FROM (SELECT ordinal, max(version) AS version FROM replaced GROUP BY ordinal) m                 WHERE i.ordinal = m.ordinal
+                    UPDATE care_records r SET deleted = true, updated_at = \(time) FROM care_incoming i \
+                    WHERE i.claimed AND NOT i.used AND i.replacement_key IS NOT NULL \
+                    AND r.institution = \(institution) AND r.patient_id = i.patient_id \
+                    AND r.replacement_key = i.replacement_key AND NOT r.deleted \
+                    RETURNING i.ordinal, r.version) \
+                    UPDATE care_incoming i SET version = m.version + 1 \
+                    FROM (SELECT ordinal, max(version) AS version FROM replaced GROUP BY ordinal) m \
+                    WHERE i.ordinal = m.ordinal
                 """)
         }
         try await tx.execute(
             """
-            INSERT INTO care_patients (patient_id, created_at)             SELECT DISTINCT patient_id, \(time) FROM care_incoming WHERE claimed AND NOT used             ON CONFLICT (patient_id) DO NOTHING
+            INSERT INTO care_patients (patient_id, created_at) \
+            SELECT DISTINCT patient_id, \(time) FROM care_incoming WHERE claimed AND NOT used \
+            ON CONFLICT (patient_id) DO NOTHING
             """)
         try await tx.execute(
             """
-            INSERT INTO care_records (institution, submission_id, item_kind, patient_id, replacement_key, item,             long_term_retention, not_yet_disclosed, version, created_at, updated_at)             SELECT \(institution), submission_id, item_kind, patient_id, replacement_key, item,             long_term_retention, not_yet_disclosed, version, \(time), \(time)             FROM care_incoming WHERE claimed AND NOT used ORDER BY ordinal
+            INSERT INTO care_records (institution, submission_id, item_kind, patient_id, replacement_key, item, \
+            long_term_retention, not_yet_disclosed, version, created_at, updated_at) \
+            SELECT \(institution), submission_id, item_kind, patient_id, replacement_key, item, \
+            long_term_retention, not_yet_disclosed, version, \(time), \(time) \
+            FROM care_incoming WHERE claimed AND NOT used ORDER BY ordinal
             """)
         try await tx.execute(
             """
-            UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i             WHERE i.claimed AND NOT i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+            INSERT INTO care_patient_facts (digest, patient_id) \
+            SELECT DISTINCT facts_digest, patient_id FROM care_incoming \
+            WHERE claimed AND NOT used AND facts_digest IS NOT NULL ON CONFLICT DO NOTHING
+            """)
+        try await tx.execute(
+            """
+            UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i \
+            WHERE i.claimed AND NOT i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
             """)
         let answers = try await tx.query(
             """
-            SELECT i.ordinal, i.claimed, i.used, coalesce(k.version, i.version) FROM care_incoming i             LEFT JOIN care_idempotency_keys k ON NOT i.claimed AND k.institution = \(institution)             AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
+            SELECT i.ordinal, i.claimed, i.used, coalesce(k.version, i.version) FROM care_incoming i \
+            LEFT JOIN care_idempotency_keys k ON NOT i.claimed AND k.institution = \(institution) \
+            AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
             """)
         try await tx.execute("DELETE FROM care_incoming")
         return try answers.rows.map { row in
@@ -178,7 +205,10 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         guard !patientIDs.isEmpty, limit > 0 else { return [] }
         let result = try await database.query(
             """
-            SELECT sequence, patient_id, institution, item_kind, submission_id, change, version, provenance, changed_at             FROM care_changes WHERE sequence > \(sequence)             AND patient_id = ANY (string_to_array(\(patientIDs.joined(separator: ",")), ','))             ORDER BY sequence LIMIT \(Int64(limit))
+            SELECT sequence, patient_id, institution, item_kind, submission_id, change, version, provenance, changed_at \
+            FROM care_changes WHERE sequence > \(sequence) \
+            AND patient_id = ANY (string_to_array(\(patientIDs.joined(separator: ",")), ',')) \
+            ORDER BY sequence LIMIT \(Int64(limit))
             """)
         return try result.rows.map { row in
             let values = try row.decode(
@@ -192,6 +222,12 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                 sequence: values.0, patientID: values.1, institution: values.2, itemKind: itemKind,
                 submissionID: values.4, kind: kind, version: values.6, provenance: values.7, changedAt: values.8)
         }
+    }
+
+    public func patientIDs(matchingFacts digest: String) async throws -> [String] {
+        try await database.query(
+            "SELECT patient_id FROM care_patient_facts WHERE digest = \(digest) ORDER BY patient_id"
+        ).decode(String.self)
     }
 
     public func latestChangeSequence() async throws -> Int64 {
@@ -307,6 +343,13 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             UPDATE care_idempotency_keys SET version = \(version) \
             WHERE institution = \(institution) AND idempotency_key = \(write.idempotencyKey)
             """)
+        if let digest = write.factsDigest, write.operation != .delete {
+            try await tx.execute(
+                """
+                INSERT INTO care_patient_facts (digest, patient_id) VALUES (\(digest), \(write.patientID)) \
+                ON CONFLICT DO NOTHING
+                """)
+        }
         return CareRecordApplied(result: .accepted, version: version)
     }
 

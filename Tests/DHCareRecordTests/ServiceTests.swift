@@ -473,4 +473,57 @@ struct CareRecordServiceTests {
             }
         }
     }
+
+    @Test("an emergency read finds a patient by the four basic facts: one match, none, or several people sharing them")
+    func emergencyByBasicFacts() async throws {
+        let harness = Harness()
+        func facts(_ kana: String, sex: Datahealth_V1_Sex = .male) -> Datahealth_V1_BasicFourFacts {
+            var facts = Datahealth_V1_BasicFourFacts()
+            facts.name = "山田 太郎"
+            facts.nameKana = kana
+            facts.birthDate = Datahealth_V1_PartialDate(CivilDate(year: 2015, month: 4, day: 1))
+            facts.sex = sex
+            return facts
+        }
+        var first = submission(.allergy(penicillin()), key: "f-1", id: "allergy-1")
+        first.patientFacts = facts("ヤマダ タロウ")
+        _ = try await harness.submit([[first]])
+        // The facts are not stored with the record, only their keyed digest.
+        let stored = try await harness.repository.records(patientID: harness.patientID)
+        #expect(try stored.allSatisfy { !(try Datahealth_V1_CareRecord(serializedBytes: $0.item)).hasPatientFacts })
+
+        var request = Datahealth_V1_GetEmergencySummaryRequest()
+        request.reason = "心肺停止で搬送、保険証なし"
+        let emergency = options(purpose: "emergency", actingUser: "D-9")
+        try await harness.call(as: gatewayB) { client in
+            // Written in half-width katakana, or in hiragana: the same person.
+            for written in ["ﾔﾏﾀﾞ ﾀﾛｳ", "やまだ　たろう"] {
+                request.basicFacts = facts(written)
+                let summary = try await client.getEmergencySummary(request, options: emergency)
+                #expect(summary.patientID == harness.patientID)
+                #expect(summary.items.count == 1)
+            }
+            request.basicFacts = facts("ヤマダ タロウ", sex: .female)
+            await expectStatus(.notFound) { _ = try await client.getEmergencySummary(request, options: emergency) }
+            request.basicFacts = facts("ヤマダ タロウ", sex: .unspecified)
+            await expectStatus(.invalidArgument) { _ = try await client.getEmergencySummary(request, options: emergency) }
+        }
+
+        // Another person with the same name, birth date and sex: no guessing.
+        var twin = submission(.allergy(penicillin()), key: "f-2", id: "allergy-2")
+        twin.patient.insured.number = "7654321"
+        twin.patientFacts = facts("ヤマダ タロウ")
+        _ = try await harness.submit([[twin]])
+        request.basicFacts = facts("ヤマダ タロウ")
+        await expectStatus(.failedPrecondition) {
+            try await harness.call(as: gatewayB) { client in
+                _ = try await client.getEmergencySummary(request, options: emergency)
+            }
+        }
+        // A record whose facts are incomplete is rejected, naming the field.
+        var incomplete = submission(.allergy(penicillin()), key: "f-3", id: "allergy-3")
+        incomplete.patientFacts = facts("Yamada")
+        let response = try await harness.submit([[incomplete]])
+        #expect(response.outcomes.first?.fieldPath == "patient_facts.name_kana")
+    }
 }
