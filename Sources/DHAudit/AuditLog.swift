@@ -162,59 +162,84 @@ public enum AuditVerifier {
     public static func verify(
         records: [AuditRecord], heads: [SignedTreeHead], publicKey: PublicKey
     ) -> AuditVerification {
-        var result = AuditVerification(entriesChecked: records.count, headsChecked: 0)
+        var accumulator = Accumulator()
+        for record in records where !accumulator.add(record) { break }
+        return accumulator.finish(heads: heads, publicKey: publicKey)
+    }
+
+    /// Verification fed one record at a time, in index order, so that a log far larger than
+    /// memory can be checked page by page: it keeps two leaf hashes per entry, not the entries.
+    public struct Accumulator: Sendable {
         // Entries as they are now, and the leaf hashes stored beside them.
-        var fromEntries = MerkleTree()
-        var fromStored = MerkleTree()
-        var firstStoredMismatch: UInt64?
-        for (position, record) in records.enumerated() {
-            let computed = MerkleHash.leaf(record.entryBytes)
-            if record.index != UInt64(position) {
-                result.firstBadIndex = UInt64(position)
+        private var fromEntries = MerkleTree()
+        private var fromStored = MerkleTree()
+        private var firstStoredMismatch: UInt64?
+        private var count: UInt64 = 0
+        private var orderProblem: AuditVerification?
+
+        public init() {}
+
+        /// Takes the next record; false once the order is broken (stop feeding then).
+        public mutating func add(_ record: AuditRecord) -> Bool {
+            guard orderProblem == nil else { return false }
+            let position = count
+            if record.index != position {
+                var result = AuditVerification(entriesChecked: Int(position) + 1, headsChecked: 0)
+                result.firstBadIndex = position
                 result.isExact = true
                 result.problem =
                     "entry at position \(position) carries index \(record.index): entries were inserted, deleted or moved"
-                return result
+                orderProblem = result
+                return false
             }
-            if computed != record.leafHash, firstStoredMismatch == nil { firstStoredMismatch = UInt64(position) }
+            let computed = MerkleHash.leaf(record.entryBytes)
+            if computed != record.leafHash, firstStoredMismatch == nil { firstStoredMismatch = position }
             fromEntries.append(leafHash: computed)
             fromStored.append(leafHash: record.leafHash)
+            count += 1
+            return true
         }
-        var lastGoodSize: UInt64 = 0
-        for signed in heads.sorted(by: { $0.head.treeSize < $1.head.treeSize }) {
-            result.headsChecked += 1
-            guard signed.verify(with: publicKey) else {
-                result.problem = "the signed head for size \(signed.head.treeSize) does not verify with the log's key"
+
+        /// Checks the records taken against `heads`, all of which must be signed by `publicKey`.
+        public func finish(heads: [SignedTreeHead], publicKey: PublicKey) -> AuditVerification {
+            if let orderProblem { return orderProblem }
+            var result = AuditVerification(entriesChecked: Int(count), headsChecked: 0)
+            var lastGoodSize: UInt64 = 0
+            for signed in heads.sorted(by: { $0.head.treeSize < $1.head.treeSize }) {
+                result.headsChecked += 1
+                guard signed.verify(with: publicKey) else {
+                    result.problem = "the signed head for size \(signed.head.treeSize) does not verify with the log's key"
+                    return result
+                }
+                let size = signed.head.treeSize
+                guard size <= count else {
+                    result.firstBadIndex = count
+                    result.isExact = true
+                    result.problem =
+                        "a signed head covers \(size) entries but only \(count) remain: entries were deleted"
+                    return result
+                }
+                let root = try? fromEntries.rootHash(treeSize: Int(size))
+                if root == signed.head.rootHash {
+                    lastGoodSize = size
+                    continue
+                }
+                // The stored leaf hashes pin down which entry changed when they still match the signed root.
+                let storedRoot = try? fromStored.rootHash(treeSize: Int(size))
+                if storedRoot == signed.head.rootHash, let mismatch = firstStoredMismatch, mismatch < size {
+                    result.firstBadIndex = mismatch
+                    result.isExact = true
+                    result.problem = "entry \(mismatch) differs from the entry the signed head of size \(size) covers"
+                } else {
+                    result.firstBadIndex = firstStoredMismatch.map { max($0, lastGoodSize) } ?? lastGoodSize
+                    result.problem =
+                        "entries \(lastGoodSize)..<\(size) do not hash to the signed root of size \(size); "
+                        + "the first changed entry is at or after \(result.firstBadIndex!)"
+                }
                 return result
-            }
-            let size = signed.head.treeSize
-            guard size <= UInt64(records.count) else {
-                result.firstBadIndex = UInt64(records.count)
-                result.isExact = true
-                result.problem =
-                    "a signed head covers \(size) entries but only \(records.count) remain: entries were deleted"
-                return result
-            }
-            let root = try? fromEntries.rootHash(treeSize: Int(size))
-            if root == signed.head.rootHash {
-                lastGoodSize = size
-                continue
-            }
-            // The stored leaf hashes pin down which entry changed when they still match the signed root.
-            let storedRoot = try? fromStored.rootHash(treeSize: Int(size))
-            if storedRoot == signed.head.rootHash, let mismatch = firstStoredMismatch, mismatch < size {
-                result.firstBadIndex = mismatch
-                result.isExact = true
-                result.problem = "entry \(mismatch) differs from the entry the signed head of size \(size) covers"
-            } else {
-                result.firstBadIndex = firstStoredMismatch.map { max($0, lastGoodSize) } ?? lastGoodSize
-                result.problem =
-                    "entries \(lastGoodSize)..<\(size) do not hash to the signed root of size \(size); "
-                    + "the first changed entry is at or after \(result.firstBadIndex!)"
             }
             return result
         }
-        return result
     }
 }
 

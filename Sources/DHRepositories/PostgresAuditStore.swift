@@ -159,8 +159,27 @@ public struct PostgresAuditStore: AuditStore {
     /// changed column (say, `patient`) would hide an entry from the queries that select by it.
     public func verify(publicKey: PublicKey, extraHeads: [SignedTreeHead] = []) async throws -> AuditVerification {
         let heads = try await treeHeads() + extraHeads
-        let records = try await records(in: 0..<UInt64(Int64.max))
-        var result = AuditVerifier.verify(records: records, heads: heads, publicKey: publicKey)
+        // Page by page: the log may be far larger than memory.
+        var accumulator = AuditVerifier.Accumulator()
+        var next: Int64 = 0
+        pages: while true {
+            // Every row from `next` on, whatever its index: a row inserted far beyond the end
+            // must be seen too.
+            let result = try await database.query(
+                """
+                SELECT index, entry, leaf_hash FROM audit_entries WHERE index >= \(next) \
+                ORDER BY index LIMIT \(configuration.pageSize)
+                """)
+            for (index, entry, leaf) in try result.decode(Int64.self, [UInt8].self, [UInt8].self) {
+                let digest = SHA256Digest(bytes: leaf) ?? SHA256Digest(words: (0, 0, 0, 0))
+                guard accumulator.add(AuditRecord(index: UInt64(index), entryBytes: entry, leafHash: digest)) else {
+                    break pages
+                }
+                next = index + 1
+            }
+            if result.count < configuration.pageSize { break }
+        }
+        var result = accumulator.finish(heads: heads, publicKey: publicKey)
         if result.passed, let index = try await firstColumnMismatch() {
             result.firstBadIndex = index
             result.isExact = true

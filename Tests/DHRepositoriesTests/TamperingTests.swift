@@ -68,6 +68,7 @@ struct SignedLog {
 /// Changes made directly in SQL, as someone with database access could.
 enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case updateEntry, updateEntryAndLeafHash, deleteRow, deleteLastRow, insertRow, swapRows, updateQueryColumn
+    case appendFarBeyondTheEnd
 
     var testDescription: String { rawValue }
 
@@ -103,6 +104,16 @@ enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 outcome, status, break_glass FROM audit_entries WHERE index = 5
                 """,
             ]
+        case .appendFarBeyondTheEnd:
+            // A copy of entry 5 appended at an index far past the end, outside every signed head.
+            [
+                """
+                INSERT INTO audit_entries (index, entry, leaf_hash, time, identity, acting_user, purpose, method, \
+                patient, dataset, outcome, status, break_glass) \
+                SELECT 1000000000, entry, leaf_hash, time, identity, acting_user, purpose, method, patient, dataset, \
+                outcome, status, break_glass FROM audit_entries WHERE index = 5
+                """
+            ]
         case .swapRows:
             [
                 "UPDATE audit_entries SET index = 1000 WHERE index = 10",
@@ -117,6 +128,7 @@ enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .updateEntry, .deleteRow, .updateQueryColumn: (13, true)
         case .deleteLastRow: (39, true)
+        case .appendFarBeyondTheEnd: (40, true)
         // Everything consistent except the signed roots: the last good head is of size 8.
         case .updateEntryAndLeafHash, .insertRow, .swapRows: (8, false)
         }
@@ -156,6 +168,20 @@ extension RepositoryTests {
             #expect(output.hasPrefix("FAILED: "))
             let place = tampering.expected.exact ? "" : "at or after "
             #expect(output.contains("first bad entry: \(place)\(tampering.expected.index)\n"), "\(output)")
+        }
+
+        @Test("verification reads the log page by page and still finds the first bad entry")
+        func paged() async throws {
+            let signed = try await SignedLog.make()
+            defer { Task { await signed.pool.close() } }
+            var configuration = PostgresAuditStore.Configuration()
+            configuration.pageSize = 7
+            let store = PostgresAuditStore(database: signed.pool, configuration: configuration)
+            let clean = try await store.verify(publicKey: try signed.key.publicKey())
+            #expect(clean.passed && clean.entriesChecked == 40 && clean.headsChecked == 5, "\(clean)")
+            try await signed.pool.execute("UPDATE audit_entries SET entry = set_byte(entry, 20, 88) WHERE index = 23")
+            let tampered = try await store.verify(publicKey: try signed.key.publicKey())
+            #expect(!tampered.passed && tampered.firstBadIndex == 23 && tampered.isExact, "\(tampered)")
         }
 
         @Test("a stored head changed in SQL no longer verifies with the log's key")
