@@ -17,7 +17,7 @@ public struct DataHealthCommand: AsyncParsableCommand {
               dh --version            Print the DataHealth release.
               dh version --libraries  Print the release and the C libraries this binary runs on.
               dh pki init dev-pki     Make a development CA and one certificate per role.
-              dh serve --pki dev-pki --listen 127.0.0.1:7443
+              dh serve --pki dev-pki --data-dir /var/lib/datahealth --policy deploy/policy.conf
                                       Serve over mutual TLS 1.3 until SIGINT or SIGTERM.
               dh policy check policy.conf
                                       Validate an authorization policy file.
@@ -25,11 +25,15 @@ public struct DataHealthCommand: AsyncParsableCommand {
                                       Apply the database schema's pending migrations.
               dh audit verify --data-dir /var/lib/datahealth --public-key audit-log.pub.pem
                                       Check the audit log against its signed heads.
+              dh completion bash > /etc/bash_completion.d/dh
+                                      Install shell completion.
+
+            Every subcommand has its own examples: dh help SUBCOMMAND.
             """,
         version: DataHealthVersion.current,
         subcommands: [
             VersionCommand.self, ServeCommand.self, PKICommand.self, PolicyCommand.self, MigrateCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, CompletionCommand.self,
         ]
     )
 

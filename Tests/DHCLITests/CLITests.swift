@@ -369,3 +369,32 @@ struct PKIFilesTLSTests {
         #expect(try handshake(scratch.path, client: "gateway").get() == "dh://1312345678/gateway/dev-gateway")
     }
 }
+
+@Suite("dh completion and help")
+struct CompletionTests {
+    @Test("completion scripts name every subcommand, for each shell", arguments: ["bash", "zsh", "fish"])
+    func scripts(_ shell: String) throws {
+        let script = try command(["completion", shell], as: CompletionCommand.self).script()
+        for subcommand in ["serve", "pki", "policy", "migrate", "audit", "version", "completion"] {
+            #expect(script.contains(subcommand), "\(shell): \(subcommand)")
+        }
+        #expect(script.contains("data-dir"))
+    }
+
+    @Test("an unknown shell is refused")
+    func unknownShell() {
+        #expect(throws: (any Error).self) { try DataHealthCommand.parseAsRoot(["completion", "tcsh"]) }
+    }
+
+    @Test("every subcommand's help teaches by example")
+    func helpHasExamples() {
+        let commands: [any ParsableCommand.Type] = [
+            DataHealthCommand.self, ServeCommand.self, PKICommand.self, PolicyCommand.self, MigrateUpCommand.self,
+            AuditCommand.self, CompletionCommand.self,
+        ]
+        for type in commands {
+            let help = DataHealthCommand.helpMessage(for: type, includeHidden: false, columns: 200)
+            #expect(help.contains("Example"), "\(type)")
+        }
+    }
+}
