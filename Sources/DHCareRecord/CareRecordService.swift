@@ -314,7 +314,27 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         let records = try await stored(patientID)
         var summary = summarize(records, patientID: patientID, for: caller, kinds: [])
         summary.accessExpiresAt = Self.timestamp(decision.validUntil ?? grant.expiresAt)
+        if request.medicalCareNeeds { summary.items = Self.emergencyOrder(summary.items) }
         return summary
+    }
+
+    /// For a person needing medical care (医療的ケア児等), what an emergency team must see first
+    /// comes first: allergies and drug contraindications, infections, diagnoses, the regular
+    /// medications, then test results and documents. Within a group the order stays (by
+    /// registration).
+    static func emergencyOrder(_ items: [Datahealth_V1_SummaryItem]) -> [Datahealth_V1_SummaryItem] {
+        func rank(_ item: Datahealth_V1_SummaryItem) -> Int {
+            switch item.item {
+            case .allergy?: 0
+            case .drugContraindication?: 1
+            case .infection?: 2
+            case .diagnosis?: 3
+            case .prescription?: 4
+            case .labResult?: 5
+            default: 6
+            }
+        }
+        return items.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
     public func watchPatient(

@@ -526,4 +526,31 @@ struct CareRecordServiceTests {
         let response = try await harness.submit([[incomplete]])
         #expect(response.outcomes.first?.fieldPath == "patient_facts.name_kana")
     }
+
+    @Test("for a person needing medical care, an emergency summary puts allergies, contraindications and diagnoses first")
+    func medicalCareNeedsOrder() async throws {
+        let harness = Harness()
+        _ = try await harness.submit([
+            [
+                submission(.labResult(creatinine()), key: "o-1", id: "lab-1"),
+                submission(.diagnoses(diagnosisList(scope: "facility", hypertension())), key: "o-2", id: "dx-1"),
+                submission(.allergy(penicillin()), key: "o-3", id: "allergy-1"),
+            ]
+        ])
+        var request = Datahealth_V1_GetEmergencySummaryRequest()
+        request.patient.patientID = harness.patientID
+        request.reason = "人工呼吸器装着児、呼吸状態悪化で救急搬送"
+        let emergency = options(purpose: "emergency", actingUser: "D-9")
+        try await harness.call(as: gatewayB) { client in
+            let plain = try await client.getEmergencySummary(request, options: emergency)
+            #expect(plain.items.count == 3)
+            #expect(plain.items.first?.labResult.orderID == "ORD-20261123-0042")
+            request.medicalCareNeeds = true
+            let ordered = try await client.getEmergencySummary(request, options: emergency)
+            #expect(ordered.items.count == 3)
+            #expect(ordered.items[0].allergy.reaction == "アナフィラキシー")
+            #expect(ordered.items[1].diagnosis.disease.codings.first?.code == "I10")
+            #expect(ordered.items[2].labResult.orderID == "ORD-20261123-0042")
+        }
+    }
 }
