@@ -1,6 +1,5 @@
 public import DHDescriptor
 import DHWire
-import Foundation
 
 /// protoc's command line: the options dh-protoc accepts and what it does with them.
 public struct CommandLineOptions: Sendable, Equatable {
@@ -151,12 +150,12 @@ public enum CommandLineTool {
         settings.importPaths = options.importPaths
         var compiler = Compiler(configuration: settings)
         for path in options.descriptorSetIn {
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let data = PosixFiles.read(path) else {
                 errorOutput("\(path): No such file or directory")
                 return 1
             }
             do {
-                compiler.addDescriptorSet(try FileDescriptorSet(serializedBytes: Array(data)))
+                compiler.addDescriptorSet(try FileDescriptorSet(serializedBytes: data))
             } catch {
                 errorOutput("\(path): Unable to parse.")
                 return 1
@@ -181,27 +180,25 @@ public enum CommandLineTool {
             do {
                 let generated = try swiftGenerator(all, names, options.swiftOptions.joined(separator: ","))
                 for file in generated {
-                    let url = URL(fileURLWithPath: swiftOut).appendingPathComponent(file.path)
-                    try FileManager.default.createDirectory(
-                        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try Data(file.content.utf8).write(to: url)
+                    let path = (swiftOut.hasSuffix("/") ? swiftOut : swiftOut + "/") + file.path
+                    if let slash = path.lastIndex(of: "/") { try PosixFiles.createDirectories(String(path[..<slash])) }
+                    try PosixFiles.write(Array(file.content.utf8), to: path)
                 }
             } catch let error as CompileError {
                 errorOutput("--swift_out: \(error.description)")
                 return 1
             } catch {
-                errorOutput("\(swiftOut): \(error.localizedDescription)")
+                errorOutput("\(swiftOut): \(error)")
                 return 1
             }
         }
         if let path = options.descriptorSetOut {
             let set = compiler.descriptorSet(
                 for: names, includeImports: options.includeImports, includeSourceInfo: options.includeSourceInfo)
-            let bytes = Data(set.serializedBytes())
             do {
-                try bytes.write(to: URL(fileURLWithPath: path))
+                try PosixFiles.write(set.serializedBytes(), to: path)
             } catch {
-                errorOutput("\(path): \(error.localizedDescription)")
+                errorOutput(error.description)
                 return 1
             }
         }

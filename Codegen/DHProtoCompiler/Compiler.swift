@@ -1,5 +1,5 @@
 public import DHDescriptor
-import Foundation
+import DHWire
 
 /// Reads .proto files the way protoc does: import paths searched in order (the system's
 /// well-known types directory last), imports loaded depth first with cycle detection, each
@@ -41,7 +41,7 @@ public struct Compiler {
     public var searchPaths: [String] {
         var paths = configuration.importPaths.isEmpty ? ["."] : configuration.importPaths
         if let wellKnown = configuration.wellKnownTypesDirectory,
-            FileManager.default.fileExists(atPath: wellKnown + "/" + Self.descriptorProto)
+            PosixFiles.exists(wellKnown + "/" + Self.descriptorProto)
         {
             paths.append(wellKnown)
         }
@@ -80,10 +80,7 @@ public struct Compiler {
         guard Self.isValidVirtualName(virtualName), !virtualName.hasPrefix("/") else { return nil }
         for path in searchPaths {
             let candidate = path == "." || path.isEmpty ? virtualName : path + "/" + virtualName
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
-                return candidate
-            }
+            if let kind = PosixFiles.kind(of: candidate), kind != .directory { return candidate }
         }
         return nil
     }
@@ -91,7 +88,7 @@ public struct Compiler {
     /// Maps a command-line input to the virtual name protoc would use; nil and a message when
     /// protoc would refuse it.
     public func virtualName(ofInput input: String) -> Result<String, CompileError> {
-        if !FileManager.default.fileExists(atPath: input) {
+        if !PosixFiles.exists(input) {
             if diskPath(of: input) != nil || fallback[input] != nil { return .success(input) }
             return .failure(
                 CompileError(code: .fileNotFound, message: "Could not make proto path relative: \(input): No such file or directory"))
@@ -171,12 +168,29 @@ public struct Compiler {
     /// Built-in options are fields of descriptor.proto's *Options messages. Like protoc
     /// (which falls back to its compiled-in copy), interpret them with a descriptor.proto
     /// loaded on the side when a file does not import it, so its names stay out of the pool.
+    ///
+    /// The compiled-in copy (``BuiltinDescriptorProto``) saves reading, parsing and linking the
+    /// file on every run; the file on disk is the fallback should the copy not decode.
     private mutating func loadDescriptorProtoForOptions() {
         guard builtinOptionTypes == nil, pool.messages["google.protobuf.FileOptions"] == nil else { return }
+        if let file = Self.builtinDescriptorProto {
+            var side = DescriptorPool()
+            side.register(file)
+            builtinOptionTypes = side
+            return
+        }
         var side = Compiler(configuration: configuration)
         side.load(Self.descriptorProto)
         builtinOptionTypes = side.pool
     }
+
+    /// descriptor.proto as recorded in ``BuiltinDescriptorProto``.
+    public static let builtinDescriptorProto: FileDescriptorProto? = {
+        guard let bytes = Base64.decode(BuiltinDescriptorProto.setBase64.utf8), let set = try? FileDescriptorSet(serializedBytes: bytes),
+            set.file.count == 1, set.file[0].name == descriptorProto
+        else { return nil }
+        return set.file[0]
+    }()
 
     private mutating func parse(_ name: String) -> FileNode? {
         if let node = parsed[name] { return node }
@@ -191,7 +205,7 @@ public struct Compiler {
             diagnostics.append(Diagnostic(file: name, position: nil, message: "File not found."))
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = PosixFiles.read(path) else {
             diagnostics.append(Diagnostic(file: name, position: nil, message: "Read access is denied for file: \(path)"))
             return nil
         }
@@ -200,7 +214,7 @@ public struct Compiler {
                 Diagnostic(file: name, position: nil, message: "File is larger than \(configuration.maximumFileBytes) bytes."))
             return nil
         }
-        let (node, errors) = Parser.parse(fileName: name, source: Array(data), configuration: configuration.parser)
+        let (node, errors) = Parser.parse(fileName: name, source: data, configuration: configuration.parser)
         guard errors.isEmpty else {
             diagnostics += errors
             return nil

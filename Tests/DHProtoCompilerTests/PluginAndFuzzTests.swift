@@ -90,3 +90,39 @@ struct FuzzCorpusTests {
         }
     }
 }
+
+@Suite("the compiled-in descriptor.proto")
+struct BuiltinDescriptorTests {
+    @Test("equals the system's google/protobuf/descriptor.proto (else: scripts/record-builtin-descriptor.sh)")
+    func matchesSystemFile() throws {
+        var compiler = Compiler(configuration: Compiler.Configuration())
+        let names = try compiler.compile(inputs: ["google/protobuf/descriptor.proto"]).get()
+        let compiled = compiler.descriptorSet(for: names, includeImports: false).file
+        let builtin = try #require(Compiler.builtinDescriptorProto, "the recorded copy does not decode")
+        #expect(compiled == [builtin], "stale: run scripts/record-builtin-descriptor.sh .build/debug/dh-protoc")
+    }
+
+    @Test("built-in options are interpreted the same with the compiled-in copy as with the file")
+    func optionsInterpreted() throws {
+        let set = try SourceSet([
+            "o.proto": """
+                syntax = "proto3";
+                package o;
+                option java_package = "jp.example.o";
+                option optimize_for = CODE_SIZE;
+                message M { int32 a = 1 [deprecated = true, json_name = "x"]; repeated int32 b = 2 [packed = false]; }
+                enum E { option allow_alias = true; E_ZERO = 0; E_NONE = 0; }
+                """
+        ])
+        defer { set.remove() }
+        var configuration = Compiler.Configuration()
+        configuration.importPaths = [set.directory.path]
+        var compiler = Compiler(configuration: configuration)
+        let names = try compiler.compile(inputs: ["o.proto"]).get()
+        let file = try #require(compiler.descriptorSet(for: names, includeImports: false).file.first)
+        #expect(file.options?.javaPackage == "jp.example.o")
+        #expect(file.messageType.first?.field.first?.options?.deprecated == true)
+        #expect(file.messageType.first?.field.last?.options?.packed == false)
+        #expect(file.enumType.first?.options?.allowAlias == true)
+    }
+}
