@@ -107,6 +107,9 @@ let package = Package(
             name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHAccess"],
             swiftSettings: swiftSettings),
 
+        // Synthetic Japanese health data for demos, tests and benchmarks (dh synth).
+        .target(name: "DHSynth", dependencies: ["DHSchemas", "DHWire", "DHCareRecord"], swiftSettings: swiftSettings),
+
         // Services every server hosts: health and reflection.
         .target(name: "DHOps", dependencies: ["DHRPC", "DHSchemas", "DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
 
@@ -123,7 +126,8 @@ let package = Package(
         .target(
             name: "DHCLI",
             dependencies: [
-                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories", "DHRPC", "DHTransport", "DHServer",
+                "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories", "DHRPC", "DHTransport", "DHServer", "DHSynth",
+                "DHSchemas", "DHWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -187,6 +191,9 @@ let package = Package(
                 "DHStorage", "DHTestSupport", "DHTLS", "DHTransport", "DHWire",
             ],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHSynthTests", dependencies: ["DHSynth", "DHCareRecord", "DHSchemas", "DHWire"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit"],
@@ -195,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "DHCLITests",
             dependencies: [
-                "DHCLI", "DHIdentity", "DHTLS",
+                "DHCLI", "DHIdentity", "DHTLS", "DHSchemas", "DHWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -33,7 +33,7 @@ public struct DataHealthCommand: AsyncParsableCommand {
         version: DataHealthVersion.current,
         subcommands: [
             VersionCommand.self, ServeCommand.self, PKICommand.self, PolicyCommand.self, MigrateCommand.self,
-            AuditCommand.self, CompletionCommand.self,
+            AuditCommand.self, SynthCommand.self, CompletionCommand.self,
         ]
     )
 

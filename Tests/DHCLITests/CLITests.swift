@@ -1,5 +1,6 @@
 import ArgumentParser
 import DHIdentity
+import DHSchemas
 import DHTLS
 import Foundation
 import Testing
@@ -395,6 +396,51 @@ struct CompletionTests {
         for type in commands {
             let help = DataHealthCommand.helpMessage(for: type, includeHidden: false, columns: 200)
             #expect(help.contains("Example"), "\(type)")
+        }
+    }
+}
+
+@Suite("dh synth")
+struct SynthCommandTests {
+    @Test("writes JSON lines and length-delimited binary with the same records, the same for the same seed")
+    func formats() async throws {
+        let scratch = try Scratch()
+        let base = ["synth", "--patients", "20", "--institution", "1312345678", "--as-of", "2026-11-24", "--seed", "9"]
+        try await command(base + ["--out", scratch.path + "/a.jsonl"], as: SynthCommand.self).run()
+        try await command(base + ["--out", scratch.path + "/b.jsonl"], as: SynthCommand.self).run()
+        try await command(
+            base + ["--format", "binary-delimited", "--out", scratch.path + "/c.bin"], as: SynthCommand.self
+        ).run()
+        let json = try scratch.read("a.jsonl")
+        #expect(json == (try scratch.read("b.jsonl")))
+        let lines = json.split(separator: "\n")
+        #expect(lines.count > 40)
+        let binary = [UInt8](try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/c.bin")))
+        var offset = 0
+        var decoded: [Datahealth_V1_CareRecord] = []
+        while offset < binary.count {
+            var length = 0
+            var shift = 0
+            while true {
+                let byte = binary[offset]
+                offset += 1
+                length |= Int(byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80 { break }
+            }
+            decoded.append(try Datahealth_V1_CareRecord(serializedBytes: Array(binary[offset..<(offset + length)])))
+            offset += length
+        }
+        #expect(decoded == (try lines.map { try Datahealth_V1_CareRecord(jsonString: String($0)) }))
+    }
+
+    @Test("bad options are refused")
+    func badOptions() {
+        for arguments in [
+            ["synth", "--institution", "12345"], ["synth", "--records-per-patient", "9-3"], ["synth", "--as-of", "2026-13-01"],
+            ["synth", "--submit", "127.0.0.1:7443"],
+        ] {
+            #expect(throws: (any Error).self, "\(arguments)") { try DataHealthCommand.parseAsRoot(arguments) }
         }
     }
 }
