@@ -107,6 +107,9 @@ let package = Package(
             name: "DHCareRecord", dependencies: ["DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHTLS", "DHAccess"],
             swiftSettings: swiftSettings),
 
+        // Messages known only from descriptors (dh call, reflection clients): binary and proto3 JSON.
+        .target(name: "DHDynamic", dependencies: ["DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
+
         // Synthetic Japanese health data for demos, tests and benchmarks (dh synth).
         .target(name: "DHSynth", dependencies: ["DHSchemas", "DHWire", "DHCareRecord"], swiftSettings: swiftSettings),
 
@@ -127,7 +130,7 @@ let package = Package(
             name: "DHCLI",
             dependencies: [
                 "DHIdentity", "DHTLS", "DHStorage", "DHAudit", "DHRepositories", "DHRPC", "DHTransport", "DHServer", "DHSynth",
-                "DHSchemas", "DHWire",
+                "DHSchemas", "DHWire", "DHDynamic", "DHDescriptor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -193,6 +196,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DHSynthTests", dependencies: ["DHSynth", "DHCareRecord", "DHSchemas", "DHWire"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DHDynamicTests", dependencies: ["DHDynamic", "DHDescriptor", "DHSchemas", "DHSynth", "DHWire"],
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
