@@ -33,7 +33,8 @@ public struct DataHealthCommand: AsyncParsableCommand {
         version: DataHealthVersion.current,
         subcommands: [
             VersionCommand.self, ServeCommand.self, PKICommand.self, PolicyCommand.self, MigrateCommand.self,
-            AuditCommand.self, SynthCommand.self, CompletionCommand.self,
+            AuditCommand.self, SynthCommand.self, CallCommand.self, ListCommand.self, DescribeCommand.self,
+            CompletionCommand.self,
         ]
     )
 

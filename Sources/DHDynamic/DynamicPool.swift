@@ -110,7 +110,7 @@ public struct DescriptorPool: Sendable {
         }
     }
 
-    static func strip(_ typeName: String) -> String { typeName.hasPrefix(".") ? String(typeName.dropFirst()) : typeName }
+    public static func strip(_ typeName: String) -> String { typeName.hasPrefix(".") ? String(typeName.dropFirst()) : typeName }
 
     private mutating func addMessage(_ message: DescriptorProto, scope: String, proto3: Bool) {
         let fullName = scope + (message.name ?? "")

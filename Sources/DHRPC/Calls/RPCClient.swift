@@ -94,6 +94,47 @@ public struct RPCClient: Sendable {
         }
     }
 
+    /// Any kind of call with encoded messages, for tools that know the types only at run time
+    /// (`dh call`): writes the requests as `requests` yields them and half-closes, while each
+    /// response message goes to `response` as it arrives. Returns the response headers and
+    /// trailers' metadata; throws ``RPCError`` for a status other than OK.
+    public func rawCall(
+        _ method: MethodDescriptor, options: CallOptions = CallOptions(),
+        requests: @escaping @Sendable (RPCWriter<[UInt8]>) async throws -> Void,
+        response: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) async throws -> (headers: Metadata, trailers: Metadata) {
+        try await transport.withStream(method: method, options: options) { stream in
+            try await withThrowingTaskGroup(of: (Metadata, Metadata)?.self) { group in
+                group.addTask {
+                    try await requests(stream.requests)
+                    try await stream.finishRequests()
+                    return nil
+                }
+                group.addTask {
+                    var headers = Metadata()
+                    for try await part in stream.responses {
+                        switch part {
+                        case .headers(let metadata): headers = metadata
+                        case .message(let bytes): try await response(bytes)
+                        case .trailers(let status, let metadata):
+                            if let error = RPCError(status: status, metadata: metadata) { throw error }
+                            return (headers, metadata)
+                        }
+                    }
+                    throw RPCError(code: .unavailable, message: "\(method.path) ended without a status")
+                }
+                // The responses decide; a writer still waiting for credit is cancelled then.
+                while let next = try await group.next() {
+                    if let result = next {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw RPCError(code: .internal, message: "\(method.path) ended without a status")
+            }
+        }
+    }
+
     // MARK: Reading responses
 
     static func singleResponse<Response: DHWire.Message>(
