@@ -1,6 +1,7 @@
 import DHCareRecord
 import DHIdentity
 import DHRPC
+import DHSchemas
 import DHTLS
 import DHTestSupport
 import DHTransport
@@ -69,9 +70,13 @@ private final class Kit: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let make = try Subprocess.find("make", package: "make")
         _ = try Subprocess.find("protoc-c", package: "protobuf-c-compiler")
-        _ = try Subprocess.check(
-            make, ["-s", "-C", root.appendingPathComponent("deploy/clients/c").path,
-                   "BUILD=\(directory.appendingPathComponent("build").path)", "all", "test-program"])
+        var arguments = [
+            "-s", "-C", root.appendingPathComponent("deploy/clients/c").path,
+            "BUILD=\(directory.appendingPathComponent("build").path)", "all", "test-program",
+        ]
+        // DH_CKIT_CFLAGS, e.g. "-O1 -g -fsanitize=address,undefined", builds the kit with other flags.
+        if let flags = ProcessInfo.processInfo.environment["DH_CKIT_CFLAGS"] { arguments.append("CFLAGS=\(flags)") }
+        _ = try Subprocess.check(make, arguments)
         testProgram = directory.appendingPathComponent("build/dhrpc-test").path
         example = directory.appendingPathComponent("build/dh-gateway-example").path
         // Gateways are named by their institution's 10-digit code (医療機関コード).
@@ -222,17 +227,59 @@ struct CClientKitTests {
             repository: InMemoryCareRecordRepository(), consent: InMemoryConsentStore(),
             pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 0x5A, count: 32)))
         try await withEchoServer(service) { kit, port in
-            let first = try await kit.runExample(port: port, ["submit", "--sample", "30", "--batch", "8"])
+            let first = try await kit.runExample(port: port, ["submit", "--sample", "300", "--batch", "64"])
             #expect(first.status == 0, "\(first.stdoutText) \(first.stderr)")
-            #expect(first.stdoutText.contains("sample-allergy-29 ACCEPTED version=1"), "\(first.stdoutText)")
-            #expect(first.stdoutText.contains("submitted 30: accepted 30, duplicate 0, rejected 0"))
+            #expect(first.stdoutText.contains("sample-allergy-299 ACCEPTED version=1"), "\(first.stdoutText)")
+            #expect(first.stdoutText.contains("submitted 300: accepted 300, duplicate 0, rejected 0"))
             // A retry changes nothing.
-            let retry = try await kit.runExample(port: port, ["submit", "--sample", "30"])
-            #expect(retry.stdoutText.contains("submitted 30: accepted 0, duplicate 30, rejected 0"), "\(retry.stdoutText)")
+            let retry = try await kit.runExample(port: port, ["submit", "--sample", "300"])
+            #expect(retry.stdoutText.contains("submitted 300: accepted 0, duplicate 300, rejected 0"), "\(retry.stdoutText)")
             let summary = try await kit.runExample(port: port, ["summary", "--insured", "06139999:SAMPLE:0000003:00"])
             #expect(summary.status == 0, "\(summary.stdoutText) \(summary.stderr)")
             #expect(summary.stdoutText.contains(": 1 items"), "\(summary.stdoutText)")
             #expect(summary.stdoutText.contains("allergy version=1 from 1312345678"), "\(summary.stdoutText)")
+        }
+    }
+
+    @Test("dh-gateway-example submits length-delimited CareRecords from a file and prints each outcome")
+    func gatewayExampleFromFile() async throws {
+        let service = CareRecordService(
+            repository: InMemoryCareRecordRepository(), consent: InMemoryConsentStore(),
+            pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 0x5A, count: 32)))
+        try await withEchoServer(service) { kit, port in
+            var file: [UInt8] = []
+            for (index, category) in [Datahealth_V1_Allergy.Category.food, .unspecified].enumerated() {
+                var record = Datahealth_V1_CareRecord()
+                record.idempotencyKey = "file-\(index)"
+                record.submissionID = "1312345678^2026^file-\(index)"
+                record.operation = .create
+                var insured = Datahealth_V1_InsuredPersonId()
+                insured.insurerNumber = "06130019"
+                insured.number = "1234567"
+                insured.branchNumber = "01"
+                record.patient.insured = insured
+                record.provenance.institution.code = "1312345678"
+                record.provenance.recordedAt.seconds = Int64(Date().timeIntervalSince1970) - 60
+                var allergy = Datahealth_V1_Allergy()
+                allergy.category = category
+                allergy.substance.text = "egg"
+                record.item = .allergy(allergy)
+                let bytes = record.serializedBytes()
+                var length = bytes.count
+                while length >= 0x80 {
+                    file.append(UInt8(length & 0x7F) | 0x80)
+                    length >>= 7
+                }
+                file.append(UInt8(length))
+                file += bytes
+            }
+            let path = kit.path("records.bin")
+            try Data(file).write(to: URL(fileURLWithPath: path))
+            let output = try await kit.runExample(port: port, ["submit", "--records", path])
+            #expect(output.status == 0, "\(output.stdoutText) \(output.stderr)")
+            #expect(output.stdoutText.contains("file-0 ACCEPTED version=1"), "\(output.stdoutText)")
+            #expect(output.stdoutText.contains("file-1 REJECTED allergy.category:"), "\(output.stdoutText)")
+            #expect(output.stdoutText.contains("submitted 2: accepted 1, duplicate 0, rejected 1"))
         }
     }
 }
