@@ -133,13 +133,15 @@ private func offPool(_ executable: String, _ arguments: [String]) async throws -
 
 /// Serves `service` (by default Echo) over real mutual TLS on 127.0.0.1 while `body` runs.
 private func withEchoServer(
-    _ service: any RPCService = EchoService(), _ body: @escaping @Sendable (Kit, Int) async throws -> Void
+    _ service: any RPCService = EchoService(), connection: (inout RPCConnectionConfiguration) -> Void = { _ in },
+    _ body: @escaping @Sendable (Kit, Int) async throws -> Void
 ) async throws {
     let kit = try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try Kit.shared.get() }) }
     }
-    let transport = TLSServerTransport(
-        tls: try kit.serverContext(), configuration: TLSServerTransport.Configuration(host: "127.0.0.1", port: 0))
+    var configuration = TLSServerTransport.Configuration(host: "127.0.0.1", port: 0)
+    connection(&configuration.connection)
+    let transport = TLSServerTransport(tls: try kit.serverContext(), configuration: configuration)
     let server = RPCServer(services: [service])
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.serve(on: transport) }
@@ -205,6 +207,27 @@ struct CClientKitTests {
             #expect(output.status == 0, "\(output.stdoutText) \(output.stderr)")
             #expect(output.stdoutText.contains("deadline DEADLINE_EXCEEDED"))
             #expect(output.stdoutText.contains("after-deadline OK"))
+        }
+    }
+
+    @Test("the client answers the server's keepalive PINGs while it waits for a slow response")
+    func keepalivePing() async throws {
+        try await withEchoServer(connection: {
+            $0.keepaliveInterval = .milliseconds(100)
+            $0.keepaliveTimeout = .milliseconds(300)
+        }) { kit, port in
+            let output = try await kit.run("ping", port: port)
+            #expect(output.status == 0, "\(output.stdoutText) \(output.stderr)")
+            #expect(output.stdoutText.contains("ping OK"))
+        }
+    }
+
+    @Test("after the server's GOAWAY a call fails with UNAVAILABLE and the connection is no longer usable")
+    func goaway() async throws {
+        try await withEchoServer(connection: { $0.idleTimeout = .milliseconds(200) }) { kit, port in
+            let output = try await kit.run("goaway", port: port)
+            #expect(output.status == 0, "\(output.stdoutText) \(output.stderr)")
+            #expect(output.stdoutText.contains("goaway first=OK second=UNAVAILABLE usable=0"), "\(output.stdoutText)")
         }
     }
 

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,12 +260,43 @@ static void tls_reason(dhrpc_conn *conn, char *buffer, size_t size) {
 
 /* ---------- raw I/O ---------- */
 
+/* Writing to a socket the server has closed raises SIGPIPE, which would end the process. The
+ * library blocks it on the calling thread around its writes and discards one it caused, so the
+ * failure is reported as UNAVAILABLE instead; the process's signal dispositions stay untouched. */
+typedef struct {
+    sigset_t old;
+    int was_blocked;
+} pipe_guard;
+
+static void pipe_guard_begin(pipe_guard *guard) {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &guard->old);
+    guard->was_blocked = sigismember(&guard->old, SIGPIPE);
+}
+
+static void pipe_guard_end(pipe_guard *guard) {
+    if (guard->was_blocked) return;
+    sigset_t pending, pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &guard->old, NULL);
+}
+
 static int write_all(dhrpc_conn *conn, const uint8_t *data, size_t len) {
     if (conn->failed && !conn->sending_goaway) return -1;
     int64_t deadline = now_ns() + WRITE_TIMEOUT_NS;
     while (len > 0) {
         ERR_clear_error();
+        pipe_guard guard;
+        pipe_guard_begin(&guard);
         int n = SSL_write(conn->ssl, data, (int)(len > (1u << 30) ? (1u << 30) : len));
+        pipe_guard_end(&guard);
         if (n > 0) { data += n; len -= (size_t)n; continue; }
         int e = SSL_get_error(conn->ssl, n);
         int r;
@@ -978,7 +1011,12 @@ void dhrpc_close(dhrpc_conn *conn) {
             uint8_t payload[10] = {0};
             send_frame(conn, F_GOAWAY, 0, 0, payload, sizeof payload);
         }
-        if (!conn->failed) SSL_shutdown(conn->ssl);
+        if (!conn->failed) {
+            pipe_guard guard;
+            pipe_guard_begin(&guard);
+            SSL_shutdown(conn->ssl);
+            pipe_guard_end(&guard);
+        }
         SSL_free(conn->ssl);
     }
     if (conn->ctx) SSL_CTX_free(conn->ctx);

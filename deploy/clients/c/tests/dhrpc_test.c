@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* Exercises libdhrpc against the Echo service of the transport tests (dh.echo.v1.Echo).
  * Usage: dhrpc-test CASE PORT CA CERT KEY
  * Prints one result line per case; exit 0 when the case behaved as expected, 1 otherwise,
@@ -5,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dhrpc.h"
 #include "echo.pb-c.h"
@@ -166,9 +168,46 @@ static int deadline(dhrpc_conn *conn) {
     return code == DHRPC_DEADLINE_EXCEEDED && next == DHRPC_OK ? 0 : 1;
 }
 
+/* The server PINGs every 100 ms and gives up after 300 ms; the call takes 1 s. */
+static int ping(dhrpc_conn *conn) {
+    Dh__Echo__V1__EchoRequest request = DH__ECHO__V1__ECHO_REQUEST__INIT;
+    request.text = "slow";
+    request.delay_ms = 1000;
+    ProtobufCMessage *out = NULL;
+    dhrpc_status status;
+    int code = dhrpc_unary_message(conn, GET, NULL, 0, 20000, &request.base,
+                                   &dh__echo__v1__echo_response__descriptor, &out, &status);
+    printf("ping %s %s\n", dhrpc_code_name(code), status.message);
+    if (out) protobuf_c_message_free_unpacked(out, NULL);
+    dhrpc_status_clear(&status);
+    return code == DHRPC_OK ? 0 : 1;
+}
+
+/* The server closes idle connections after 200 ms with GOAWAY: a call after that fails with
+ * UNAVAILABLE, and the connection says it is no longer usable. */
+static int goaway(dhrpc_conn *conn) {
+    Dh__Echo__V1__EchoRequest request = DH__ECHO__V1__ECHO_REQUEST__INIT;
+    request.text = "first";
+    ProtobufCMessage *out = NULL;
+    dhrpc_status status;
+    int first = dhrpc_unary_message(conn, GET, NULL, 0, 10000, &request.base, &dh__echo__v1__echo_response__descriptor,
+                                    &out, &status);
+    if (out) protobuf_c_message_free_unpacked(out, NULL);
+    dhrpc_status_clear(&status);
+    struct timespec pause = {0, 800 * 1000000L};
+    nanosleep(&pause, NULL);
+    int second = dhrpc_unary_message(conn, GET, NULL, 0, 10000, &request.base,
+                                     &dh__echo__v1__echo_response__descriptor, &out, &status);
+    printf("goaway first=%s second=%s usable=%d %s\n", dhrpc_code_name(first), dhrpc_code_name(second),
+           dhrpc_conn_usable(conn), status.message);
+    if (out) protobuf_c_message_free_unpacked(out, NULL);
+    dhrpc_status_clear(&status);
+    return first == DHRPC_OK && second == DHRPC_UNAVAILABLE && !dhrpc_conn_usable(conn) ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
-        fprintf(stderr, "usage: %s unary|client-stream|server-stream|large|error|deadline|connect PORT CA CERT KEY\n", argv[0]);
+        fprintf(stderr, "usage: %s unary|client-stream|server-stream|large|error|deadline|ping|goaway|connect PORT CA CERT KEY\n", argv[0]);
         return 64;
     }
     dhrpc_config config;
@@ -192,6 +231,8 @@ int main(int argc, char **argv) {
     else if (strcmp(name, "large") == 0) result = large(conn);
     else if (strcmp(name, "error") == 0) result = error_status(conn);
     else if (strcmp(name, "deadline") == 0) result = deadline(conn);
+    else if (strcmp(name, "ping") == 0) result = ping(conn);
+    else if (strcmp(name, "goaway") == 0) result = goaway(conn);
     else if (strcmp(name, "connect") == 0) { printf("connect OK\n"); result = 0; }
     else fprintf(stderr, "unknown case %s\n", name);
     dhrpc_close(conn);
