@@ -160,7 +160,9 @@ let package = Package(
         // Builds the C client kit (deploy/clients/c) with make and runs its test program against a TLS server.
         .testTarget(
             name: "CClientKitTests",
-            dependencies: ["DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "DHCareRecord", "DHSchemas", "DHTestSupport"],
+            dependencies: [
+                "DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "DHCareRecord", "DHSchemas", "DHTestSupport",
+            ],
             swiftSettings: swiftSettings),
         // Against a throwaway embedded cluster; also runs dh migrate and dh audit in-process.
         .testTarget(

@@ -108,16 +108,20 @@ private final class Kit: Sendable {
     func run(_ testCase: String, port: Int, clientFolder folder: String = "pki") async throws -> Subprocess.Output {
         try await offPool(
             testProgram,
-            [testCase, String(port), path("pki/ca.crt.pem"), path("\(folder)/clients/gateway.crt.pem"),
-             path("\(folder)/clients/gateway.key.pem")])
+            [
+                testCase, String(port), path("pki/ca.crt.pem"), path("\(folder)/clients/gateway.crt.pem"),
+                path("\(folder)/clients/gateway.key.pem"),
+            ])
     }
 
     /// Runs dh-gateway-example as the development gateway against `port`.
     func runExample(port: Int, _ arguments: [String]) async throws -> Subprocess.Output {
         try await offPool(
             example,
-            ["--host", "127.0.0.1", "--port", String(port), "--ca", path("pki/ca.crt.pem"),
-             "--cert", path("pki/clients/gateway.crt.pem"), "--key", path("pki/clients/gateway.key.pem")] + arguments)
+            [
+                "--host", "127.0.0.1", "--port", String(port), "--ca", path("pki/ca.crt.pem"),
+                "--cert", path("pki/clients/gateway.crt.pem"), "--key", path("pki/clients/gateway.key.pem"),
+            ] + arguments)
     }
 }
 
@@ -133,14 +137,14 @@ private func offPool(_ executable: String, _ arguments: [String]) async throws -
 
 /// Serves `service` (by default Echo) over real mutual TLS on 127.0.0.1 while `body` runs.
 private func withEchoServer(
-    _ service: any RPCService = EchoService(), connection: (inout RPCConnectionConfiguration) -> Void = { _ in },
+    _ service: any RPCService = EchoService(), connection: RPCConnectionConfiguration = .server,
     _ body: @escaping @Sendable (Kit, Int) async throws -> Void
 ) async throws {
     let kit = try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try Kit.shared.get() }) }
     }
     var configuration = TLSServerTransport.Configuration(host: "127.0.0.1", port: 0)
-    connection(&configuration.connection)
+    configuration.connection = connection
     let transport = TLSServerTransport(tls: try kit.serverContext(), configuration: configuration)
     let server = RPCServer(services: [service])
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -212,10 +216,10 @@ struct CClientKitTests {
 
     @Test("the client answers the server's keepalive PINGs while it waits for a slow response")
     func keepalivePing() async throws {
-        try await withEchoServer(connection: {
-            $0.keepaliveInterval = .milliseconds(100)
-            $0.keepaliveTimeout = .milliseconds(300)
-        }) { kit, port in
+        var connection = RPCConnectionConfiguration.server
+        connection.keepaliveInterval = .milliseconds(100)
+        connection.keepaliveTimeout = .milliseconds(300)
+        try await withEchoServer(connection: connection) { kit, port in
             let output = try await kit.run("ping", port: port)
             #expect(output.status == 0, "\(output.stdoutText) \(output.stderr)")
             #expect(output.stdoutText.contains("ping OK"))
@@ -224,7 +228,9 @@ struct CClientKitTests {
 
     @Test("after the server's GOAWAY a call fails with UNAVAILABLE and the connection is no longer usable")
     func goaway() async throws {
-        try await withEchoServer(connection: { $0.idleTimeout = .milliseconds(200) }) { kit, port in
+        var connection = RPCConnectionConfiguration.server
+        connection.idleTimeout = .milliseconds(200)
+        try await withEchoServer(connection: connection) { kit, port in
             let output = try await kit.run("goaway", port: port)
             #expect(output.status == 0, "\(output.stdoutText) \(output.stderr)")
             #expect(output.stdoutText.contains("goaway first=OK second=UNAVAILABLE usable=0"), "\(output.stdoutText)")
@@ -256,7 +262,9 @@ struct CClientKitTests {
             #expect(first.stdoutText.contains("submitted 300: accepted 300, duplicate 0, rejected 0"))
             // A retry changes nothing.
             let retry = try await kit.runExample(port: port, ["submit", "--sample", "300"])
-            #expect(retry.stdoutText.contains("submitted 300: accepted 0, duplicate 300, rejected 0"), "\(retry.stdoutText)")
+            #expect(
+                retry.stdoutText.contains("submitted 300: accepted 0, duplicate 300, rejected 0"), "\(retry.stdoutText)"
+            )
             let summary = try await kit.runExample(port: port, ["summary", "--insured", "06139999:SAMPLE:0000003:00"])
             #expect(summary.status == 0, "\(summary.stdoutText) \(summary.stderr)")
             #expect(summary.stdoutText.contains(": 1 items"), "\(summary.stdoutText)")

@@ -1041,7 +1041,10 @@ dhrpc_call *dhrpc_call_start(dhrpc_conn *conn, const char *method, const dhrpc_m
         set_status(status, DHRPC_INVALID_ARGUMENT, "method path must be /package.Service/Method");
         return NULL;
     }
-    if (timeout_ms < 0) { set_status(status, DHRPC_INVALID_ARGUMENT, "negative timeout"); return NULL; }
+    if (timeout_ms < 0 || timeout_ms > 9000000000000LL) { /* beyond that, µs and ns overflow */
+        set_status(status, DHRPC_INVALID_ARGUMENT, "timeout_ms out of range (0 ... 9e12)");
+        return NULL;
+    }
     size_t size = 2 + path_len + 8 + 2;
     for (size_t i = 0; i < metadata_count; i++) {
         const char *key = metadata[i].key;
