@@ -149,8 +149,10 @@ dhrpc_call *dhrpc_call_start(dhrpc_conn *conn, const char *method, const dhrpc_m
                              size_t metadata_count, int64_t timeout_ms, dhrpc_status *status);
 
 /* Sends one request message of encoded protobuf bytes, waiting for flow-control credit as
- * needed (until the deadline). Returns DHRPC_OK, or the code the call ended with (the full
- * status then comes from dhrpc_call_finish; stop sending). */
+ * needed (until the deadline). Returns DHRPC_OK when sent. Once the call has ended (the server
+ * may end it before the client half-closes), nothing more is sent and the call's code is
+ * returned: stop sending and take the status from dhrpc_call_finish (a server that ended the
+ * call with OK makes this DHRPC_OK too). After dhrpc_call_close_send: DHRPC_FAILED_PRECONDITION. */
 int dhrpc_call_send(dhrpc_call *call, const uint8_t *data, size_t len);
 
 /* dhrpc_call_send with a protobuf-c message (packed by the library). */
