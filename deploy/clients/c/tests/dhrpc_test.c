@@ -168,11 +168,11 @@ static int deadline(dhrpc_conn *conn) {
     return code == DHRPC_DEADLINE_EXCEEDED && next == DHRPC_OK ? 0 : 1;
 }
 
-/* The server PINGs every 100 ms and gives up after 300 ms; the call takes 1 s. */
+/* The server PINGs every 100 ms and gives up after 800 ms; the call takes 2 s. */
 static int ping(dhrpc_conn *conn) {
     Dh__Echo__V1__EchoRequest request = DH__ECHO__V1__ECHO_REQUEST__INIT;
     request.text = "slow";
-    request.delay_ms = 1000;
+    request.delay_ms = 2000;
     ProtobufCMessage *out = NULL;
     dhrpc_status status;
     int code = dhrpc_unary_message(conn, GET, NULL, 0, 20000, &request.base,
@@ -183,7 +183,7 @@ static int ping(dhrpc_conn *conn) {
     return code == DHRPC_OK ? 0 : 1;
 }
 
-/* The server closes idle connections after 200 ms with GOAWAY: a call after that fails with
+/* The server closes idle connections after 500 ms with GOAWAY: a call after that fails with
  * UNAVAILABLE, and the connection says it is no longer usable. */
 static int goaway(dhrpc_conn *conn) {
     Dh__Echo__V1__EchoRequest request = DH__ECHO__V1__ECHO_REQUEST__INIT;
@@ -194,7 +194,7 @@ static int goaway(dhrpc_conn *conn) {
                                     &out, &status);
     if (out) protobuf_c_message_free_unpacked(out, NULL);
     dhrpc_status_clear(&status);
-    struct timespec pause = {0, 800 * 1000000L};
+    struct timespec pause = {1, 500 * 1000000L};
     nanosleep(&pause, NULL);
     int second = dhrpc_unary_message(conn, GET, NULL, 0, 10000, &request.base,
                                      &dh__echo__v1__echo_response__descriptor, &out, &status);
