@@ -7,7 +7,7 @@ BUILD_FLAGS   ?=
 FUZZ_SECONDS  ?= 60
 BIN            = .build/$(CONFIGURATION)
 
-.PHONY: all setup build generate check-generated test demo bench fuzz format lint clean help
+.PHONY: all setup build generate check-generated test demo bench fuzz format lint clean help ckit
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make build            build dh and dh-protoc"
 	@echo "make generate         regenerate all generated code from Protos/"
 	@echo "make check-generated  fail when committed generated code is stale"
+	@echo "make ckit             the C client kit (libdhrpc, dh-gateway-example) into .build/ckit"
 	@echo "make bench            benchmarks against the named peers (Benchmarks/)"
 	@echo "make fuzz             libFuzzer targets, FUZZ_SECONDS each (default 60)"
 	@echo "make format / lint    swift-format with .swift-format"
@@ -45,6 +46,9 @@ test: setup
 demo: setup
 	$(SWIFT) build -c release $(BUILD_FLAGS)
 	@bash scripts/demo.sh .build/release
+
+ckit: setup
+	$(MAKE) -C deploy/clients/c BUILD=$(CURDIR)/.build/ckit
 
 bench: setup
 	@bash scripts/bench.sh

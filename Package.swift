@@ -176,6 +176,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
+        // Builds the C client kit (deploy/clients/c) with make and runs its test program against a TLS server.
+        .testTarget(
+            name: "CClientKitTests",
+            dependencies: [
+                "DHTransport", "DHRPC", "DHTLS", "DHIdentity", "DHWire", "DHCareRecord", "DHSchemas", "DHTestSupport",
+            ],
+            swiftSettings: swiftSettings),
         // Against a throwaway embedded cluster; also runs dh migrate and dh audit in-process.
         .testTarget(
             name: "DHRepositoriesTests",

@@ -1,0 +1,1 @@
+../../DHRPCCallTests/Generated/echo.pb.swift
