@@ -188,6 +188,18 @@ public final class TLSServerTransport: ServerTransport {
         }
     }
 
+    /// As ``beginGracefulShutdown()``, and returns once every open connection has taken the
+    /// shutdown in (sent its GOAWAY): from then on a call started on any of them is refused.
+    /// ``beginGracefulShutdown()`` only queues that step on each connection's event loop.
+    public func beginGracefulShutdownAndWait() async {
+        let handles = state.withLock { state in state.connections.values.compactMap(\.handle) }
+        beginGracefulShutdown()
+        for handle in handles {
+            // Runs after the shutdown step queued on the same event loop.
+            try? await handle.channel.eventLoop.submit {}.get()
+        }
+    }
+
     /// Stops accepting connections; sends GOAWAY on every connection, so calls in flight finish
     /// and new ones are refused with `UNAVAILABLE`. `serve` returns once the last call ended.
     public func beginGracefulShutdown() {

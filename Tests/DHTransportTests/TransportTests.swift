@@ -117,9 +117,10 @@ struct TransportCallTests {
             await expectStatus(.deadlineExceeded) {
                 let _: Response = try await RPCClient(transport: transport).unary(
                     EchoMethods.get, request: request("sleep", delayMs: 600_000),
-                    options: CallOptions(timeout: .seconds(2)))
+                    options: CallOptions(timeout: .seconds(5)))
             }
-            // The handler started (the deadline leaves it ample time to), then was cancelled.
+            // The handler started (the deadline leaves it ample time to, even on a loaded
+            // machine), then was cancelled.
             #expect(await server.events.next() == "entered")
             #expect(await server.events.next() == "cancelled")
             await transport.close()
@@ -271,7 +272,8 @@ struct TransportLifecycleTests {
                     #expect(response.text == "gate")
                 }
                 #expect(await events.next() == "entered")
-                transport.beginGracefulShutdown()
+                // Once every connection has taken the shutdown in, a new call is refused.
+                await transport.beginGracefulShutdownAndWait()
                 await expectStatus(.unavailable) {
                     let _: Response = try await RPCClient(transport: client).unary(
                         EchoMethods.get, request: request("late"))
