@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "DHRPC", targets: ["DHRPC"]),
         .library(name: "DHTLS", targets: ["DHTLS"]),
         .library(name: "DHIdentity", targets: ["DHIdentity"]),
+        .library(name: "DHServer", targets: ["DHServer", "DHSynth", "DHSchemas", "DHCareRecord"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

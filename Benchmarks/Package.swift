@@ -49,6 +49,20 @@ let package = Package(
             ],
             path: "Tools/TransportBenchmarks"
         ),
+        // Care-record intake into the assembled server against a raw COPY (scripts/bench.sh).
+        .executableTarget(
+            name: "IntakeBenchmarks",
+            dependencies: [
+                .product(name: "DHServer", package: "DataHealth"),
+                .product(name: "DHRepositories", package: "DataHealth"),
+                .product(name: "DHTransport", package: "DataHealth"),
+                .product(name: "DHRPC", package: "DataHealth"),
+                .product(name: "DHTLS", package: "DataHealth"),
+                .product(name: "DHIdentity", package: "DataHealth"),
+                .product(name: "DHWire", package: "DataHealth"),
+            ],
+            path: "Tools/IntakeBenchmarks"
+        ),
 
         // --- Wire benchmark: one care record (Schema/bench_care.proto) through DHWire,
         // swift-protobuf 1.39 and protobuf-c, on the same bytes. See scripts/bench-callgrind.sh.

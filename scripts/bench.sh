@@ -13,6 +13,9 @@
 #    (scripts/bench-callgrind.sh; BENCH_CALLGRIND=0 skips it).
 # 4. The RPC transport over mutual TLS 1.3 on loopback (TransportBenchmarks), unless
 #    BENCH_FILTER excludes "transport".
+# 5. Durable care-record intake into the assembled server with 1, 8 and 32 gateways against a
+#    raw COPY (IntakeBenchmarks; INTAKE_RECORDS, INTAKE_BATCH), unless BENCH_FILTER excludes
+#    "intake".
 set -uo pipefail
 
 filter=()
@@ -52,5 +55,11 @@ if [[ -z "${BENCH_FILTER:-}" ]] || [[ transport =~ ${BENCH_FILTER} ]]; then
     echo "== RPC transport over mutual TLS 1.3 on loopback =="
     swift build -c release --package-path Benchmarks --product TransportBenchmarks >/dev/null || exit 1
     "$(swift build -c release --package-path Benchmarks --show-bin-path)/TransportBenchmarks" || exit 1
+fi
+if [[ -z "${BENCH_FILTER:-}" ]] || [[ intake =~ ${BENCH_FILTER} ]]; then
+    echo
+    echo "== Care-record intake: the assembled server against a raw COPY =="
+    swift build -c release --package-path Benchmarks --product IntakeBenchmarks >/dev/null || exit 1
+    "$(swift build -c release --package-path Benchmarks --show-bin-path)/IntakeBenchmarks" || exit 1
 fi
 exit "$status"

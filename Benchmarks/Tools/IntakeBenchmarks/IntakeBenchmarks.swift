@@ -1,0 +1,216 @@
+// Durable care-record intake: records/s for batched streaming with 1, 8 and 32 concurrent
+// gateways into the assembled server (mutual TLS 1.3, validation, pseudonymization, policy,
+// audit, PostgreSQL with synchronous_commit on), against a raw COPY of the same rows into the
+// same tables of the same embedded cluster, in the same run.
+//
+//   swift run -c release --package-path Benchmarks IntakeBenchmarks
+//   INTAKE_RECORDS (records per configuration, default 24,000), INTAKE_BATCH (records per call, 500)
+
+import DHCareRecord
+import DHIdentity
+import DHRPC
+import DHSchemas
+import DHServer
+import DHStorage
+import DHSynth
+import DHTLS
+import DHTransport
+import DHWire
+import Foundation
+
+let environment = ProcessInfo.processInfo.environment
+let recordsPerRun = Int(environment["INTAKE_RECORDS"] ?? "") ?? 24_000
+let batchSize = Int(environment["INTAKE_BATCH"] ?? "") ?? 500
+let asOf = Date()
+
+/// A valid 医療機関コード for gateway `n` (prefecture 13, fee table 1, check digit as dh synth makes).
+func institution(_ n: Int, run: Int) -> String {
+    var digits = [1, 3, 1] + String(format: "%06d", run * 1_000 + n).compactMap { $0.wholeNumberValue }
+    var sum = 0
+    for (position, digit) in digits.suffix(6).reversed().enumerated() {
+        let product = digit * (position % 2 == 0 ? 2 : 1)
+        sum += product / 10 + product % 10
+    }
+    digits.append((10 - sum % 10) % 10)
+    return digits.map { String($0) }.joined()
+}
+
+/// `count` synthetic records of one institution, in batches.
+func batches(institution code: String, count: Int, seed: UInt64) -> [[Datahealth_V1_CareRecord]] {
+    var configuration = SynthConfiguration(asOf: asOf)
+    configuration.seed = seed
+    configuration.institution = code
+    configuration.patients = count / 6 + 1
+    configuration.recordsPerPatient = 4...8
+    var records: [Datahealth_V1_CareRecord] = []
+    let generator = SyntheticDataGenerator(configuration: configuration)
+    var number = 0
+    while records.count < count {
+        records += generator.records(for: generator.patient(number))
+        number += 1
+    }
+    records.removeLast(records.count - count)
+    return stride(from: 0, to: records.count, by: batchSize).map { Array(records[$0..<min($0 + batchSize, records.count)]) }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+struct Row {
+    var mode: String
+    var gateways: Int
+    var records: Int
+    var seconds: Double
+    var p50: Double?
+    var p99: Double?
+    var rate: Double { Double(records) / seconds }
+}
+
+@main
+struct IntakeBenchmarks {
+    static func main() async throws {
+        let directory = NSTemporaryDirectory() + "dh-intake-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        chmod(directory, 0o755)
+        let pki = try DevelopmentPKI.make()
+        let policy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/policy.conf").path
+        var configuration = DataHealthServerConfiguration(
+            dataDirectory: directory + "/data", policyPath: policy,
+            tls: .server(
+                certificateChain: .pem(pki.server.certificate.pemString), privateKey: .pem(pki.server.privateKey.pemString),
+                trustRoots: [.pem(pki.authority.certificate.pemString)]),
+            transport: .init(host: "127.0.0.1", port: 0))
+        configuration.databaseConnections = 40
+        var maxMessage = RPCConnectionConfiguration.server
+        maxMessage.maxMessageSize = 16 << 20
+        configuration.transport.connection = maxMessage
+        let server = try await DataHealthServer.start(configuration) { _ in }
+        let serving = Task { try await server.run() }
+        let port = try await server.listeningPort()
+        print("care-record intake: \(recordsPerRun) records per configuration, \(batchSize) per call; "
+            + "embedded PostgreSQL, synchronous_commit on; mutual TLS 1.3 on loopback")
+
+        var rows: [Row] = []
+        for (run, gateways) in [1, 8, 32].enumerated() {
+            let perGateway = recordsPerRun / gateways
+            var work: [(String, [[Datahealth_V1_CareRecord]])] = []
+            for gateway in 0..<gateways {
+                let code = institution(gateway, run: run + 1)
+                work.append((code, batches(institution: code, count: perGateway, seed: UInt64(run * 100 + gateway))))
+            }
+            var clients: [TLSClientTransport] = []
+            for (code, _) in work {
+                let now = Date()
+                let issued = try pki.authority.issueWithNewKey(
+                    .client(identity: try PeerIdentity(uri: "dh://\(code)/gateway/gw-1"), notBefore: now - 300, notAfter: now + 86_400))
+                let tls = try TLSContext(
+                    configuration: .client(
+                        certificateChain: .pem(issued.certificate.pemString), privateKey: .pem(issued.privateKey.pemString),
+                        trustRoots: [.pem(pki.authority.certificate.pemString)]))
+                var clientConfiguration = TLSClientTransport.Configuration()
+                clientConfiguration.connection.maxMessageSize = 16 << 20
+                clients.append(
+                    TLSClientTransport(host: "127.0.0.1", port: port, tls: tls, serverName: "localhost", configuration: clientConfiguration))
+            }
+            var metadata = Metadata()
+            metadata.addString("treatment", forKey: "dh-purpose")
+            let options = CallOptions(metadata: metadata)
+            // Connect first: the figure is about intake, not handshakes.
+            for client in clients {
+                _ = try await Datahealth_Ops_V1_HealthClient(transport: client).check(
+                    Datahealth_Ops_V1_HealthCheckRequest(), options: options)
+            }
+            let start = ContinuousClock.now
+            let results = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
+                for (index, (_, batches)) in work.enumerated() {
+                    let client = Datahealth_V1_CareRecordServiceClient(transport: clients[index])
+                    group.addTask {
+                        var accepted = 0
+                        var latencies: [Double] = []
+                        for batch in batches {
+                            let began = ContinuousClock.now
+                            var request = Datahealth_V1_SubmitRecordsRequest()
+                            request.records = batch
+                            let message = request
+                            let response = try await client.submitRecords(options: options) { writer in
+                                try await writer.write(message)
+                            }
+                            let elapsed = ContinuousClock.now - began
+                            latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+                            accepted += Int(response.acceptedCount)
+                            if response.rejectedCount > 0 {
+                                fatalError("rejected: \(response.outcomes.first { $0.result == .rejected }.map { "\($0.fieldPath): \($0.message)" } ?? "")")
+                            }
+                        }
+                        return (accepted, latencies)
+                    }
+                }
+                var total = 0
+                var latencies: [Double] = []
+                for try await (accepted, times) in group {
+                    total += accepted
+                    latencies += times
+                }
+                return (total, latencies)
+            }
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            rows.append(
+                Row(mode: "dh serve (TLS, validation, audit)", gateways: gateways, records: results.0, seconds: seconds,
+                    p50: percentile(results.1, 0.5), p99: percentile(results.1, 0.99)))
+            for client in clients { await client.close() }
+        }
+
+        // The baseline: the same kind of rows copied straight into the same tables.
+        let cluster = try EmbeddedPostgres(configuration: EmbeddedPostgresConfiguration(directory: directory + "/data/postgres"))
+        let pool = try PostgresConnectionPool(configuration: PostgresPoolConfiguration(connection: cluster.connectionConfiguration))
+        let code = institution(0, run: 9)
+        let records = batches(institution: code, count: recordsPerRun, seed: 999).flatMap { $0 }
+        let pseudonymizer = PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32))
+        let now = Date()
+        let patients = Array(Set(records.map { pseudonymizer.patientID(for: $0.patient) ?? "" }))
+        let patientRows: [[PostgresValue]] = patients.map { [$0.postgresValue(), now.postgresValue()] }
+        let keyRows: [[PostgresValue]] = records.map {
+            [code.postgresValue(), $0.idempotencyKey.postgresValue(), $0.submissionID.postgresValue(),
+             Int64(1).postgresValue(), now.postgresValue()]
+        }
+        let recordRows: [[PostgresValue]] = records.map {
+            [code.postgresValue(), $0.submissionID.postgresValue(), "allergy".postgresValue(),
+             (pseudonymizer.patientID(for: $0.patient) ?? "").postgresValue(), $0.serializedBytes().postgresValue(),
+             Int64(1).postgresValue(), now.postgresValue(), now.postgresValue()]
+        }
+        let start = ContinuousClock.now
+        try await pool.withTransaction { @Sendable tx in
+            try await tx.copy(into: "care_patients", columns: ["patient_id", "created_at"], rows: patientRows)
+            try await tx.copy(
+                into: "care_idempotency_keys",
+                columns: ["institution", "idempotency_key", "submission_id", "version", "created_at"], rows: keyRows)
+            try await tx.copy(
+                into: "care_records",
+                columns: ["institution", "submission_id", "item_kind", "patient_id", "item", "version", "created_at", "updated_at"],
+                rows: recordRows)
+        }
+        let elapsed = ContinuousClock.now - start
+        let copySeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        await pool.close()
+        let copy = Row(mode: "raw COPY, one transaction", gateways: 1, records: records.count, seconds: copySeconds)
+        let average = records.map { $0.serializedBytes().count }.reduce(0, +) / max(records.count, 1)
+
+        print("record size: \(average) bytes on average (protobuf)")
+        print("mode                               gateways  records   seconds   records/s   ×COPY   p50 ack ms  p99 ack ms")
+        for row in rows + [copy] {
+            let ratio = row.rate / copy.rate
+            print(
+                row.mode.padding(toLength: 35, withPad: " ", startingAt: 0)
+                    + String(format: "%8d %8d %9.2f %11.0f %7.2f", row.gateways, row.records, row.seconds, row.rate, ratio)
+                    + (row.p50.map { String(format: " %11.1f %11.1f", $0, row.p99 ?? 0) } ?? ""))
+        }
+        server.beginGracefulShutdown()
+        try await serving.value
+    }
+}
