@@ -111,6 +111,12 @@ let package = Package(
         // Messages known only from descriptors (dh call, reflection clients): binary and proto3 JSON.
         .target(name: "DHDynamic", dependencies: ["DHDescriptor", "DHWire"], swiftSettings: swiftSettings),
 
+        // The testee for protobuf's conformance runner (dh-conformance).
+        .target(name: "DHConformance", dependencies: ["DHDynamic", "DHWire"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dh-conformance", dependencies: ["DHConformance", "DHDynamic", "DHDescriptor", "DHProtoCompiler"],
+            swiftSettings: swiftSettings),
+
         // Synthetic Japanese health data for demos, tests and benchmarks (dh synth).
         .target(name: "DHSynth", dependencies: ["DHSchemas", "DHWire", "DHCareRecord"], swiftSettings: swiftSettings),
 
@@ -206,7 +212,8 @@ let package = Package(
             name: "DHSynthTests", dependencies: ["DHSynth", "DHCareRecord", "DHSchemas", "DHWire"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "DHDynamicTests", dependencies: ["DHDynamic", "DHDescriptor", "DHSchemas", "DHSynth", "DHWire"],
+            name: "DHDynamicTests",
+            dependencies: ["DHDynamic", "DHConformance", "DHDescriptor", "DHProtoCompiler", "DHSchemas", "DHSynth", "DHWire", "DHTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
