@@ -119,9 +119,15 @@ public struct SyntheticDataGenerator: Sendable {
             : band < 0.71 ? random.int(in: 15...64) : band < 0.85 ? random.int(in: 65...74) : random.int(in: 75...99)
         let birthYear = today.year - age - (random.chance(0.5) ? 1 : 0)
         let birthMonth = random.int(in: 1...12)
-        let birthDate = CivilDate(
+        var birthDate = CivilDate(
             year: birthYear, month: birthMonth,
             day: random.int(in: 1...CivilDate.daysIn(month: birthMonth, year: birthYear)))
+        if today < birthDate {
+            // Born later this year than today: a year earlier (a newborn stays under one).
+            birthDate = CivilDate(
+                year: birthDate.year - 1, month: birthDate.month,
+                day: min(birthDate.day, CivilDate.daysIn(month: birthDate.month, year: birthDate.year - 1)))
+        }
         let family = random.pick(CodeLists.familyNames)
         let given = random.pick(sex == .female ? CodeLists.femaleNames : CodeLists.maleNames)
         let prefecture = random.pick(CodeLists.prefectures)

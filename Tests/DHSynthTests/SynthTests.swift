@@ -109,6 +109,17 @@ struct SynthTests {
         #expect(hypertensionOld > 5 * max(hypertensionYoung, 1), "\(hypertensionOld) vs \(hypertensionYoung)")
     }
 
+    @Test("nobody is born after the as-of day, whatever the seed", arguments: [1, 2, 3, 7, 99] as [UInt64])
+    func birthDatesInThePast(seed: UInt64) {
+        let data = generator(seed: seed, patients: 20_000)
+        let today = CivilDate(seconds: Int64(asOf.timeIntervalSince1970))
+        for number in 0..<20_000 {
+            let birth = data.patient(number).birthDate
+            #expect(!(today < birth), "patient \(number) born \(birth)")
+            if today < birth { return }
+        }
+    }
+
     @Test("JSON lines parse back into the same records")
     func jsonRoundTrip() throws {
         for record in allRecords(generator(patients: 50)) {
