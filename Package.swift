@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "DHRepositoriesTests",
             dependencies: [
-                "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI",
+                "DHRepositories", "DHStorage", "DHAudit", "DHIdentity", "DHTLS", "DHCLI", "DHSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + careRecordRepositoryTestDependencies,
             swiftSettings: swiftSettings),

@@ -4,6 +4,7 @@ import DHRPC
 import DHRepositories
 import DHSchemas
 import DHStorage
+import DHSynth
 import DHWire
 import Foundation
 import Testing
@@ -212,7 +213,7 @@ extension RepositoryTests {
         func bulkPathMatchesInMemory() async throws {
             try await withRepository { postgres, _ in
                 let memory = InMemoryCareRecordRepository()
-                var generator = SplitMix(seed: 20_261_125)
+                var generator = SynthRandom(seed: 20_261_125)
                 var nextKey = 0
                 for round in 0..<12 {
                     var batch: [CareRecordWrite] = []
@@ -288,15 +289,3 @@ extension RepositoryTests {
     }
 }
 
-/// A small deterministic generator for test inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
