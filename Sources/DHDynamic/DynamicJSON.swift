@@ -117,11 +117,38 @@ struct JSONTreeParser {
             let start = index
             while index < text.endIndex, "+-0123456789.eE".contains(text[index]) { index = text.index(after: index) }
             let number = String(text[start..<index])
-            guard !number.isEmpty, Double(number) != nil, !number.hasPrefix("+"), !number.hasPrefix(".") else {
-                throw error("a JSON value was expected")
-            }
+            guard Self.isJSONNumber(number) else { throw error("'\(number)' is not a JSON number") }
             return .number(number)
         }
+    }
+
+    /// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    static func isJSONNumber(_ text: String) -> Bool {
+        var bytes = Array(text.utf8)[...]
+        func digits() -> Int {
+            var count = 0
+            while let first = bytes.first, (0x30...0x39).contains(first) {
+                bytes = bytes.dropFirst()
+                count += 1
+            }
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        if bytes.first == UInt8(ascii: "0") {
+            bytes = bytes.dropFirst()
+        } else if digits() == 0 {
+            return false
+        }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            guard digits() > 0 else { return false }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
     }
 
     private mutating func literal(_ word: String) throws(DynamicError) {

@@ -44,7 +44,11 @@ extension DynamicMessage {
             guard message.values[field.number] == nil else {
                 throw DynamicError(code: .invalidValue, message: "\(fieldPath): the field is given twice")
             }
-            if case .null = member.value, field.typeName != "google.protobuf.Value" { continue }
+            if case .null = member.value, field.typeName != "google.protobuf.Value",
+                field.typeName != "google.protobuf.NullValue"
+            {
+                continue
+            }
             if let oneof = field.oneofIndex {
                 if let other = seenOneofs[oneof] {
                     throw DynamicError(
@@ -154,16 +158,26 @@ extension DynamicMessage {
             }
             let signed = [.int32, .int64, .sint32, .sint64, .sfixed32, .sfixed64].contains(field.type)
             let wide = [.int64, .uint64, .sint64, .fixed64, .sfixed64].contains(field.type)
+            // A number may be written with a fraction or exponent if its value is whole
+            // ("1e2", "100.0"); a string holds the digits only.
+            let decimalForm = text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+            if case .string = tree, decimalForm || text.hasPrefix("+") || text.contains(" ") {
+                throw bad("'\(text)' is not a valid \(field.type)")
+            }
             if signed {
                 var value = Int64(text)
-                if value == nil, let double = Double(text), double == double.rounded(), abs(double) < 9.3e18 {
+                if value == nil, decimalForm, let double = Double(text), double == double.rounded(),
+                    double >= -9.223_372_036_854_775_808e18, double < 9.223_372_036_854_775_808e18
+                {
                     value = Int64(double)
                 }
                 guard let value, wide || Int64(Int32.min)...Int64(Int32.max) ~= value else { throw bad("not a valid \(field.type)") }
                 return .int(value)
             }
             var value = UInt64(text)
-            if value == nil, let double = Double(text), double == double.rounded(), double >= 0, double < 1.85e19 {
+            if value == nil, decimalForm, let double = Double(text), double == double.rounded(), double >= 0,
+                double < 18_446_744_073_709_551_616.0
+            {
                 value = UInt64(double)
             }
             guard let value, wide || value <= UInt64(UInt32.max) else { throw bad("not a valid \(field.type)") }
@@ -368,7 +382,15 @@ enum WellKnownJSON {
         switch typeName {
         case "google.protobuf.Timestamp": return try print(Google_Protobuf_Timestamp.self, bytes)
         case "google.protobuf.Duration": return try print(Google_Protobuf_Duration.self, bytes)
-        case "google.protobuf.FieldMask": return try print(Google_Protobuf_FieldMask.self, bytes)
+        case "google.protobuf.FieldMask":
+            // A path prints as lowerCamel only if it comes back the same: snake_case letters,
+            // every '_' followed by a lower-case letter.
+            if let mask = try? Google_Protobuf_FieldMask(serializedBytes: bytes) {
+                for path in mask.paths where !fieldMaskPathRoundTrips(path) {
+                    throw DynamicError(code: .invalidValue, message: "field mask path '\(path)' has no JSON form")
+                }
+            }
+            return try print(Google_Protobuf_FieldMask.self, bytes)
         case "google.protobuf.Struct": return try print(Google_Protobuf_Struct.self, bytes)
         case "google.protobuf.Value": return try print(Google_Protobuf_Value.self, bytes)
         case "google.protobuf.ListValue": return try print(Google_Protobuf_ListValue.self, bytes)
@@ -385,6 +407,19 @@ enum WellKnownJSON {
         case "google.protobuf.Any": return try anyToJSON(bytes, pool: pool, options: options)
         default: return nil
         }
+    }
+
+    static func fieldMaskPathRoundTrips(_ path: String) -> Bool {
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            let bytes = Array(part.utf8)
+            for (index, byte) in bytes.enumerated() {
+                if (0x41...0x5A).contains(byte) { return false }
+                if byte == UInt8(ascii: "_") {
+                    guard index + 1 < bytes.count, (0x61...0x7A).contains(bytes[index + 1]) else { return false }
+                }
+            }
+        }
+        return true
     }
 
     private static func wrapped(_ typeName: String) -> Bool {

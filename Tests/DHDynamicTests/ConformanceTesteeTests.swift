@@ -113,6 +113,20 @@ struct ConformanceTesteeTests {
         #expect(try response(testee.handle(request(binary: [0x0A, 0x05], output: 2))).0 == 1)
         #expect(try response(testee.handle(request(json: "{\"unknown\": 1}", output: 1))).0 == 1)
         #expect(try response(testee.handle(request(json: "{\"unknown\": 1}", output: 1, category: 3))).0 == 3)
+        // What protobuf's conformance suite requires to fail.
+        for bad in ["{\"i32\": 01}", "{\"i32\": -01}", "{\"i64\": \"9223372036854775808\"}",
+                    "{\"i64\": \"-9223372036854775809\"}", "{\"u64\": \"18446744073709551616\"}",
+                    "{\"at\": \"0001-01-01t00:00:00Z\"}", "{\"at\": \"0001-01-01T00:00:00z\"}"] {
+            #expect(try response(testee.handle(request(json: bad, output: 1))).0 == 1, "\(bad)")
+        }
+        #expect(try response(testee.handle(request(json: "{\"i64\": 1e2, \"u32\": 4.0}", output: 1))).0 == 3)
+        // A field mask path without a JSON form cannot be written as JSON.
+        let mask = try response(testee.handle(request(json: "{}", output: 1)))
+        #expect(mask.0 == 3)
+        var withMask = BinaryWriter()
+        withMask.writeTag(207, .lengthDelimited)
+        withMask.writeLengthDelimited([0x0A, 0x07] + Array("foo__ba".utf8))
+        #expect(try response(testee.handle(request(binary: withMask.bytes, output: 2))).0 == 6)
         #expect(try response(testee.handle(request(json: "{}", output: 4))).0 == 5)
         #expect(try response(testee.handle(request(json: "{}", output: 1, type: "protobuf_test_messages.proto2.TestAllTypesProto2"))).0 == 5)
         #expect(try response(testee.handle(request(output: 1, type: "conformance.FailureSet"))) == (3, []))

@@ -66,8 +66,10 @@ struct WellKnownTypesTests {
     @Test("timestamps with offsets convert to UTC; impossible ones are rejected")
     func timestampParsing() throws {
         #expect(try Timestamp(jsonString: #""2024-04-01T18:30:00+09:00""#) == Timestamp(seconds: 1_711_963_800))
-        #expect(try Timestamp(jsonString: #""2024-04-01T09:30:00.25z""#) == Timestamp(seconds: 1_711_963_800, nanos: 250_000_000))
+        #expect(try Timestamp(jsonString: #""2024-04-01T09:30:00.25Z""#) == Timestamp(seconds: 1_711_963_800, nanos: 250_000_000))
+        // proto3 JSON takes upper-case T and Z only (as protobuf's conformance suite requires).
         for bad in [
+            "2024-04-01T09:30:00.25z", "2024-04-01t09:30:00Z",
             "2023-02-29T00:00:00Z", "2024-04-01 09:30:00Z", "2024-04-01T24:00:00Z", "2024-04-01T09:30:00",
             "0000-12-31T23:59:59Z", "2024-04-01T09:30:00.1234567891Z", "2024-04-01T09:30:00+9:00",
         ] {

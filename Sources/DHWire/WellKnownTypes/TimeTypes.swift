@@ -246,7 +246,7 @@ public enum CivilTime {
             return value
         }
         guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            b[10] == UInt8(ascii: "T"),  // proto3 JSON: upper-case T and Z only
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
             let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
             let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
@@ -270,7 +270,7 @@ public enum CivilTime {
         guard index < b.count else { return nil }
         var offsetSeconds = 0
         switch b[index] {
-        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+        case UInt8(ascii: "Z"):
             guard index + 1 == b.count else { return nil }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard index + 6 == b.count, b[index + 3] == UInt8(ascii: ":"),
