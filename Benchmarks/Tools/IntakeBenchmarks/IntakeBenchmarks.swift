@@ -199,15 +199,65 @@ struct IntakeBenchmarks {
         let copySeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         await pool.close()
         let copy = Row(mode: "raw COPY, one transaction", gateways: 1, records: records.count, seconds: copySeconds)
+
+        // The same rows again through psql's COPY (C all the way): the rows are written to files
+        // first (untimed), then one psql run loads them in one transaction (timed).
+        let psqlCode = institution(0, run: 8)
+        func hex(_ bytes: [UInt8]) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")]
+            for byte in bytes {
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0xF)])
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let stamp = "2026-11-24 00:00:00+00"
+        let other = PatientPseudonymizer(secret: [UInt8](repeating: 8, count: 32))
+        let psqlPatients = Set(records.map { other.patientID(for: $0.patient) ?? "" }).map { "\($0)\t\(stamp)" }
+        try (psqlPatients.joined(separator: "\n") + "\n").write(toFile: directory + "/patients.tsv", atomically: true, encoding: .utf8)
+        try (records.map { "\(psqlCode)\t\($0.idempotencyKey)\t\($0.submissionID)\t1\t\(stamp)" }.joined(separator: "\n") + "\n")
+            .write(toFile: directory + "/keys.tsv", atomically: true, encoding: .utf8)
+        try (records.map {
+            "\(psqlCode)\t\($0.submissionID)\tallergy\t\(other.patientID(for: $0.patient) ?? "")\t\(hex($0.serializedBytes()))\t1\t\(stamp)\t\(stamp)"
+        }.joined(separator: "\n") + "\n").write(toFile: directory + "/records.tsv", atomically: true, encoding: .utf8)
+        let script = """
+            BEGIN;
+            \\copy care_patients (patient_id, created_at) from '\(directory)/patients.tsv'
+            \\copy care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at) from '\(directory)/keys.tsv'
+            \\copy care_records (institution, submission_id, item_kind, patient_id, item, version, created_at, updated_at) from '\(directory)/records.tsv'
+            COMMIT;
+
+            """
+        try script.write(toFile: directory + "/copy.sql", atomically: true, encoding: .utf8)
+        chmod(directory + "/patients.tsv", 0o644)
+        chmod(directory + "/keys.tsv", 0o644)
+        chmod(directory + "/records.tsv", 0o644)
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        psql.arguments = ["-q", "-v", "ON_ERROR_STOP=1", "-f", directory + "/copy.sql", cluster.connectionConfiguration.conninfo]
+        let psqlStart = ContinuousClock.now
+        try psql.run()
+        psql.waitUntilExit()
+        let psqlElapsed = ContinuousClock.now - psqlStart
+        let psqlRow: Row? =
+            psql.terminationStatus == 0
+            ? Row(
+                mode: "psql COPY, one transaction", gateways: 1, records: records.count,
+                seconds: Double(psqlElapsed.components.seconds) + Double(psqlElapsed.components.attoseconds) / 1e18)
+            : nil
+        if psqlRow == nil { print("psql COPY failed (status \(psql.terminationStatus)); its row is left out") }
         let average = records.map { $0.serializedBytes().count }.reduce(0, +) / max(records.count, 1)
 
         print("record size: \(average) bytes on average (protobuf)")
-        print("mode                               gateways  records   seconds   records/s   ×COPY   p50 ack ms  p99 ack ms")
-        for row in rows + [copy] {
-            let ratio = row.rate / copy.rate
+        let psqlRate = psqlRow?.rate ?? copy.rate
+        print("mode                               gateways  records   seconds   records/s   ×COPY  ×psql   p50 ack ms  p99 ack ms")
+        for row in rows + [copy] + (psqlRow.map { [$0] } ?? []) {
             print(
                 row.mode.padding(toLength: 35, withPad: " ", startingAt: 0)
-                    + String(format: "%8d %8d %9.2f %11.0f %7.2f", row.gateways, row.records, row.seconds, row.rate, ratio)
+                    + String(
+                        format: "%8d %8d %9.2f %11.0f %7.2f %6.2f", row.gateways, row.records, row.seconds, row.rate,
+                        row.rate / copy.rate, row.rate / psqlRate)
                     + (row.p50.map { String(format: " %11.1f %11.1f", $0, row.p99 ?? 0) } ?? ""))
         }
         server.beginGracefulShutdown()
