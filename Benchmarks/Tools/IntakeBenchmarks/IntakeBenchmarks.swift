@@ -4,7 +4,8 @@
 // same tables of the same embedded cluster, in the same run.
 //
 //   swift run -c release --package-path Benchmarks IntakeBenchmarks
-//   INTAKE_RECORDS (records per configuration, default 24,000), INTAKE_BATCH (records per call, 500)
+//   INTAKE_RECORDS (records per configuration, default 24,000), INTAKE_BATCH (records per call, 500),
+//   INTAKE_GATEWAYS (default 1,8,32)
 
 import DHCareRecord
 import DHIdentity
@@ -21,6 +22,8 @@ import Foundation
 let environment = ProcessInfo.processInfo.environment
 let recordsPerRun = Int(environment["INTAKE_RECORDS"] ?? "") ?? 24_000
 let batchSize = Int(environment["INTAKE_BATCH"] ?? "") ?? 500
+/// The gateway counts to measure, e.g. INTAKE_GATEWAYS=1,8 (default 1,8,32).
+let gatewayCounts = (environment["INTAKE_GATEWAYS"] ?? "1,8,32").split(separator: ",").compactMap { Int($0) }
 let asOf = Date()
 
 /// A valid 医療機関コード for gateway `n` (prefecture 13, fee table 1, check digit as dh synth makes).
@@ -96,7 +99,7 @@ struct IntakeBenchmarks {
             + "embedded PostgreSQL, synchronous_commit on; mutual TLS 1.3 on loopback")
 
         var rows: [Row] = []
-        for (run, gateways) in [1, 8, 32].enumerated() {
+        for (run, gateways) in gatewayCounts.enumerated() {
             let perGateway = recordsPerRun / gateways
             var work: [(String, [[Datahealth_V1_CareRecord]])] = []
             for gateway in 0..<gateways {
