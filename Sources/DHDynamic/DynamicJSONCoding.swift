@@ -383,13 +383,6 @@ enum WellKnownJSON {
         case "google.protobuf.Timestamp": return try print(Google_Protobuf_Timestamp.self, bytes)
         case "google.protobuf.Duration": return try print(Google_Protobuf_Duration.self, bytes)
         case "google.protobuf.FieldMask":
-            // A path prints as lowerCamel only if it comes back the same: snake_case letters,
-            // every '_' followed by a lower-case letter.
-            if let mask = try? Google_Protobuf_FieldMask(serializedBytes: bytes) {
-                for path in mask.paths where !fieldMaskPathRoundTrips(path) {
-                    throw DynamicError(code: .invalidValue, message: "field mask path '\(path)' has no JSON form")
-                }
-            }
             return try print(Google_Protobuf_FieldMask.self, bytes)
         case "google.protobuf.Struct": return try print(Google_Protobuf_Struct.self, bytes)
         case "google.protobuf.Value": return try print(Google_Protobuf_Value.self, bytes)
@@ -407,19 +400,6 @@ enum WellKnownJSON {
         case "google.protobuf.Any": return try anyToJSON(bytes, pool: pool, options: options)
         default: return nil
         }
-    }
-
-    static func fieldMaskPathRoundTrips(_ path: String) -> Bool {
-        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
-            let bytes = Array(part.utf8)
-            for (index, byte) in bytes.enumerated() {
-                if (0x41...0x5A).contains(byte) { return false }
-                if byte == UInt8(ascii: "_") {
-                    guard index + 1 < bytes.count, (0x61...0x7A).contains(bytes[index + 1]) else { return false }
-                }
-            }
-        }
-        return true
     }
 
     private static func wrapped(_ typeName: String) -> Bool {

@@ -115,6 +115,10 @@ struct WellKnownTypesTests {
         #expect(try Google_Protobuf_FieldMask(jsonString: #""address.postalCode,name""#) == mask)
         #expect(try Google_Protobuf_FieldMask(jsonString: #""""#) == Google_Protobuf_FieldMask())
         #expect(throws: WireError.self) { try Google_Protobuf_FieldMask(jsonString: #""a_b""#) }
+        // Paths without a JSON form that reads back the same cannot be written as JSON.
+        for path in ["fooBar", "foo_3_bar", "foo__bar", "foo_"] {
+            #expect(throws: WireError.self, "\(path)") { try Google_Protobuf_FieldMask(paths: [path]).jsonString() }
+        }
         #expect(try Google_Protobuf_Empty().jsonString() == "{}")
     }
 

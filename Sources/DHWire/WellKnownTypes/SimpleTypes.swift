@@ -138,6 +138,11 @@ public struct Google_Protobuf_FieldMask: Message {
     }
 
     public func encodeJSONValue(to writer: inout JSONWriter) {
+        // A path has a JSON form only if it comes back the same from it: no upper-case letters,
+        // every '_' followed by a lower-case letter (so `fooBar`, `foo_3_bar`, `foo__bar` fail).
+        for path in paths where Self.snakeCase(Substring(Self.camelCase(path))) != path {
+            writer.fail("field mask path \"\(path)\" has no lowerCamelCase form that reads back the same")
+        }
         writer.writeString(paths.map(Self.camelCase).joined(separator: ","))
     }
 
