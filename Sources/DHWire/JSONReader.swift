@@ -317,23 +317,38 @@ public struct JSONReader: ~Copyable {
         // Fast path: no escapes or control characters; eight bytes at a time.
         var index = position
         var seen: UInt64 = 0
+        var stopped = false
         while end &- index >= 8 {
             let word = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            seen |= word
             // Bytes equal to '"' (0x22) or '\\' (0x5C), or below 0x20, set their high bit here.
             let quote = word ^ 0x2222_2222_2222_2222
             let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
             let low: UInt64 = 0x0101_0101_0101_0101
             let high: UInt64 = 0x8080_8080_8080_8080
-            let special = ((quote &- low) & ~quote) | ((backslash &- low) & ~backslash) | ((word &- 0x2020_2020_2020_2020) & ~word)
-            if special & high != 0 { break }
+            let special =
+                (((quote &- low) & ~quote) | ((backslash &- low) & ~backslash) | ((word &- 0x2020_2020_2020_2020) & ~word))
+                & high
+            if special != 0 {
+                #if _endian(little)
+                    // The lowest flagged byte is the first stop (flags above it may be borrows);
+                    // short strings end here without a byte-by-byte scan.
+                    let stop = special.trailingZeroBitCount >> 3
+                    seen |= stop == 0 ? 0 : word & (UInt64.max >> (64 &- (stop << 3)))
+                    index &+= stop
+                    stopped = true
+                #endif
+                break
+            }
+            seen |= word
             index &+= 8
         }
         var seenByte: UInt8 = 0
-        Self.stringStops.withUnsafeBufferPointer { stops in
-            while index < end && !stops[Int(base[index])] {
-                seenByte |= base[index]
-                index &+= 1
+        if !stopped {
+            Self.stringStops.withUnsafeBufferPointer { stops in
+                while index < end && !stops[Int(base[index])] {
+                    seenByte |= base[index]
+                    index &+= 1
+                }
             }
         }
         if index < end && base[index] == UInt8(ascii: "\"") {

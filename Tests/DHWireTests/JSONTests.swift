@@ -168,3 +168,38 @@ struct JSONTests {
         #expect(thrown > 1000)
     }
 }
+
+@Suite("JSON strings: the word-at-a-time scan")
+struct JSONStringScanTests {
+    @Test("an escape, a quote or a non-ASCII letter at every offset of every word decodes the same")
+    func everyOffset() throws {
+        for length in 0..<26 {
+            for position in 0...length {
+                for insert in ["\\n", "\\\"", "\\u00e9", "é", "日", "\\\\"] {
+                    let plain = String(repeating: "a", count: length)
+                    let index = plain.index(plain.startIndex, offsetBy: position)
+                    let json = "\"" + plain[..<index] + insert + plain[index...] + "\""
+                    let decoded = try Google_Protobuf_StringValue(jsonString: json).value
+                    let expected =
+                        plain[..<index]
+                        + ["\\n": "\n", "\\\"": "\"", "\\u00e9": "é", "é": "é", "日": "日", "\\\\": "\\"][insert]!
+                        + plain[index...]
+                    #expect(decoded == expected, "\(json)")
+                }
+                // An invalid UTF-8 byte just before the closing quote is still caught.
+                let invalid = [UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "c"), count: position) + [0xFF, UInt8(ascii: "\"")]
+                let valid = [UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "c"), count: position) + [UInt8(ascii: "\"")]
+                #expect(
+                    try Google_Protobuf_StringValue(jsonUTF8Bytes: valid + Array(repeating: UInt8(ascii: " "), count: 8)).value
+                        == String(repeating: "c", count: position))
+                #expect(throws: WireError.self, "0xFF after \(position)") {
+                    try Google_Protobuf_StringValue(jsonUTF8Bytes: invalid + Array(repeating: UInt8(ascii: " "), count: 8))
+                }
+                let control = "\"" + String(repeating: "b", count: position) + "\u{01}" + "\""
+                #expect(throws: WireError.self, "\(control.debugDescription)") {
+                    try Google_Protobuf_StringValue(jsonString: control)
+                }
+            }
+        }
+    }
+}
