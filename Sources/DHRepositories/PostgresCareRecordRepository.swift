@@ -97,12 +97,14 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                 "long_term_retention", "not_yet_disclosed", "facts_digest",
             ],
             rows: rows)
-        // Claim the keys; a key stored before stays unclaimed (a duplicate).
+        // Claim the keys, with version 1 (what a CREATE without a replaced item gets, so only
+        // replacements update their key afterwards); a key stored before stays unclaimed (a
+        // duplicate).
         try await tx.execute(
             """
             WITH claimed AS (
                 INSERT INTO care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at) \
-                SELECT \(institution), idempotency_key, submission_id, 0, \(time) FROM care_incoming ORDER BY ordinal \
+                SELECT \(institution), idempotency_key, submission_id, 1, \(time) FROM care_incoming ORDER BY ordinal \
                 ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING idempotency_key) \
                 UPDATE care_incoming i SET claimed = true FROM claimed c WHERE i.idempotency_key = c.idempotency_key
             """)
@@ -156,7 +158,8 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         try await tx.execute(
             """
             UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i \
-            WHERE i.claimed AND NOT i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+            WHERE i.claimed AND NOT i.used AND i.version <> 1 AND k.institution = \(institution) \
+            AND k.idempotency_key = i.idempotency_key
             """)
         let answers = try await tx.query(
             """
