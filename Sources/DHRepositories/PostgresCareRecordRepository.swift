@@ -167,7 +167,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             LEFT JOIN care_idempotency_keys k ON NOT i.claimed AND k.institution = \(institution) \
             AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
             """)
-        try await tx.execute("DELETE FROM care_incoming")
+        // The rows go at the commit (ON COMMIT DELETE ROWS); a batch is one transaction.
         return try answers.rows.map { row in
             let (ordinal, claimed, used, version) = try row.decode(Int32.self, Bool.self, Bool.self, Int64.self)
             let position = Int(ordinal)
