@@ -46,9 +46,12 @@ let package = Package(
                 .product(name: "DHTLS", package: "DataHealth"),
                 .product(name: "DHIdentity", package: "DataHealth"),
                 .product(name: "DHWire", package: "DataHealth"),
+                "CHeapStats",
             ],
             path: "Tools/TransportBenchmarks"
         ),
+        // glibc's heap statistics, for the transport benchmark's memory figure.
+        .target(name: "CHeapStats", path: "Sources/CHeapStats"),
         // Care-record intake into the assembled server against a raw COPY (scripts/bench.sh).
         .executableTarget(
             name: "IntakeBenchmarks",

@@ -11,8 +11,9 @@ public struct FrameDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var failure: RPCConnectionError?
-    /// The largest buffer kept once every received byte has been decoded.
-    static let idleBufferCapacity = 4096
+    /// The largest buffer kept once every received byte has been decoded: small, as an idle
+    /// connection should hold little memory (a new buffer costs one allocation per read).
+    static let idleBufferCapacity = 256
 
     public init(maxFrameSize: Int = FrameLayout.minimumMaxFrameSize) {
         self.maxFrameSize = min(max(maxFrameSize, FrameLayout.minimumMaxFrameSize), FrameLayout.hardMaxFrameSize)

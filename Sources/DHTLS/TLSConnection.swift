@@ -78,6 +78,8 @@ public final class TLSConnection {
     private let notes: ConnectionNotes
     private var started = false
     private var peerSentCloseNotify = false
+    /// Whether the handshake's memory BIOs were replaced by empty ones.
+    private var biosRenewed = false
 
     /// Makes a connection from `context`.
     ///
@@ -177,8 +179,26 @@ public final class TLSConnection {
         if state == .handshaking { handshake(&output) }
         if state == .established || state == .closed { read(&output, bound: ciphertext.count) }
         output.ciphertext += drainOutgoing()
+        if state == .established, !biosRenewed { renewBIOs() }
         OpenSSLErrorQueue.clear()
         return output
+    }
+
+    /// Memory BIOs keep the capacity they grew to, and the handshake's flights (certificate
+    /// chains) make them grow to several KiB each. Once established and drained, both are
+    /// replaced by empty ones, so an idle connection holds little memory.
+    private func renewBIOs() {
+        guard let input = SSL_get_rbio(ssl), BIO_ctrl_pending(input) == 0,
+            let output = SSL_get_wbio(ssl), BIO_ctrl_pending(output) == 0,
+            let newInput = BIO_new(BIO_s_mem())
+        else { return }
+        guard let newOutput = BIO_new(BIO_s_mem()) else {
+            BIO_free(newInput)
+            return
+        }
+        // Both are new, so SSL_set_bio frees the old pair.
+        SSL_set_bio(ssl, newInput, newOutput)
+        biosRenewed = true
     }
 
     /// Feeds ciphertext received from the peer.

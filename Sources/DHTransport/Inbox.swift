@@ -21,14 +21,22 @@ final class Inbox<Element: Sendable>: Sendable {
     private let byteCount: @Sendable (Element) -> Int?
     /// Asks the event loop to call ``takeConsumed()``; called once per batch of consumption.
     private let scheduleReport: @Sendable () -> Void
+    /// The end comes only once the stream closed, which returned its credit: what the reader
+    /// takes after the end needs no report.
+    private let endClosesStream: Bool
 
-    init(byteCount: @escaping @Sendable (Element) -> Int?, scheduleReport: @escaping @Sendable () -> Void) {
+    init(
+        byteCount: @escaping @Sendable (Element) -> Int?, endClosesStream: Bool = false,
+        scheduleReport: @escaping @Sendable () -> Void
+    ) {
         self.byteCount = byteCount
+        self.endClosesStream = endClosesStream
         self.scheduleReport = scheduleReport
     }
 
     /// The reader took an element: its credit is reported in a batch.
-    private func onConsumed(_ element: Element) {
+    private func onConsumed(_ element: Element, ended: Bool = false) {
+        if ended && endClosesStream { return }
         guard let bytes = byteCount(element) else { return }
         let schedule = consumed.withLock { consumed -> Bool in
             consumed.bytes += bytes
@@ -93,7 +101,8 @@ final class Inbox<Element: Sendable>: Sendable {
     var bufferedCount: Int { state.withLock { $0.buffer.count - $0.head } }
 
     private enum Take {
-        case element(Element)
+        /// `ended`: the end came already.
+        case element(Element, ended: Bool)
         case end(Result<Void, any Error>)
         case wait
     }
@@ -109,7 +118,7 @@ final class Inbox<Element: Sendable>: Sendable {
                 state.buffer.removeFirst(state.head)
                 state.head = 0
             }
-            return .element(element)
+            return .element(element, ended: state.end != nil)
         }
         if let end = state.end { return .end(end) }
         return .wait
@@ -117,8 +126,8 @@ final class Inbox<Element: Sendable>: Sendable {
 
     func next() async throws -> Element? {
         switch state.withLock({ take(&$0) }) {
-        case .element(let element):
-            onConsumed(element)
+        case .element(let element, let ended):
+            onConsumed(element, ended: ended)
             return element
         case .end(let end):
             try end.get()
@@ -137,8 +146,8 @@ final class Inbox<Element: Sendable>: Sendable {
                     return taken
                 }
                 switch taken {
-                case .element(let element):
-                    onConsumed(element)
+                case .element(let element, let ended):
+                    onConsumed(element, ended: ended)
                     continuation.resume(returning: element)
                 case .end(let end):
                     continuation.resume(with: end.map { nil })

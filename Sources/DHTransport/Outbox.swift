@@ -50,11 +50,12 @@ final class Outbox: Sendable {
     /// Bytes of messages waiting here.
     var bufferedBytes: Int { state.withLock { $0.bytes } }
 
-    /// Appends an item; waits while the outbox holds more than its limit.
+    /// Appends an item (and `next` right after it, drained together); waits while the outbox
+    /// holds more than its limit.
     ///
     /// Throws the call's end error when the call has ended with one, `CancellationError` when the
     /// task is cancelled while waiting.
-    func write(_ item: Item) async throws {
+    func write(_ item: Item, then next: Item? = nil) async throws {
         enum Step {
             case done
             case wait
@@ -67,6 +68,10 @@ final class Outbox: Sendable {
             }
             state.items.append(item)
             if case .message(let bytes) = item { state.bytes += bytes.count }
+            if let next {
+                state.items.append(next)
+                if case .message(let bytes) = next { state.bytes += bytes.count }
+            }
             let schedule = !state.drainScheduled
             state.drainScheduled = true
             return (state.bytes > limit ? .wait : .done, schedule)

@@ -31,6 +31,8 @@ enum ConnectionEvent: Sendable {
 struct IncomingCall: Sendable {
     var stream: ServerStream
     var cancellation: CallCancellation
+    /// Runs tasks on the call's connection's event loop.
+    var executor: EventLoopTaskExecutor
 }
 
 /// Cancels a server handler's task when the client cancels or the connection drops.
@@ -92,6 +94,7 @@ final class ClientCall: Sendable {
                 if case .message(let bytes) = part { return bytes.count }
                 return nil
             },
+            endClosesStream: true,
             scheduleReport: { [connection] in
                 connection.run { handler in box.call.map { handler.consumed(call: $0) } }
             })
@@ -120,6 +123,8 @@ final class ClientCall: Sendable {
     func write(_ bytes: [UInt8]) async throws { try await requests.write(.message(bytes)) }
 
     func halfClose() async throws { try await requests.write(.halfClose) }
+
+    func writeLast(_ bytes: [UInt8]) async throws { try await requests.write(.message(bytes), then: .halfClose) }
 
     func cancel() {
         connection.run { $0.cancel(call: self) }
@@ -174,6 +179,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private let origin = ContinuousClock.now
 
     private var context: ChannelHandlerContext?
+    private var executor: EventLoopTaskExecutor?
     private var loopBound: NIOLoopBound<RPCConnectionHandler>?
     private var peer: PeerIdentity?
     private var remoteAddress = "unknown"
@@ -215,6 +221,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.executor = EventLoopTaskExecutor(context.eventLoop)
         self.loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         if let address = context.channel.remoteAddress { remoteAddress = "\(address)" }
     }
@@ -515,7 +522,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     private func callStarted(_ streamID: UInt32, path: String, metadata: Metadata, deadline: RPCInstant?) {
-        guard case .server(let onCall) = side, let peer, let context, let loopBound else {
+        guard case .server(let onCall) = side, let peer, let context, let loopBound, let executor else {
             process(
                 machine.cancel(streamID: streamID, status: RPCStatus(code: .unauthenticated, message: "no identity")))
             return
@@ -547,7 +554,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             IncomingCall(
                 stream: ServerStream(
                     info: info, requests: RPCAsyncSequence(InboxSequence(inbox: requests)), responses: sink),
-                cancellation: cancellation))
+                cancellation: cancellation, executor: executor))
     }
 
     private func closeEntry(_ streamID: UInt32, status: RPCStatus, trailers: Metadata) {
@@ -575,7 +582,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             return
         }
         let buffer = context.channel.allocator.buffer(bytes: output)
-        output.removeAll(keepingCapacity: true)
+        // A large buffer is not kept: an idle connection should hold little memory.
+        output.removeAll(keepingCapacity: output.capacity <= 256)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 

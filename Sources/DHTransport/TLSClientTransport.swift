@@ -80,7 +80,17 @@ public final class TLSClientTransport: ClientTransport {
     private let tls: ReloadableTLSContext
     private let serverName: String?
     private let group: any EventLoopGroup
+    /// The loop every connection of this client runs on.
+    private let eventLoop: any EventLoop
+    private let loopExecutor: EventLoopTaskExecutor
     private let state: Mutex<State>
+
+    /// Runs tasks on the event loop of this client's connections. A task that calls with this
+    /// executor preferred (`withTaskExecutorPreference(client.executor) { … }`) hands its requests
+    /// to the connection and gets its responses without a thread wake-up: the lowest latency for
+    /// a task that makes calls one after another. Such a task must not block its thread, as it
+    /// would hold up the connection.
+    public var executor: any TaskExecutor { loopExecutor }
 
     /// - Parameters:
     ///   - serverName: the name the server's certificate must carry; by default `host`.
@@ -94,6 +104,8 @@ public final class TLSClientTransport: ClientTransport {
         self.serverName = serverName ?? host
         self.configuration = configuration
         self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        self.eventLoop = group.next()
+        self.loopExecutor = EventLoopTaskExecutor(eventLoop)
         self.state = Mutex(
             State(pool: ConnectionPoolStateMachine(target: "\(host):\(port)", backoff: configuration.poolBackoff)))
     }
@@ -145,6 +157,7 @@ public final class TLSClientTransport: ClientTransport {
             let stream = ClientStream(
                 requests: RPCWriter { bytes in try await call.write(bytes) },
                 finishRequests: { try await call.halfClose() },
+                writeLastRequest: { bytes in try await call.writeLast(bytes) },
                 responses: RPCAsyncSequence(InboxSequence(inbox: call.responses)))
             do {
                 let result = try await body(stream)
@@ -239,7 +252,7 @@ public final class TLSClientTransport: ClientTransport {
         let tls = self.tls
         let configuration = self.configuration
         let serverName = self.serverName
-        ClientBootstrap(group: group)
+        ClientBootstrap(group: eventLoop)
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -36,12 +36,15 @@ public final class TLSServerTransport: ServerTransport {
         public var handshakeTimeout: Duration
         /// The listen backlog.
         public var backlog: Int
+        /// Where each call's handler runs (default: on its connection's event loop).
+        public var handlerExecution: HandlerExecution
         /// Told about buffering and flow control, for tests and metrics.
         package var observer: TransportObserver?
 
         public init(
             host: String = "127.0.0.1", port: Int = 0, connection: RPCConnectionConfiguration = .server,
-            maxConnections: Int = 1024, handshakeTimeout: Duration = .seconds(10), backlog: Int = 256
+            maxConnections: Int = 1024, handshakeTimeout: Duration = .seconds(10), backlog: Int = 256,
+            handlerExecution: HandlerExecution = .connectionEventLoop
         ) {
             self.host = host
             self.port = port
@@ -49,7 +52,19 @@ public final class TLSServerTransport: ServerTransport {
             self.maxConnections = maxConnections
             self.handshakeTimeout = handshakeTimeout
             self.backlog = backlog
+            self.handlerExecution = handlerExecution
         }
+    }
+
+    /// Where the task that runs a call's handler runs.
+    public enum HandlerExecution: Sendable, Hashable {
+        /// On the event loop of the call's connection (a task executor preference): the request
+        /// reaches the handler and the response reaches the connection without a thread
+        /// hand-off. A handler that blocks its thread delays the other connections of that loop,
+        /// so handlers must not block (DataHealth's storage runs libpq on its own queues).
+        case connectionEventLoop
+        /// On Swift's global concurrent executor.
+        case globalExecutor
     }
 
     private struct Connection {
@@ -66,7 +81,17 @@ public final class TLSServerTransport: ServerTransport {
         var bindError: (any Error)?
         var addressWaiters: [CheckedContinuation<SocketAddress, any Error>] = []
         var connections: [ObjectIdentifier: Connection] = [:]
-        var calls: AsyncStream<IncomingCall>.Continuation?
+        /// Runs each call; set while serving.
+        var handle: (@Sendable (ServerStream) async -> Void)?
+        /// Handler tasks not yet finished.
+        var runningCalls = 0
+        /// `serve`, waiting for the end of the shutdown.
+        var finishWaiter: CheckedContinuation<Void, Never>?
+        var finished = false
+
+        var isDone: Bool {
+            shuttingDown && (listenerClosed || listener == nil) && connections.isEmpty && runningCalls == 0
+        }
     }
 
     public let configuration: Configuration
@@ -125,11 +150,10 @@ public final class TLSServerTransport: ServerTransport {
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
     public func serve(_ handle: @escaping @Sendable (ServerStream) async -> Void) async throws {
-        let (calls, input) = AsyncStream<IncomingCall>.makeStream()
         let alreadyServing = state.withLock { state -> Bool in
             if state.serving || state.shuttingDown { return true }
             state.serving = true
-            state.calls = input
+            state.handle = handle
             return false
         }
         guard !alreadyServing else {
@@ -137,16 +161,17 @@ public final class TLSServerTransport: ServerTransport {
         }
         let listener: any Channel
         do {
-            listener = try await bind(calls: input)
+            listener = try await bind()
         } catch {
             let waiters = state.withLock { state in
                 state.bindError = error
                 state.listenerClosed = true
+                state.finished = true
+                state.handle = nil
                 defer { state.addressWaiters = [] }
                 return state.addressWaiters
             }
             for waiter in waiters { waiter.resume(throwing: error) }
-            input.finish()
             throw TransportError(
                 code: .bindFailed, message: "cannot listen on \(configuration.host):\(configuration.port): \(error)",
                 cause: error)
@@ -169,23 +194,46 @@ public final class TLSServerTransport: ServerTransport {
         }
         if closeNow { listener.close(promise: nil) }
 
+        // Returns once shut down: listener closed, connections closed, handlers finished.
+        // Cancelling `serve` closes every connection, which cancels every handler's task.
         await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                for await call in calls {
-                    group.addTask {
-                        let task = Task { await handle(call.stream) }
-                        call.cancellation.register(task)
-                        await withTaskCancellationHandler {
-                            await task.value
-                        } onCancel: {
-                            task.cancel()
-                        }
-                    }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state -> Bool in
+                    if state.finished { return true }
+                    state.finishWaiter = continuation
+                    return false
                 }
+                if done { continuation.resume() }
             }
         } onCancel: {
             self.closeEverything()
         }
+    }
+
+    /// Starts the task that runs one call (event loop).
+    private func start(_ call: IncomingCall) {
+        let handle = state.withLock { state -> (@Sendable (ServerStream) async -> Void)? in
+            guard let handle = state.handle else { return nil }
+            state.runningCalls += 1
+            return handle
+        }
+        guard let handle else { return }
+        let stream = call.stream
+        let body: @Sendable () async -> Void = {
+            await handle(stream)
+            self.callEnded()
+        }
+        let task: Task<Void, Never>
+        switch configuration.handlerExecution {
+        case .connectionEventLoop: task = Task(executorPreference: call.executor, operation: body)
+        case .globalExecutor: task = Task(operation: body)
+        }
+        call.cancellation.register(task)
+    }
+
+    private func callEnded() {
+        state.withLock { $0.runningCalls -= 1 }
+        finishIfDone()
     }
 
     /// As ``beginGracefulShutdown()``, and returns once every open connection has taken the
@@ -225,7 +273,7 @@ public final class TLSServerTransport: ServerTransport {
 
     // MARK: Internals
 
-    private func bind(calls: AsyncStream<IncomingCall>.Continuation) async throws -> any Channel {
+    private func bind() async throws -> any Channel {
         let tls = self.tls
         let configuration = self.configuration
         return try await ServerBootstrap(group: group)
@@ -239,7 +287,7 @@ public final class TLSServerTransport: ServerTransport {
                     }
                     let connection = try TLSConnection(context: tls.current)
                     let handler = RPCConnectionHandler(
-                        side: .server(onCall: { call in calls.yield(call) }), configuration: configuration.connection,
+                        side: .server(onCall: { call in self.start(call) }), configuration: configuration.connection,
                         observer: configuration.observer,
                         events: { _ in })
                     try channel.pipeline.syncOperations.addHandlers([
@@ -283,13 +331,14 @@ public final class TLSServerTransport: ServerTransport {
     }
 
     private func finishIfDone() {
-        let calls = state.withLock { state -> AsyncStream<IncomingCall>.Continuation? in
-            guard state.shuttingDown, state.listenerClosed || state.listener == nil, state.connections.isEmpty
-            else { return nil }
-            defer { state.calls = nil }
-            return state.calls
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.serving, !state.finished, state.isDone else { return nil }
+            state.finished = true
+            state.handle = nil
+            defer { state.finishWaiter = nil }
+            return state.finishWaiter
         }
-        calls?.finish()
+        waiter?.resume()
     }
 
     private func closeEverything() {

@@ -517,3 +517,71 @@ struct TransportBadInputTests {
         }
     }
 }
+
+/// Records whether each call's handler ran on an event loop thread.
+final class ExecutionRecorder: ServerInterceptor {
+    let onEventLoop = Mutex<[Bool]>([])
+
+    func intercept(_ context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+        onEventLoop.withLock { $0.append(MultiThreadedEventLoopGroup.currentEventLoop != nil) }
+        try await next(context)
+        onEventLoop.withLock { $0.append(MultiThreadedEventLoopGroup.currentEventLoop != nil) }
+    }
+}
+
+@Suite("TLS transport: where handlers and callers run")
+struct TransportExecutionTests {
+    @Test(
+        "handlers run on their connection's event loop or on the global executor, as configured",
+        arguments: [TLSServerTransport.HandlerExecution.connectionEventLoop, .globalExecutor])
+    func handlerExecution(_ execution: TLSServerTransport.HandlerExecution) async throws {
+        let recorder = ExecutionRecorder()
+        try await withServer(
+            interceptors: [recorder], configuration: serverConfiguration { $0.handlerExecution = execution }
+        ) { server in
+            let transport = makeClient(port: server.port, tls: try server.pki.clientContext())
+            let client = RPCClient(transport: transport)
+            for index in 0..<20 {
+                let response: Response = try await client.unary(
+                    EchoMethods.get,
+                    request: request("h\(index)", sequence: Int64(index), delayMs: index % 2 == 0 ? 0 : 1))
+                #expect(response.sequence == Int64(index))
+            }
+            let collected: Response = try await client.clientStreaming(EchoMethods.collect) { writer in
+                for index in 0..<100 { try await writer.write(request("c\(index)", payload: 100)) }
+            }
+            #expect(collected.sequence == 100)
+            let seen = recorder.onEventLoop.withLock { $0 }
+            #expect(seen.count == 42)
+            // Before and after the handler's awaits (a sleep, a stream of requests).
+            #expect(seen.allSatisfy { $0 == (execution == .connectionEventLoop) })
+            await transport.close()
+        }
+    }
+
+    @Test("a caller that prefers the client's executor makes its calls on the connection's event loop")
+    func callerOnEventLoop() async throws {
+        try await withServer { server in
+            let transport = makeClient(port: server.port, tls: try server.pki.clientContext())
+            let client = RPCClient(transport: transport)
+            let results = try await withTaskExecutorPreference(transport.executor) {
+                var results: [(sequence: Int64, onLoop: Bool)] = []
+                for index in 0..<50 {
+                    let response: Response = try await client.unary(
+                        EchoMethods.get, request: request("l\(index)", sequence: Int64(index)))
+                    results.append((response.sequence, MultiThreadedEventLoopGroup.currentEventLoop != nil))
+                }
+                let sequences = try await client.serverStreaming(
+                    EchoMethods.expand, request: request("e", sequence: 25)
+                ) { (responses: RPCAsyncSequence<Response>) in
+                    try await responses.reduce(into: [Int64]()) { $0.append($1.sequence) }
+                }
+                #expect(sequences == Array(0..<25))
+                return results
+            }
+            #expect(results.map(\.sequence) == Array(0..<50))
+            #expect(results.allSatisfy { $0.onLoop })
+            await transport.close()
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //
 //   swift run -c release --package-path Benchmarks TransportBenchmarks [--quick]
 
+import CHeapStats
 import DHIdentity
 import DHRPC
 import DHTLS
@@ -86,7 +87,44 @@ func residentBytes() -> Int {
 @main
 enum TransportBenchmarks {
     static func main() async throws {
-        let quick = CommandLine.arguments.contains("--quick")
+        // `main` is isolated to the main actor; the clients run as callers usually do, in tasks
+        // on the global executor.
+        try await Task.detached { try await run() }.value
+    }
+
+    /// `--idle-clients PORT N DIRECTORY`: opens N connections to the server, one call each,
+    /// prints "ready" and keeps them open until standard input closes.
+    static func idleClients(port: Int, count: Int, directory: String) async throws {
+        let tls = try TLSContext(
+            configuration: .client(
+                certificateChain: .file(directory + "/clients/gateway.crt.pem"),
+                privateKey: .file(directory + "/clients/gateway.key.pem"),
+                trustRoots: [.file(directory + "/ca.crt.pem")]))
+        var idle: [TLSClientTransport] = []
+        for _ in 0..<count {
+            let transport = TLSClientTransport(host: "127.0.0.1", port: port, tls: tls)
+            let _: Response = try await RPCClient(transport: transport).unary(EchoMethods.get, request: Request())
+            idle.append(transport)
+        }
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        while readLine() != nil {}
+        for transport in idle { await transport.close() }
+    }
+
+    static func run() async throws {
+        let arguments = CommandLine.arguments
+        if let index = arguments.firstIndex(of: "--idle-clients"), index + 3 < arguments.count,
+            let port = Int(arguments[index + 1]), let count = Int(arguments[index + 2])
+        {
+            try await idleClients(port: port, count: count, directory: arguments[index + 3])
+            return
+        }
+        let quick = arguments.contains("--quick")
+        // `--only a,c` runs just those figures (for profiling one of them).
+        let only = arguments.firstIndex(of: "--only").flatMap { index in
+            index + 1 < arguments.count ? Set(arguments[index + 1].split(separator: ",").map(String.init)) : nil
+        }
+        func runs(_ figure: String) -> Bool { only?.contains(figure) ?? true }
         let sequentialCalls = quick ? 2_000 : 20_000
         let concurrentCalls = quick ? 8_000 : 64_000
         let streamMessages = quick ? 10_000 : 50_000
@@ -128,88 +166,145 @@ enum TransportBenchmarks {
         // Warm up: connection, TLS, allocator.
         for _ in 0..<500 { let _: Response = try await client.unary(EchoMethods.get, request: message) }
 
-        // (a) Sequential unary.
-        var sequential = Latencies()
-        sequential.samples.reserveCapacity(sequentialCalls)
         let clock = ContinuousClock()
-        let sequentialStart = clock.now
-        let sequentialCPU = cpuTime()
-        for index in 0..<sequentialCalls {
-            var request = message
-            request.sequence = Int64(index)
-            let start = clock.now
-            let _: Response = try await client.unary(EchoMethods.get, request: request)
-            sequential.samples.append(clock.now - start)
+        // (a) Sequential unary: from a task on Swift's global executor, as most callers are,
+        // and (a') from a task that prefers the connection's event loop (`client.executor`).
+        func sequential(label: String) async throws {
+            var sequential = Latencies()
+            sequential.samples.reserveCapacity(sequentialCalls)
+            let sequentialStart = clock.now
+            let sequentialCPU = cpuTime()
+            for index in 0..<sequentialCalls {
+                var request = message
+                request.sequence = Int64(index)
+                let start = clock.now
+                let _: Response = try await client.unary(EchoMethods.get, request: request)
+                sequential.samples.append(clock.now - start)
+            }
+            let sequentialTime = clock.now - sequentialStart
+            let sequentialCPUPerCall = (cpuTime() - sequentialCPU) / sequentialCalls
+            print(
+                "\(label): \(sequentialCalls) calls, \(Int(Double(sequentialCalls) / seconds(sequentialTime))) calls/s, "
+                    + "p50 \(microseconds(sequential.percentile(0.5))), p99 \(microseconds(sequential.percentile(0.99))), "
+                    + "CPU \(microseconds(sequentialCPUPerCall)) per call (client and server)")
         }
-        let sequentialTime = clock.now - sequentialStart
-        let sequentialCPUPerCall = (cpuTime() - sequentialCPU) / sequentialCalls
-        print(
-            "(a) sequential unary: \(sequentialCalls) calls, \(Int(Double(sequentialCalls) / seconds(sequentialTime))) calls/s, "
-                + "p50 \(microseconds(sequential.percentile(0.5))), p99 \(microseconds(sequential.percentile(0.99))), "
-                + "CPU \(microseconds(sequentialCPUPerCall)) per call (client and server)")
+        if runs("a") {
+            try await sequential(label: "(a) sequential unary")
+        }
+        if runs("a'") {
+            try await withTaskExecutorPreference(clientTransport.executor) {
+                try await sequential(label: "(a') sequential unary, caller on the connection's event loop")
+            }
+        }
 
         // (b) 32 calls in flight.
-        let inFlight = 32
-        let perTask = concurrentCalls / inFlight
-        let concurrentStart = clock.now
-        let concurrentCPU = cpuTime()
-        let concurrent = try await withThrowingTaskGroup(of: [Duration].self) { group in
-            for _ in 0..<inFlight {
-                group.addTask {
-                    var samples: [Duration] = []
-                    samples.reserveCapacity(perTask)
-                    for _ in 0..<perTask {
-                        let start = clock.now
-                        let _: Response = try await client.unary(EchoMethods.get, request: message)
-                        samples.append(clock.now - start)
+        if runs("b") {
+            let inFlight = 32
+            let perTask = concurrentCalls / inFlight
+            let concurrentStart = clock.now
+            let concurrentCPU = cpuTime()
+            let concurrent = try await withThrowingTaskGroup(of: [Duration].self) { group in
+                for _ in 0..<inFlight {
+                    group.addTask {
+                        var samples: [Duration] = []
+                        samples.reserveCapacity(perTask)
+                        for _ in 0..<perTask {
+                            let start = clock.now
+                            let _: Response = try await client.unary(EchoMethods.get, request: message)
+                            samples.append(clock.now - start)
+                        }
+                        return samples
                     }
-                    return samples
                 }
+                var all = Latencies()
+                for try await samples in group { all.samples += samples }
+                return all
             }
-            var all = Latencies()
-            for try await samples in group { all.samples += samples }
-            return all
+            let concurrentTime = clock.now - concurrentStart
+            let concurrentCPUPerCall = (cpuTime() - concurrentCPU) / (perTask * inFlight)
+            print(
+                "(b) unary, 32 in flight: \(perTask * inFlight) calls, "
+                    + "\(Int(Double(perTask * inFlight) / seconds(concurrentTime))) calls/s, "
+                    + "p50 \(microseconds(concurrent.percentile(0.5))), p99 \(microseconds(concurrent.percentile(0.99))), "
+                    + "CPU \(microseconds(concurrentCPUPerCall)) per call")
         }
-        let concurrentTime = clock.now - concurrentStart
-        let concurrentCPUPerCall = (cpuTime() - concurrentCPU) / (perTask * inFlight)
-        print(
-            "(b) unary, 32 in flight: \(perTask * inFlight) calls, "
-                + "\(Int(Double(perTask * inFlight) / seconds(concurrentTime))) calls/s, "
-                + "p50 \(microseconds(concurrent.percentile(0.5))), p99 \(microseconds(concurrent.percentile(0.99))), "
-                + "CPU \(microseconds(concurrentCPUPerCall)) per call")
 
         // (c) Client streaming.
-        let streamStart = clock.now
-        let streamCPU = cpuTime()
-        let summary: Response = try await client.clientStreaming(EchoMethods.collect) { (writer: RPCWriter<Request>) in
-            for _ in 0..<streamMessages { try await writer.write(message) }
+        if runs("c") {
+            let streamStart = clock.now
+            let streamCPU = cpuTime()
+            let summary: Response = try await client.clientStreaming(EchoMethods.collect) {
+                (writer: RPCWriter<Request>) in
+                for _ in 0..<streamMessages { try await writer.write(message) }
+            }
+            let streamTime = clock.now - streamStart
+            precondition(summary.sequence == Int64(streamMessages))
+            let rate = Double(streamMessages) / seconds(streamTime)
+            let streamCPUPerMessage = (cpuTime() - streamCPU) / streamMessages
+            print(
+                "(c) client stream: \(streamMessages) × 1 KiB, \(Int(rate)) msgs/s, "
+                    + String(format: "%.1f MB/s", rate * 1024 / 1_000_000)
+                    + ", CPU \(microseconds(streamCPUPerMessage)) per message")
         }
-        let streamTime = clock.now - streamStart
-        precondition(summary.sequence == Int64(streamMessages))
-        let rate = Double(streamMessages) / seconds(streamTime)
-        let streamCPUPerMessage = (cpuTime() - streamCPU) / streamMessages
-        print(
-            "(c) client stream: \(streamMessages) × 1 KiB, \(Int(rate)) msgs/s, "
-                + String(format: "%.1f MB/s", rate * 1024 / 1_000_000)
-                + ", CPU \(microseconds(streamCPUPerMessage)) per message")
 
-        // (d) Memory per idle connection: resident memory before and after opening idle
-        // connections (each made by one call). Client and server share this process, so the
-        // figure holds both ends of each connection.
-        let idleConnections = quick ? 50 : 200
-        let before = residentBytes()
-        var idle: [TLSClientTransport] = []
-        for _ in 0..<idleConnections {
-            let extra = TLSClientTransport(host: "127.0.0.1", port: port, tls: clientTLS)
-            let _: Response = try await RPCClient(transport: extra).unary(EchoMethods.get, request: Request())
-            idle.append(extra)
+        if runs("tls-memory") {
+            // The TLS layer's share of (d): server TLS connections after their handshakes with
+            // in-process clients, the clients then released.
+            var servers: [TLSConnection] = []
+            var clients: [TLSConnection] = []
+            let heap0 = dh_heap_in_use()
+            for _ in 0..<200 {
+                let client = try TLSConnection(context: clientTLS, serverName: "localhost")
+                let server = try TLSConnection(context: serverTLS)
+                var toServer = client.startHandshake().ciphertext
+                for _ in 0..<10 where !toServer.isEmpty {
+                    let fromServer = server.receive(toServer).ciphertext
+                    toServer = client.receive(fromServer).ciphertext
+                }
+                precondition(server.state == .established)
+                servers.append(server)
+                clients.append(client)
+            }
+            let heap1 = dh_heap_in_use()
+            clients = []
+            let heap2 = dh_heap_in_use()
+            print("TLS only: pair +\((heap1 - heap0) / 200) B, server +\((heap2 - heap0) / 200) B heap per connection")
+            servers = []
+            let heap3 = dh_heap_in_use()
+            for _ in 0..<200 { servers.append(try TLSConnection(context: serverTLS)) }
+            print("TLS only: new server connection +\((dh_heap_in_use() - heap3) / 200) B before its handshake")
+            servers = []
         }
-        let after = residentBytes()
-        precondition(transport.connectionCount >= idleConnections)
-        print(
-            "(d) idle connections: \(idleConnections), resident memory +\((after - before) / idleConnections / 1024) KiB "
-                + "per connection (client and server ends together)")
-        for extra in idle { await extra.close() }
+
+        // (d) The server's memory per idle connection: its resident memory before and after
+        // another process (this program with `--idle-clients`) opened idle connections, each
+        // made by one call and then left open.
+        if runs("d") {
+            let idleConnections = quick ? 50 : 200
+            let before = residentBytes()
+            let heapBefore = dh_heap_in_use()
+            let connectionsBefore = transport.connectionCount
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            child.arguments = ["--idle-clients", String(port), String(idleConnections), directory.path]
+            let input = Pipe()
+            let output = Pipe()
+            child.standardInput = input
+            child.standardOutput = output
+            try child.run()
+            // The child prints one line once every connection made its call.
+            let ready = output.fileHandleForReading.availableData
+            precondition(String(decoding: ready, as: UTF8.self).hasPrefix("ready"), "the idle clients failed")
+            let after = residentBytes()
+            let heapAfter = dh_heap_in_use()
+            precondition(transport.connectionCount >= connectionsBefore + idleConnections)
+            print(
+                "(d) idle connections: \(idleConnections), server resident memory "
+                    + "+\((after - before) / idleConnections / 1024) KiB per connection "
+                    + "(heap in use +\((heapAfter - heapBefore) / idleConnections / 1024) KiB)")
+            try input.fileHandleForWriting.close()
+            child.waitUntilExit()
+        }
 
         await clientTransport.close()
         transport.beginGracefulShutdown()

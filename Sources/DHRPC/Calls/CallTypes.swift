@@ -157,15 +157,24 @@ public struct ClientStream: Sendable {
     public var requests: RPCWriter<[UInt8]>
     /// Half-closes the request side: no more request messages.
     public var finishRequests: @Sendable () async throws -> Void
+    /// Writes the last request message and half-closes, as `requests.write` then
+    /// `finishRequests` do; a transport may send both at once (unary and server-streaming calls).
+    public var writeLastRequest: @Sendable ([UInt8]) async throws -> Void
     /// The response parts; ends after `.trailers`.
     public var responses: RPCAsyncSequence<ClientResponsePart>
 
     public init(
         requests: RPCWriter<[UInt8]>, finishRequests: @escaping @Sendable () async throws -> Void,
+        writeLastRequest: (@Sendable ([UInt8]) async throws -> Void)? = nil,
         responses: RPCAsyncSequence<ClientResponsePart>
     ) {
         self.requests = requests
         self.finishRequests = finishRequests
+        self.writeLastRequest =
+            writeLastRequest ?? { bytes in
+                try await requests.write(bytes)
+                try await finishRequests()
+            }
         self.responses = responses
     }
 }

@@ -17,8 +17,7 @@ public struct RPCClient: Sendable {
         _ method: MethodDescriptor, request: Request, options: CallOptions = CallOptions()
     ) async throws -> Response {
         try await transport.withStream(method: method, options: options) { stream in
-            try await stream.requests.write(request.serializedBytes())
-            try await stream.finishRequests()
+            try await stream.writeLastRequest(request.serializedBytes())
             return try await Self.singleResponse(stream.responses, method: method)
         }
     }
@@ -55,8 +54,7 @@ public struct RPCClient: Sendable {
         responses: @escaping @Sendable (RPCAsyncSequence<Response>) async throws -> Result
     ) async throws -> Result {
         try await transport.withStream(method: method, options: options) { stream in
-            try await stream.requests.write(request.serializedBytes())
-            try await stream.finishRequests()
+            try await stream.writeLastRequest(request.serializedBytes())
             return try await responses(Self.decodedResponses(stream.responses))
         }
     }
