@@ -144,7 +144,20 @@ public struct WireReader: ~Copyable {
     internal mutating func readVarintSlow() throws(WireError) -> UInt64 {
         let start = position
         if limit &- position >= 10 {
-            // No bounds checks needed: a varint takes at most ten bytes.
+            // No bounds checks needed: a varint takes at most ten bytes. Up to eight bytes,
+            // one load: the first byte below 0x80 ends it, and the 7-bit groups are packed
+            // together in three steps.
+            let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian
+            let ends = ~word & 0x8080_8080_8080_8080
+            if ends != 0 {
+                let bits = ends.trailingZeroBitCount &+ 1  // through the last byte's top bit
+                var value = bits == 64 ? word : word & ((1 &<< UInt64(bits)) &- 1)
+                value = (value & 0x007F_007F_007F_007F) | ((value & 0x7F00_7F00_7F00_7F00) &>> 1)
+                value = (value & 0x0000_3FFF_0000_3FFF) | ((value & 0x3FFF_0000_3FFF_0000) &>> 2)
+                value = (value & 0x0000_0000_0FFF_FFFF) | ((value & 0x0FFF_FFFF_0000_0000) &>> 4)
+                position &+= bits &>> 3
+                return value
+            }
             var result: UInt64 = 0
             var shift: UInt64 = 0
             var cursor = position
@@ -210,7 +223,8 @@ public struct WireReader: ~Copyable {
         let start = position
         let length = try readVarint()
         guard _fastPath(length <= UInt64(limit &- position)) else {
-            throw WireError(code: .lengthPastEnd, offset: start, message: "length \(length) runs past the end of the message")
+            throw WireError(
+                code: .lengthPastEnd, offset: start, message: "length \(length) runs past the end of the message")
         }
         return Int(truncatingIfNeeded: length)
     }
@@ -306,12 +320,56 @@ public struct WireReader: ~Copyable {
                 values.append(try C.read(from: &self))
             }
             limit = outerLimit
-        } else {
-            if values.isEmpty && C.wireType == .lengthDelimited {
+        } else if C.wireType == .lengthDelimited {
+            if values.isEmpty {
                 values.reserveCapacity(countRun())
             }
+            let (keyOffset, keyLength) = (keyStart, position &- keyStart)
+            values.append(try C.read(from: &self))
+            // The occurrences that follow with the same key are read here, not one by one
+            // through the message's field switch.
+            while nextKeyRepeats(keyOffset, keyLength) {
+                values.append(try C.read(from: &self))
+            }
+        } else {
             values.append(try C.read(from: &self))
         }
+    }
+
+    /// Reads a repeated message field's occurrence, and those that follow it with the same
+    /// key, each decoded in place at the end of `values`.
+    @inlinable
+    public mutating func readRepeated<M: Message>(
+        _ codec: ProtoMessageField<M>.Type, key: UInt32, into values: inout [M]
+    ) throws(WireError) {
+        if values.isEmpty {
+            values.reserveCapacity(countRun())
+        }
+        let (keyOffset, keyLength) = (keyStart, position &- keyStart)
+        repeat {
+            values.append(M())
+            try readMessage(into: &values[values.count &- 1])
+        } while nextKeyRepeats(keyOffset, keyLength)
+    }
+
+    /// Whether the next key is the same as the `keyLength` bytes at `keyOffset` (a key read
+    /// before); if so, reads it (as `nextKey()` would).
+    @inlinable
+    internal mutating func nextKeyRepeats(_ keyOffset: Int, _ keyLength: Int) -> Bool {
+        guard limit &- position > keyLength,
+            base.load(fromByteOffset: position, as: UInt8.self) == base.load(fromByteOffset: keyOffset, as: UInt8.self)
+        else { return false }
+        var index = 1
+        while index < keyLength {
+            guard
+                base.load(fromByteOffset: position &+ index, as: UInt8.self)
+                    == base.load(fromByteOffset: keyOffset &+ index, as: UInt8.self)
+            else { return false }
+            index &+= 1
+        }
+        keyStart = position
+        position &+= keyLength
+        return true
     }
 
     /// How many fields with the key just read follow one another from it (at least 1).
@@ -371,21 +429,25 @@ public struct WireReader: ~Copyable {
         if map.isEmpty {
             map.reserveCapacity(countRun())
         }
-        var entryKey = K.defaultValue
-        var entryValue = V.defaultValue
-        try withNestedMessage { (reader: inout WireReader) throws(WireError) in
-            let keyKey = 1 << 3 | UInt32(K.wireType.rawValue)
-            let valueKey = 2 << 3 | UInt32(V.wireType.rawValue)
-            while let key = try reader.nextKey() {
-                if key == keyKey {
-                    entryKey = try K.read(from: &reader)
-                } else if key == valueKey {
-                    entryValue = try V.read(from: &reader)
-                } else {
-                    try reader.skipValue(key: key)
+        // This entry and those that follow it with the same key.
+        let (keyOffset, keyLength) = (keyStart, position &- keyStart)
+        repeat {
+            var entryKey = K.defaultValue
+            var entryValue = V.defaultValue
+            try withNestedMessage { (reader: inout WireReader) throws(WireError) in
+                let keyKey = 1 << 3 | UInt32(K.wireType.rawValue)
+                let valueKey = 2 << 3 | UInt32(V.wireType.rawValue)
+                while let key = try reader.nextKey() {
+                    if key == keyKey {
+                        entryKey = try K.read(from: &reader)
+                    } else if key == valueKey {
+                        entryValue = try V.read(from: &reader)
+                    } else {
+                        try reader.skipValue(key: key)
+                    }
                 }
             }
-        }
-        map[entryKey] = entryValue
+            map[entryKey] = entryValue
+        } while nextKeyRepeats(keyOffset, keyLength)
     }
 }

@@ -1,8 +1,9 @@
 // Runs the wire benchmark's operations outside the benchmark harness:
 //   wire-ops run OPERATION COUNT   runs one operation COUNT times (scripts/bench-callgrind.sh
 //                                  runs this under callgrind and takes differences of counts)
-//   wire-ops time [SECONDS]        times every operation for about SECONDS each (default 1)
-//                                  and prints throughput and ratios to DHWire
+//   wire-ops time [SECONDS]        times every operation for about SECONDS each (default 1,
+//                                  by thread CPU time, median of 5 interleaved rounds) and
+//                                  prints throughput and ratios to DHWire
 //   wire-ops list                  prints the operations' names
 //   wire-ops info                  prints the record's sizes
 import WireBenchCases
@@ -46,26 +47,38 @@ case "run":
     print("\(operation.rawValue) x\(count): \(sink)")
 
 case "time":
+    // Each operation is timed in 5 rounds of SECONDS / 5, the operations interleaved, by the
+    // thread's CPU time (a loaded machine disturbs it far less than the wall clock); the
+    // median round counts.
     let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 0 : 1
     guard seconds > 0, seconds <= 60 else { fail("SECONDS must be in (0, 60]") }
-    let clock = ContinuousClock()
-    var nanosecondsPerOperation: [WireOperation: Double] = [:]
+    func cpuNanoseconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
+    }
+    let rounds = 5
+    var samples: [WireOperation: [Double]] = [:]
     for operation in WireOperation.allCases {
         for _ in 0..<100 { sink &+= cases.run(operation) }  // warm up
-        var operations = 0
-        var batch = 64
-        let start = clock.now
-        var elapsed = Duration.zero
-        while elapsed < .seconds(seconds) {
-            for _ in 0..<batch { sink &+= cases.run(operation) }
-            operations += batch
-            elapsed = clock.now - start
-            batch = min(batch * 2, 65_536)
-        }
-        let components = elapsed.components
-        let nanoseconds = Double(components.seconds) * 1e9 + Double(components.attoseconds) / 1e9
-        nanosecondsPerOperation[operation] = nanoseconds / Double(operations)
     }
+    for _ in 0..<rounds {
+        for operation in WireOperation.allCases {
+            var operations = 0
+            var batch = 64
+            let start = cpuNanoseconds()
+            var elapsed = 0.0
+            while elapsed < seconds / Double(rounds) * 1e9 {
+                for _ in 0..<batch { sink &+= cases.run(operation) }
+                operations += batch
+                elapsed = cpuNanoseconds() - start
+                batch = min(batch * 2, 65_536)
+            }
+            samples[operation, default: []].append(elapsed / Double(operations))
+        }
+    }
+    var nanosecondsPerOperation: [WireOperation: Double] = [:]
+    for (operation, values) in samples { nanosecondsPerOperation[operation] = values.sorted()[values.count / 2] }
     print("care record: \(cases.bytes.count) bytes binary, \(cases.json.count) bytes JSON")
     func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
