@@ -1,6 +1,6 @@
 public import DHSchemas
-internal import Foundation
 internal import DHTLS
+internal import Foundation
 
 /// Turns the insured person's numbers (保険者番号, 記号・番号, 枝番) into DataHealth's patient id:
 /// the lowercase hex HMAC-SHA256 of the normalized numbers under a server secret. Without the
@@ -70,14 +70,21 @@ public struct PatientPseudonymizer: Sendable {
     /// Katakana in one form: half-width katakana as full-width (with voiced marks composed:
     /// ﾀﾞ is ダ), hiragana as katakana, white space and the middle dot removed.
     static func normalizedKana(_ text: String) -> [UInt8] {
+        // Full-width kana (composed), the prolonged sound mark and spaces are their own NFKC
+        // form: most names skip the normalization.
+        let alreadyComposed = text.unicodeScalars.allSatisfy { scalar in
+            let value = scalar.value
+            return (0x3041...0x3096).contains(value) || (0x30A1...0x30FC).contains(value) || value == 0x20
+                || value == 0x3000
+        }
         var scalars: [UInt32] = []
-        for scalar in text.precomposedStringWithCompatibilityMapping.unicodeScalars {
+        for scalar in (alreadyComposed ? text : text.precomposedStringWithCompatibilityMapping).unicodeScalars {
             var value = scalar.value
             if scalar.properties.isWhitespace || value == 0x30FB { continue }
             if (0x3041...0x3096).contains(value) { value += 0x60 }  // hiragana → katakana
             if value == 0x309B { value = 0x3099 }  // spacing voiced marks → combining
             if value == 0x309C { value = 0x309A }
-            if (value == 0x3099 || value == 0x309A), let last = scalars.last,
+            if value == 0x3099 || value == 0x309A, let last = scalars.last,
                 let composed = composedKana(last, mark: value)
             {
                 scalars[scalars.count - 1] = composed

@@ -6,7 +6,9 @@ public import DHStorage
 /// The tables are described in docs/STORAGE.md ("Schema") and docs/AUDIT.md ("Storage").
 public enum DataHealthMigrations {
     /// Every migration, in order.
-    public static let all: [Migration] = [auditLog, consent, careRecords, careRecordChanges, patientFacts]
+    public static let all: [Migration] = [
+        auditLog, consent, careRecords, careRecordChanges, patientFacts, changeLogInTransactionOrder,
+    ]
 
     /// The migrator for ``all``, recording in `schema_migrations`.
     public static func migrator() throws -> Migrator {
@@ -136,8 +138,7 @@ public enum DataHealthMigrations {
             """)
 
     /// Version 4: the change log of care records, for `WatchPatient`. One row per accepted
-    /// write; `sequence` follows commit order because writers take this table's lock just
-    /// before they commit (see `PostgresCareRecordRepository`).
+    /// write. (Version 6 changed how `sequence` is numbered.)
     public static let careRecordChanges = Migration(
         version: 4, name: "care record changes",
         sql: """
@@ -166,5 +167,16 @@ public enum DataHealthMigrations {
                 patient_id text NOT NULL REFERENCES care_patients (patient_id),
                 PRIMARY KEY (digest, patient_id)
             );
+            """)
+
+    /// Version 6: change log sequences are given by the writer, in transaction order: the
+    /// writing transaction's id shifted left by 20 bits plus the change's ordinal in it
+    /// (see `PostgresCareRecordRepository`), instead of an identity that only a table lock
+    /// held through each commit kept in commit order. Earlier rows keep their numbers, all
+    /// below the new ones.
+    public static let changeLogInTransactionOrder = Migration(
+        version: 6, name: "change log in transaction order",
+        sql: """
+            ALTER TABLE care_changes ALTER COLUMN sequence DROP IDENTITY;
             """)
 }

@@ -74,7 +74,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         try await tx.execute(
             """
             CREATE TEMPORARY TABLE IF NOT EXISTS care_incoming (
-                ordinal int4 PRIMARY KEY, idempotency_key text NOT NULL, submission_id text NOT NULL,
+                ordinal int4 NOT NULL, idempotency_key text NOT NULL, submission_id text NOT NULL,
                 item_kind text NOT NULL, patient_id text NOT NULL, replacement_key text, item bytea NOT NULL,
                 long_term_retention bool NOT NULL, not_yet_disclosed bool NOT NULL, facts_digest text,
                 claimed bool NOT NULL DEFAULT false, used bool NOT NULL DEFAULT false,
@@ -84,8 +84,10 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         let rows: [[PostgresValue]] = positions.map { position in
             let write = writes[position]
             return [
-                Int32(position).postgresValue(), write.idempotencyKey.postgresValue(), write.submissionID.postgresValue(),
-                write.kind.rawValue.postgresValue(), write.patientID.postgresValue(), write.replacementKey.postgresValue(),
+                Int32(position).postgresValue(), write.idempotencyKey.postgresValue(),
+                write.submissionID.postgresValue(),
+                write.kind.rawValue.postgresValue(), write.patientID.postgresValue(),
+                write.replacementKey.postgresValue(),
                 write.item.postgresValue(), write.longTermRetention.postgresValue(),
                 write.notYetDisclosed.postgresValue(), write.factsDigest.postgresValue(),
             ]
@@ -98,35 +100,52 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             ],
             rows: rows)
         // Claim the keys, with version 1 (what a CREATE without a replaced item gets, so only
-        // replacements update their key afterwards); a key stored before stays unclaimed (a
-        // duplicate).
-        try await tx.execute(
+        // replacements update their key afterwards; a key stored before stays unclaimed, a
+        // duplicate), and count the submission ids used before. Usually every key is new and
+        // no id was used: then every row goes in as it is, and nothing of the temporary table
+        // needs marking.
+        let (claimedCount, usedCount) = try await tx.query(
             """
             WITH claimed AS (
                 INSERT INTO care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at) \
                 SELECT \(institution), idempotency_key, submission_id, 1, \(time) FROM care_incoming ORDER BY ordinal \
-                ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING idempotency_key) \
-                UPDATE care_incoming i SET claimed = true FROM claimed c WHERE i.idempotency_key = c.idempotency_key
-            """)
-        // A CREATE of a submission id used before is rejected, and its key released.
-        try await tx.execute(
+                ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING 1) \
+            SELECT (SELECT count(*) FROM claimed), \
+            (SELECT count(*) FROM care_incoming i JOIN care_records r \
+            ON r.institution = \(institution) AND r.submission_id = i.submission_id)
             """
-            UPDATE care_incoming i SET used = true FROM care_records r \
-            WHERE i.claimed AND r.institution = \(institution) AND r.submission_id = i.submission_id
-            """)
-        try await tx.execute(
-            """
-            DELETE FROM care_idempotency_keys k USING care_incoming i \
-            WHERE i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
-            """)
-        if positions.contains(where: { writes[$0].replacementKey != nil }) {
+        ).singleRow().unwrap().decode(Int64.self, Int64.self)
+        let everyRowGoesIn = claimedCount == Int64(positions.count) && usedCount == 0
+        if !everyRowGoesIn {
+            // Which keys this transaction claimed (its rows of the key table), and which CREATEs
+            // reuse a submission id: rejected, their key released.
+            try await tx.execute(
+                """
+                UPDATE care_incoming i SET claimed = true FROM care_idempotency_keys k \
+                WHERE k.institution = \(institution) AND k.idempotency_key = i.idempotency_key \
+                AND k.xmin = pg_current_xact_id()::xid
+                """)
+            try await tx.execute(
+                """
+                UPDATE care_incoming i SET used = true FROM care_records r \
+                WHERE i.claimed AND r.institution = \(institution) AND r.submission_id = i.submission_id
+                """)
+            try await tx.execute(
+                """
+                DELETE FROM care_idempotency_keys k USING care_incoming i \
+                WHERE i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+                """)
+        }
+        // The rows that go in: all of them, or those claimed and not used.
+        let replacing = positions.contains(where: { writes[$0].replacementKey != nil })
+        if replacing {
             // The replaced items (previous diagnosis list of the scope, interim lab result) are
             // removed and their version continued.
             try await tx.execute(
                 """
                 WITH replaced AS (
                     UPDATE care_records r SET deleted = true, updated_at = \(time) FROM care_incoming i \
-                    WHERE i.claimed AND NOT i.used AND i.replacement_key IS NOT NULL \
+                    WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND i.replacement_key IS NOT NULL \
                     AND r.institution = \(institution) AND r.patient_id = i.patient_id \
                     AND r.replacement_key = i.replacement_key AND NOT r.deleted \
                     RETURNING i.ordinal, r.version) \
@@ -138,7 +157,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         try await tx.execute(
             """
             INSERT INTO care_patients (patient_id, created_at) \
-            SELECT DISTINCT patient_id, \(time) FROM care_incoming WHERE claimed AND NOT used \
+            SELECT DISTINCT patient_id, \(time) FROM care_incoming i WHERE \(everyRowGoesIn) OR (i.claimed AND NOT i.used) \
             ON CONFLICT (patient_id) DO NOTHING
             """)
         try await tx.execute(
@@ -147,25 +166,30 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             long_term_retention, not_yet_disclosed, version, created_at, updated_at) \
             SELECT \(institution), submission_id, item_kind, patient_id, replacement_key, item, \
             long_term_retention, not_yet_disclosed, version, \(time), \(time) \
-            FROM care_incoming WHERE claimed AND NOT used ORDER BY ordinal
+            FROM care_incoming i WHERE \(everyRowGoesIn) OR (i.claimed AND NOT i.used) ORDER BY ordinal
             """)
         try await tx.execute(
             """
             INSERT INTO care_patient_facts (digest, patient_id) \
-            SELECT DISTINCT facts_digest, patient_id FROM care_incoming \
-            WHERE claimed AND NOT used AND facts_digest IS NOT NULL ON CONFLICT DO NOTHING
+            SELECT DISTINCT facts_digest, patient_id FROM care_incoming i \
+            WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND facts_digest IS NOT NULL ON CONFLICT DO NOTHING
             """)
-        try await tx.execute(
-            """
-            UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i \
-            WHERE i.claimed AND NOT i.used AND i.version <> 1 AND k.institution = \(institution) \
-            AND k.idempotency_key = i.idempotency_key
-            """)
+        if replacing {
+            try await tx.execute(
+                """
+                UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i \
+                WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND i.version <> 1 \
+                AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+                """)
+        }
+        if everyRowGoesIn && !replacing {
+            return positions.map { ($0, CareRecordApplied(result: .accepted, version: 1)) }
+        }
         let answers = try await tx.query(
             """
-            SELECT i.ordinal, i.claimed, i.used, coalesce(k.version, i.version) FROM care_incoming i \
-            LEFT JOIN care_idempotency_keys k ON NOT i.claimed AND k.institution = \(institution) \
-            AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
+            SELECT i.ordinal, \(everyRowGoesIn) OR i.claimed, i.used, coalesce(k.version, i.version) \
+            FROM care_incoming i LEFT JOIN care_idempotency_keys k ON NOT (\(everyRowGoesIn) OR i.claimed) \
+            AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
             """)
         // The rows go at the commit (ON COMMIT DELETE ROWS); a batch is one transaction.
         return try answers.rows.map { row in
@@ -183,19 +207,30 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         }
     }
 
-    /// Appends the batch's changes to the change log. The table lock, held until the commit,
-    /// makes concurrent batches number their changes in commit order.
+    /// Appends the batch's changes to the change log, numbered `(transaction id << 20) + n`:
+    /// PostgreSQL's 64-bit transaction ids only grow, so numbers follow transaction order,
+    /// and readers (``changes(after:patientIDs:limit:)``) only read below the oldest
+    /// transaction still running, where no row can appear any more. Concurrent batches thus
+    /// commit together (one WAL flush for several) instead of one after another.
     private static func recordChanges(_ changes: [CareRecordChange], on tx: PostgresConnection) async throws {
         guard !changes.isEmpty else { return }
-        try await tx.execute("LOCK TABLE care_changes IN SHARE ROW EXCLUSIVE MODE")
+        guard changes.count < 1 << changeOrdinalBits else {
+            throw RepositoryError(
+                code: .invalidArgument, message: "a transaction records at most \((1 << changeOrdinalBits) - 1) changes"
+            )
+        }
+        let transaction = try await tx.query("SELECT pg_current_xact_id()::text::int8").singleRow().unwrap()
+            .decode(Int64.self, column: 0)
+        let base = transaction << changeOrdinalBits
         try await tx.copy(
             into: "care_changes",
             columns: [
-                "patient_id", "institution", "item_kind", "submission_id", "change", "version", "provenance",
-                "changed_at",
+                "sequence", "patient_id", "institution", "item_kind", "submission_id", "change", "version",
+                "provenance", "changed_at",
             ],
-            rows: changes.map { change -> [PostgresValue] in
+            rows: changes.enumerated().map { index, change -> [PostgresValue] in
                 [
+                    (base + Int64(index) + 1).postgresValue(),
                     change.patientID.postgresValue(), change.institution.postgresValue(),
                     change.itemKind.rawValue.postgresValue(), change.submissionID.postgresValue(),
                     change.kind.rawValue.postgresValue(), change.version.postgresValue(),
@@ -204,12 +239,16 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             })
     }
 
+    /// Bits of a change sequence for the change's ordinal within its transaction.
+    static let changeOrdinalBits: Int64 = 20
+
     public func changes(after sequence: Int64, patientIDs: [String], limit: Int) async throws -> [CareRecordChange] {
         guard !patientIDs.isEmpty, limit > 0 else { return [] }
         let result = try await database.query(
             """
             SELECT sequence, patient_id, institution, item_kind, submission_id, change, version, provenance, changed_at \
             FROM care_changes WHERE sequence > \(sequence) \
+            AND sequence < (pg_snapshot_xmin(pg_current_snapshot())::text::int8 << 20) \
             AND patient_id = ANY (string_to_array(\(patientIDs.joined(separator: ",")), ',')) \
             ORDER BY sequence LIMIT \(Int64(limit))
             """)
@@ -233,8 +272,12 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         ).decode(String.self)
     }
 
+    /// The position from which a watch sees every change committed from now on: just below
+    /// the oldest running transaction's changes (it may also see a few changes committed just
+    /// before, by transactions younger than that one).
     public func latestChangeSequence() async throws -> Int64 {
-        let result = try await database.query("SELECT coalesce(max(sequence), 0) FROM care_changes")
+        let result = try await database.query(
+            "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::int8 << 20) - 1")
         return try result.singleRow().unwrap().decode(Int64.self, column: 0)
     }
 

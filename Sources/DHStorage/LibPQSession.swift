@@ -257,9 +257,10 @@ final class LibPQSession {
             for (position, value) in row.enumerated() {
                 if position > 0 { buffer.append(UInt8(ascii: "\t")) }
                 do {
-                    appendCopyText(try value.textRepresentation(), to: &buffer)
+                    try appendCopyField(value, to: &buffer)
                 } catch {
-                    encodingError = error as? PostgresError
+                    encodingError =
+                        error as? PostgresError
                         ?? PostgresError(code: .invalidArgument, message: "a COPY field could not be encoded")
                     break rowLoop
                 }
@@ -285,6 +286,61 @@ final class LibPQSession {
         if let serverError { throw serverError }
         guard PQstatus(conn) == CONNECTION_OK else { throw connectionError(conn) }
         return copied
+    }
+
+    /// One field in COPY's text format. Text and bytea (the bulk of clinical rows) are written
+    /// straight from their bytes; other types go through their text form.
+    private func appendCopyField(_ value: PostgresValue, to buffer: inout [UInt8]) throws {
+        guard let bytes = value.bytes else {
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(UInt8(ascii: "N"))
+            return
+        }
+        if value.dataType == .bytea {
+            // `\x` and two hex digits a byte; COPY doubles the backslash.
+            let start = buffer.count
+            let digits: StaticString = "0123456789abcdef"
+            buffer.append(contentsOf: repeatElement(0, count: 3 + bytes.count * 2))
+            buffer.withUnsafeMutableBufferPointer { out in
+                out[start] = UInt8(ascii: "\\")
+                out[start + 1] = UInt8(ascii: "\\")
+                out[start + 2] = UInt8(ascii: "x")
+                digits.withUTF8Buffer { hex in
+                    var index = start + 3
+                    for byte in bytes {
+                        out[index] = hex[Int(byte >> 4)]
+                        out[index + 1] = hex[Int(byte & 0x0F)]
+                        index += 2
+                    }
+                }
+            }
+            return
+        }
+        if value.dataType.isTextual || value.dataType == .unspecified {
+            Self.appendEscaped(bytes, to: &buffer)
+            return
+        }
+        appendCopyText(try value.textRepresentation(), to: &buffer)
+    }
+
+    /// Appends `bytes` with COPY's escapes, copying the runs between escaped bytes at once.
+    static func appendEscaped(_ bytes: [UInt8], to buffer: inout [UInt8]) {
+        var runStart = 0
+        for (index, byte) in bytes.enumerated() {
+            let escaped: UInt8
+            switch byte {
+            case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
+            case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+            case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
+            default: continue
+            }
+            buffer.append(contentsOf: bytes[runStart..<index])
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(escaped)
+            runStart = index + 1
+        }
+        buffer.append(contentsOf: bytes[runStart...])
     }
 
     private func appendCopyText(_ text: String?, to buffer: inout [UInt8]) {

@@ -73,13 +73,32 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// SHA-256 through OpenSSL's one-shot `SHA256()`.
+/// OpenSSL's SHA-256 implementation, fetched once: OpenSSL 3's one-shot `SHA256()` looks the
+/// algorithm up in its provider tables on every call, which costs more than hashing a short
+/// message.
+private final class FetchedSHA256: Sendable {
+    /// Immutable once fetched; OpenSSL allows a fetched algorithm to be used from any thread.
+    nonisolated(unsafe) let algorithm: OpaquePointer?
+
+    init() { algorithm = EVP_MD_fetch(nil, "SHA256", nil) }
+
+    deinit { if let algorithm { EVP_MD_free(algorithm) } }
+
+    static let shared = FetchedSHA256()
+}
+
+/// SHA-256 through OpenSSL (`EVP_Digest` with an algorithm fetched once).
 public enum SHA256 {
     /// The digest of `bytes`.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
         withUnsafeTemporaryAllocation(byteCount: SHA256Digest.byteCount, alignment: 8) { output in
             let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            _ = COpenSSL.SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, out)
+            let input = bytes.baseAddress ?? UnsafeRawPointer(out)
+            if let algorithm = FetchedSHA256.shared.algorithm {
+                _ = EVP_Digest(input, bytes.count, out, nil, algorithm, nil)
+            } else {
+                _ = COpenSSL.SHA256(input.assumingMemoryBound(to: UInt8.self), bytes.count, out)
+            }
             return SHA256Digest.load(from: output.baseAddress!)
         }
     }

@@ -234,7 +234,8 @@ extension RepositoryTests {
                         let who = generator.next() % 2 == 0 ? patient : otherPatient
                         batch.append(
                             write(
-                                key, id, operation, kind: replacing == nil ? .allergy : .labResult, replacing: replacing,
+                                key, id, operation, kind: replacing == nil ? .allergy : .labResult,
+                                replacing: replacing,
                                 patient: who, item: [0x0A, 0x01, UInt8(round)]))
                     }
                     let at = time + Double(round)
@@ -243,16 +244,25 @@ extension RepositoryTests {
                     #expect(got == expected, "round \(round)")
                 }
                 for who in [patient, otherPatient] {
-                    let expected = try await memory.records(patientID: who).map { [$0.submissionID, "\($0.version)", "\($0.item)"] }
-                    let got = try await postgres.records(patientID: who).map { [$0.submissionID, "\($0.version)", "\($0.item)"] }
+                    let expected = try await memory.records(patientID: who).map {
+                        [$0.submissionID, "\($0.version)", "\($0.item)"]
+                    }
+                    let got = try await postgres.records(patientID: who).map {
+                        [$0.submissionID, "\($0.version)", "\($0.item)"]
+                    }
                     #expect(Set(got) == Set(expected))
                 }
-                let memoryChanges = try await memory.changes(after: 0, patientIDs: [patient, otherPatient], limit: 10_000)
+                let memoryChanges = try await memory.changes(
+                    after: 0, patientIDs: [patient, otherPatient], limit: 10_000)
                 let postgresChanges = try await postgres.changes(
                     after: 0, patientIDs: [patient, otherPatient], limit: 10_000)
                 #expect(postgresChanges.map(\.submissionID) == memoryChanges.map(\.submissionID))
                 #expect(postgresChanges.map(\.kind) == memoryChanges.map(\.kind))
-                #expect(try await postgres.latestChangeSequence() == Int64(postgresChanges.count))
+                // Nothing runs: a watch starting now sees none of the changes made so far.
+                let latest = try await postgres.latestChangeSequence()
+                #expect(latest >= postgresChanges.last?.sequence ?? 0)
+                #expect(
+                    try await postgres.changes(after: latest, patientIDs: [patient, otherPatient], limit: 10).isEmpty)
             }
         }
 
@@ -260,7 +270,7 @@ extension RepositoryTests {
         func changeLog() async throws {
             try await withRepository { repository, _ in
                 let before = try await repository.latestChangeSequence()
-                #expect(before == 0)
+                #expect(try await repository.changes(after: 0, patientIDs: [patient, otherPatient], limit: 10).isEmpty)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for writer in 0..<6 {
                         group.addTask {
@@ -278,6 +288,9 @@ extension RepositoryTests {
                 }
                 let all = try await repository.changes(after: 0, patientIDs: [patient, otherPatient], limit: 1_000)
                 #expect(all.count == 600)
+                #expect(
+                    try await repository.changes(after: before, patientIDs: [patient, otherPatient], limit: 1_000)
+                        == all)
                 #expect(all.map(\.sequence) == all.map(\.sequence).sorted())
                 let onePatient = try await repository.changes(after: 0, patientIDs: [patient], limit: 1_000)
                 #expect(onePatient.count == 300 && onePatient.allSatisfy { $0.patientID == patient })
@@ -286,6 +299,37 @@ extension RepositoryTests {
                 #expect(resumed.map(\.sequence) == Array(all[100..<150]).map(\.sequence))
             }
         }
+
+        @Test(
+            "a change committed while an older transaction still runs is read only after that one ended, behind its changes"
+        )
+        func changeLogWaitsForOlderTransactions() async throws {
+            try await withRepository { repository, pool in
+                let start = try await repository.latestChangeSequence()
+                let (committing, commit) = AsyncStream<Void>.makeStream()
+                let (inserted, didInsert) = AsyncStream<Void>.makeStream()
+                async let older: Void = pool.withTransaction { tx in
+                    // A writer that numbered its change and has not committed yet.
+                    try await tx.execute(
+                        """
+                        INSERT INTO care_changes (sequence, patient_id, institution, item_kind, submission_id, change, \
+                        version, provenance, changed_at) VALUES ((pg_current_xact_id()::text::int8 << 20) + 1, \
+                        \(patient), \(hospital), 'allergy', 'older', 'added', 1, '\\x00'::bytea, now())
+                        """)
+                    didInsert.yield()
+                    for await _ in committing { break }
+                }
+                for await _ in inserted { break }
+                _ = try await repository.apply([write("k-newer", "newer")], institution: hospital, at: time)
+                // The younger batch committed, but the older transaction could still add changes
+                // numbered below it: nothing is read yet.
+                #expect(try await repository.changes(after: start, patientIDs: [patient], limit: 10).isEmpty)
+                commit.yield()
+                try await older
+                let changes = try await repository.changes(after: start, patientIDs: [patient], limit: 10)
+                #expect(changes.map(\.submissionID) == ["older", "\(hospital)^2026^newer"])
+                #expect(changes.map(\.sequence) == changes.map(\.sequence).sorted())
+            }
+        }
     }
 }
-

@@ -16,10 +16,16 @@ extension RepositoryTests {
                 ["migrate", "status", "--database-url", url], as: MigrateStatusCommand.self
             ).execute()
             #expect(pending.status == 1)
-            #expect(pending.output == "1\taudit log\tpending\n2\tconsent\tpending\n3\tcare records\tpending\n4\tcare record changes\tpending\n5\tpatient facts\tpending\n")
+            #expect(
+                pending.output
+                    == "1\taudit log\tpending\n2\tconsent\tpending\n3\tcare records\tpending\n4\tcare record changes\tpending\n5\tpatient facts\tpending\n6\tchange log in transaction order\tpending\n"
+            )
 
             let up = try await command(["migrate", "up", "--database-url", url], as: MigrateUpCommand.self).execute()
-            #expect(up == "applied 1\taudit log\napplied 2\tconsent\napplied 3\tcare records\napplied 4\tcare record changes\napplied 5\tpatient facts\n")
+            #expect(
+                up
+                    == "applied 1\taudit log\napplied 2\tconsent\napplied 3\tcare records\napplied 4\tcare record changes\napplied 5\tpatient facts\napplied 6\tchange log in transaction order\n"
+            )
             let again = try await command(["migrate", "up", "--database-url", url], as: MigrateUpCommand.self)
                 .execute()
             #expect(again == "nothing to apply: the schema is current\n")

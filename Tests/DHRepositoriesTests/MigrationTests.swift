@@ -16,7 +16,7 @@ extension RepositoryTests {
             #expect(before.map(\.version) == DataHealthMigrations.all.map(\.version))
             #expect(before.allSatisfy { $0.state == .pending })
 
-            #expect(try await migrator.migrate(on: pool).map(\.version) == [1, 2, 3, 4, 5])
+            #expect(try await migrator.migrate(on: pool).map(\.version) == [1, 2, 3, 4, 5, 6])
             let after = try await migrator.status(on: pool)
             #expect(after.allSatisfy { if case .applied = $0.state { true } else { false } })
             let tables = try await pool.query(
@@ -28,7 +28,8 @@ extension RepositoryTests {
             #expect(
                 tables == [
                     "audit_entries", "audit_tree_heads", "break_glass_grants", "care_changes", "care_idempotency_keys",
-                    "care_patient_facts", "care_patients", "care_records", "consent_patients", "consent_phr_links", "consent_viewing", "schema_migrations",
+                    "care_patient_facts", "care_patients", "care_records", "consent_patients", "consent_phr_links",
+                    "consent_viewing", "schema_migrations",
                 ])
 
             // Again: nothing applied, nothing changed.
@@ -50,10 +51,10 @@ extension RepositoryTests {
                 for try await versions in group { all += versions }
                 return all
             }
-            #expect(applied.sorted() == [1, 2, 3, 4, 5])
+            #expect(applied.sorted() == [1, 2, 3, 4, 5, 6])
             let recorded = try await pool.query("SELECT count(*) FROM schema_migrations").singleRow()?
                 .decode(Int.self, column: 0)
-            #expect(recorded == 5)
+            #expect(recorded == 6)
         }
     }
 }

@@ -1,7 +1,7 @@
 import DHIdentity
 import DHServer
-import DHTestSupport
 import DHTLS
+import DHTestSupport
 import Foundation
 import Testing
 
@@ -46,8 +46,10 @@ struct ToolTests {
         let methods = try Subprocess.run(Self.dh, ["list", target, "datahealth.v1.CareRecordService"] + ops)
         #expect(methods.stdoutText.contains("datahealth.v1.CareRecordService.WatchPatient\n"))
         let described = try Subprocess.run(Self.dh, ["describe", target, "datahealth.v1.CareRecordService"] + ops)
-        #expect(described.stdoutText.contains(
-            "rpc SubmitRecords(stream datahealth.v1.SubmitRecordsRequest) returns (datahealth.v1.SubmitRecordsResponse);"))
+        #expect(
+            described.stdoutText.contains(
+                "rpc SubmitRecords(stream datahealth.v1.SubmitRecordsRequest) returns (datahealth.v1.SubmitRecordsResponse);"
+            ))
         let message = try Subprocess.run(Self.dh, ["describe", target, "datahealth.v1.ViewingConsent"] + ops)
         #expect(message.stdoutText.contains("google.protobuf.Timestamp given_at = 2;"), "\(message.stdoutText)")
 
@@ -71,18 +73,29 @@ struct ToolTests {
         let patient = "{\"patients\": [{\"insured\": \(try insured.jsonString())}], \"afterSequence\": \"1\"}"
         let watched = try Subprocess.run(
             Self.dh,
-            ["call", target, "datahealth.v1.CareRecordService/WatchPatient", "-H", "dh-purpose:treatment", "-H",
-             "dh-acting-user:D0001", "--deadline", "2", "-d", patient] + gateway)
+            [
+                "call", target, "datahealth.v1.CareRecordService/WatchPatient", "-H", "dh-purpose:treatment", "-H",
+                "dh-acting-user:D0001", "--deadline", "2", "-d", patient,
+            ] + gateway)
         #expect(watched.status == 4, "DEADLINE_EXCEEDED ends the watch: \(watched.stderr)")
-        #expect(watched.stdoutText.split(separator: "\n").count == 1, "\(watched.stdoutText)")
-        #expect(watched.stdoutText.contains("\"sequence\":\"2\"") && watched.stdoutText.contains("\"KIND_ADDED\""))
+        // Both records' changes, one line each, in increasing sequence.
+        let lines = watched.stdoutText.split(separator: "\n")
+        #expect(lines.count == 2, "\(watched.stdoutText)")
+        let sequences = lines.compactMap { line in
+            line.firstRange(of: "\"sequence\":\"").flatMap { found in
+                Int64(line[found.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        #expect(sequences.count == 2 && sequences[0] < sequences[1], "\(watched.stdoutText)")
+        #expect(lines.allSatisfy { $0.contains("\"KIND_ADDED\"") })
 
         // Refused: the exit status is the status code, the reason is in words.
         let refused = try Subprocess.run(
             Self.dh, ["call", target, "datahealth.v1.CareRecordService/GetPatientSummary", "-d", "{}"] + researcher)
         #expect(refused.status == 7)
         #expect(refused.stderr.contains("PERMISSION_DENIED"))
-        let badJSON = try Subprocess.run(Self.dh, ["call", target, "datahealth.ops.v1.Health/Check", "-d", "{\"nope\": 1}"] + ops)
+        let badJSON = try Subprocess.run(
+            Self.dh, ["call", target, "datahealth.ops.v1.Health/Check", "-d", "{\"nope\": 1}"] + ops)
         #expect(badJSON.status == 3 && badJSON.stderr.contains("no such field"), "\(badJSON.stderr)")
         let unknown = try Subprocess.run(Self.dh, ["call", target, "datahealth.ops.v1.Health/Nope", "-d", "{}"] + ops)
         #expect(unknown.status != 0 && unknown.stderr.contains("no method"), "\(unknown.stderr)")

@@ -53,7 +53,9 @@ func batches(institution code: String, count: Int, seed: UInt64) -> [[Datahealth
         number += 1
     }
     records.removeLast(records.count - count)
-    return stride(from: 0, to: records.count, by: batchSize).map { Array(records[$0..<min($0 + batchSize, records.count)]) }
+    return stride(from: 0, to: records.count, by: batchSize).map {
+        Array(records[$0..<min($0 + batchSize, records.count)])
+    }
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
@@ -85,7 +87,8 @@ struct IntakeBenchmarks {
         var configuration = DataHealthServerConfiguration(
             dataDirectory: directory + "/data", policyPath: policy,
             tls: .server(
-                certificateChain: .pem(pki.server.certificate.pemString), privateKey: .pem(pki.server.privateKey.pemString),
+                certificateChain: .pem(pki.server.certificate.pemString),
+                privateKey: .pem(pki.server.privateKey.pemString),
                 trustRoots: [.pem(pki.authority.certificate.pemString)]),
             transport: .init(host: "127.0.0.1", port: 0))
         configuration.databaseConnections = 40
@@ -95,8 +98,9 @@ struct IntakeBenchmarks {
         let server = try await DataHealthServer.start(configuration) { _ in }
         let serving = Task { try await server.run() }
         let port = try await server.listeningPort()
-        print("care-record intake: \(recordsPerRun) records per configuration, \(batchSize) per call; "
-            + "embedded PostgreSQL, synchronous_commit on; mutual TLS 1.3 on loopback")
+        print(
+            "care-record intake: \(recordsPerRun) records per configuration, \(batchSize) per call; "
+                + "embedded PostgreSQL, synchronous_commit on; mutual TLS 1.3 on loopback")
 
         var rows: [Row] = []
         for (run, gateways) in gatewayCounts.enumerated() {
@@ -110,15 +114,20 @@ struct IntakeBenchmarks {
             for (code, _) in work {
                 let now = Date()
                 let issued = try pki.authority.issueWithNewKey(
-                    .client(identity: try PeerIdentity(uri: "dh://\(code)/gateway/gw-1"), notBefore: now - 300, notAfter: now + 86_400))
+                    .client(
+                        identity: try PeerIdentity(uri: "dh://\(code)/gateway/gw-1"), notBefore: now - 300,
+                        notAfter: now + 86_400))
                 let tls = try TLSContext(
                     configuration: .client(
-                        certificateChain: .pem(issued.certificate.pemString), privateKey: .pem(issued.privateKey.pemString),
+                        certificateChain: .pem(issued.certificate.pemString),
+                        privateKey: .pem(issued.privateKey.pemString),
                         trustRoots: [.pem(pki.authority.certificate.pemString)]))
                 var clientConfiguration = TLSClientTransport.Configuration()
                 clientConfiguration.connection.maxMessageSize = 16 << 20
                 clients.append(
-                    TLSClientTransport(host: "127.0.0.1", port: port, tls: tls, serverName: "localhost", configuration: clientConfiguration))
+                    TLSClientTransport(
+                        host: "127.0.0.1", port: port, tls: tls, serverName: "localhost",
+                        configuration: clientConfiguration))
             }
             var metadata = Metadata()
             metadata.addString("treatment", forKey: "dh-purpose")
@@ -128,6 +137,8 @@ struct IntakeBenchmarks {
                 _ = try await Datahealth_Ops_V1_HealthClient(transport: client).check(
                     Datahealth_Ops_V1_HealthCheckRequest(), options: options)
             }
+            // On standard error, unbuffered: lets a profiler attach to just this phase.
+            FileHandle.standardError.write(Data("intake: \(gateways) gateways sending\n".utf8))
             let start = ContinuousClock.now
             let results = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
                 for (index, (_, batches)) in work.enumerated() {
@@ -144,10 +155,14 @@ struct IntakeBenchmarks {
                                 try await writer.write(message)
                             }
                             let elapsed = ContinuousClock.now - began
-                            latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+                            latencies.append(
+                                Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3
+                            )
                             accepted += Int(response.acceptedCount)
                             if response.rejectedCount > 0 {
-                                fatalError("rejected: \(response.outcomes.first { $0.result == .rejected }.map { "\($0.fieldPath): \($0.message)" } ?? "")")
+                                fatalError(
+                                    "rejected: \(response.outcomes.first { $0.result == .rejected }.map { "\($0.fieldPath): \($0.message)" } ?? "")"
+                                )
                             }
                         }
                         return (accepted, latencies)
@@ -164,14 +179,17 @@ struct IntakeBenchmarks {
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             rows.append(
-                Row(mode: "dh serve (TLS, validation, audit)", gateways: gateways, records: results.0, seconds: seconds,
+                Row(
+                    mode: "dh serve (TLS, validation, audit)", gateways: gateways, records: results.0, seconds: seconds,
                     p50: percentile(results.1, 0.5), p99: percentile(results.1, 0.99)))
             for client in clients { await client.close() }
         }
 
         // The baseline: the same kind of rows copied straight into the same tables.
-        let cluster = try EmbeddedPostgres(configuration: EmbeddedPostgresConfiguration(directory: directory + "/data/postgres"))
-        let pool = try PostgresConnectionPool(configuration: PostgresPoolConfiguration(connection: cluster.connectionConfiguration))
+        let cluster = try EmbeddedPostgres(
+            configuration: EmbeddedPostgresConfiguration(directory: directory + "/data/postgres"))
+        let pool = try PostgresConnectionPool(
+            configuration: PostgresPoolConfiguration(connection: cluster.connectionConfiguration))
         let code = institution(0, run: 9)
         let records = batches(institution: code, count: recordsPerRun, seed: 999).flatMap { $0 }
         let pseudonymizer = PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32))
@@ -179,13 +197,17 @@ struct IntakeBenchmarks {
         let patients = Array(Set(records.map { pseudonymizer.patientID(for: $0.patient) ?? "" }))
         let patientRows: [[PostgresValue]] = patients.map { [$0.postgresValue(), now.postgresValue()] }
         let keyRows: [[PostgresValue]] = records.map {
-            [code.postgresValue(), $0.idempotencyKey.postgresValue(), $0.submissionID.postgresValue(),
-             Int64(1).postgresValue(), now.postgresValue()]
+            [
+                code.postgresValue(), $0.idempotencyKey.postgresValue(), $0.submissionID.postgresValue(),
+                Int64(1).postgresValue(), now.postgresValue(),
+            ]
         }
         let recordRows: [[PostgresValue]] = records.map {
-            [code.postgresValue(), $0.submissionID.postgresValue(), "allergy".postgresValue(),
-             (pseudonymizer.patientID(for: $0.patient) ?? "").postgresValue(), $0.serializedBytes().postgresValue(),
-             Int64(1).postgresValue(), now.postgresValue(), now.postgresValue()]
+            [
+                code.postgresValue(), $0.submissionID.postgresValue(), "allergy".postgresValue(),
+                (pseudonymizer.patientID(for: $0.patient) ?? "").postgresValue(), $0.serializedBytes().postgresValue(),
+                Int64(1).postgresValue(), now.postgresValue(), now.postgresValue(),
+            ]
         }
         let start = ContinuousClock.now
         try await pool.withTransaction { @Sendable tx in
@@ -195,7 +217,10 @@ struct IntakeBenchmarks {
                 columns: ["institution", "idempotency_key", "submission_id", "version", "created_at"], rows: keyRows)
             try await tx.copy(
                 into: "care_records",
-                columns: ["institution", "submission_id", "item_kind", "patient_id", "item", "version", "created_at", "updated_at"],
+                columns: [
+                    "institution", "submission_id", "item_kind", "patient_id", "item", "version", "created_at",
+                    "updated_at",
+                ],
                 rows: recordRows)
         }
         let elapsed = ContinuousClock.now - start
@@ -218,12 +243,17 @@ struct IntakeBenchmarks {
         let stamp = "2026-11-24 00:00:00+00"
         let other = PatientPseudonymizer(secret: [UInt8](repeating: 8, count: 32))
         let psqlPatients = Set(records.map { other.patientID(for: $0.patient) ?? "" }).map { "\($0)\t\(stamp)" }
-        try (psqlPatients.joined(separator: "\n") + "\n").write(toFile: directory + "/patients.tsv", atomically: true, encoding: .utf8)
-        try (records.map { "\(psqlCode)\t\($0.idempotencyKey)\t\($0.submissionID)\t1\t\(stamp)" }.joined(separator: "\n") + "\n")
+        try (psqlPatients.joined(separator: "\n") + "\n").write(
+            toFile: directory + "/patients.tsv", atomically: true, encoding: .utf8)
+        try
+            (records.map { "\(psqlCode)\t\($0.idempotencyKey)\t\($0.submissionID)\t1\t\(stamp)" }.joined(
+                separator: "\n") + "\n")
             .write(toFile: directory + "/keys.tsv", atomically: true, encoding: .utf8)
-        try (records.map {
-            "\(psqlCode)\t\($0.submissionID)\tallergy\t\(other.patientID(for: $0.patient) ?? "")\t\(hex($0.serializedBytes()))\t1\t\(stamp)\t\(stamp)"
-        }.joined(separator: "\n") + "\n").write(toFile: directory + "/records.tsv", atomically: true, encoding: .utf8)
+        try
+            (records.map {
+                "\(psqlCode)\t\($0.submissionID)\tallergy\t\(other.patientID(for: $0.patient) ?? "")\t\(hex($0.serializedBytes()))\t1\t\(stamp)\t\(stamp)"
+            }.joined(separator: "\n") + "\n").write(
+                toFile: directory + "/records.tsv", atomically: true, encoding: .utf8)
         let script = """
             BEGIN;
             \\copy care_patients (patient_id, created_at) from '\(directory)/patients.tsv'
@@ -238,7 +268,9 @@ struct IntakeBenchmarks {
         chmod(directory + "/records.tsv", 0o644)
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = ["-q", "-v", "ON_ERROR_STOP=1", "-f", directory + "/copy.sql", cluster.connectionConfiguration.conninfo]
+        psql.arguments = [
+            "-q", "-v", "ON_ERROR_STOP=1", "-f", directory + "/copy.sql", cluster.connectionConfiguration.conninfo,
+        ]
         let psqlStart = ContinuousClock.now
         try psql.run()
         psql.waitUntilExit()
@@ -254,7 +286,9 @@ struct IntakeBenchmarks {
 
         print("record size: \(average) bytes on average (protobuf)")
         let psqlRate = psqlRow?.rate ?? copy.rate
-        print("mode                               gateways  records   seconds   records/s   ×COPY  ×psql   p50 ack ms  p99 ack ms")
+        print(
+            "mode                               gateways  records   seconds   records/s   ×COPY  ×psql   p50 ack ms  p99 ack ms"
+        )
         for row in rows + [copy] + (psqlRow.map { [$0] } ?? []) {
             print(
                 row.mode.padding(toLength: 35, withPad: " ", startingAt: 0)
