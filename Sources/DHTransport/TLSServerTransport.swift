@@ -36,7 +36,7 @@ public final class TLSServerTransport: ServerTransport {
         public var handshakeTimeout: Duration
         /// The listen backlog.
         public var backlog: Int
-        /// Where each call's handler runs (default: on its connection's event loop).
+        /// Where each call's handler runs (default: Swift's global executor).
         public var handlerExecution: HandlerExecution
         /// Told about buffering and flow control, for tests and metrics.
         package var observer: TransportObserver?
@@ -44,7 +44,7 @@ public final class TLSServerTransport: ServerTransport {
         public init(
             host: String = "127.0.0.1", port: Int = 0, connection: RPCConnectionConfiguration = .server,
             maxConnections: Int = 1024, handshakeTimeout: Duration = .seconds(10), backlog: Int = 256,
-            handlerExecution: HandlerExecution = .connectionEventLoop
+            handlerExecution: HandlerExecution = .globalExecutor
         ) {
             self.host = host
             self.port = port
@@ -60,10 +60,11 @@ public final class TLSServerTransport: ServerTransport {
     public enum HandlerExecution: Sendable, Hashable {
         /// On the event loop of the call's connection (a task executor preference): the request
         /// reaches the handler and the response reaches the connection without a thread
-        /// hand-off. A handler that blocks its thread delays the other connections of that loop,
-        /// so handlers must not block (DataHealth's storage runs libpq on its own queues).
+        /// hand-off, the lowest latency for short handlers. A handler that blocks its thread, or
+        /// computes for long, delays the other connections of that loop.
         case connectionEventLoop
-        /// On Swift's global concurrent executor.
+        /// On Swift's global concurrent executor: handlers that compute (decoding and validating
+        /// batches, say) spread over every core while the event loops keep doing I/O.
         case globalExecutor
     }
 
