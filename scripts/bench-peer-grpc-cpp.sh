@@ -26,25 +26,7 @@ packages=(
     g++
     openssl                 # s_client shows the negotiated TLS version
 )
-missing=()
-for package in "${packages[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-    if [[ "$status" != "install ok installed" ]]; then missing+=("$package"); fi
-done
-if ((${#missing[@]} > 0)); then
-    if [[ $(id -u) -eq 0 ]]; then
-        as_root=()
-    elif command -v sudo >/dev/null 2>&1; then
-        as_root=(sudo)
-    else
-        echo "bench-peer-grpc-cpp: missing packages (${missing[*]}) and neither root nor sudo to install them" >&2
-        exit 1
-    fi
-    echo "bench-peer-grpc-cpp: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    "${as_root[@]}" apt-get update -qq
-    "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$root/scripts/setup.sh" "${packages[@]}"
 
 # Generate and compile when a source is newer than the programs.
 mkdir -p "$build"

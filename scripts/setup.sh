@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what DataHealth needs from Debian's packages, and only what is missing.
 # Idempotent and quiet when everything is present. Works as root (no sudo needed)
-# or as a user with sudo.
+# or as a user with sudo. With arguments, installs those packages instead (the benchmark
+# peers' scripts name theirs).
 set -euo pipefail
 
 packages=(
@@ -18,6 +19,7 @@ packages=(
     make
     openssl             # the demo shows a TLS handshake with openssl s_client
 )
+if (($# > 0)); then packages=("$@"); fi
 
 missing=()
 for package in "${packages[@]}"; do
