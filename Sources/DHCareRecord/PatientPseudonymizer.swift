@@ -69,18 +69,20 @@ public struct PatientPseudonymizer: Sendable {
 
     /// Katakana in one form: half-width katakana as full-width (with voiced marks composed:
     /// ﾀﾞ is ダ), hiragana as katakana, white space and the middle dot removed.
-    static func normalizedKana(_ text: String) -> [UInt8] {
+    static func normalizedKana(_ text: String, alwaysMap: Bool = false) -> [UInt8] {
         // Full-width kana (composed), the prolonged sound mark and spaces are their own NFKC
-        // form: most names skip the normalization.
-        let alreadyComposed = text.unicodeScalars.allSatisfy { scalar in
-            let value = scalar.value
-            return (0x3041...0x3096).contains(value) || (0x30A1...0x30FC).contains(value) || value == 0x20
-                || value == 0x3000
-        }
+        // form: most names skip the normalization (`alwaysMap` does not, for tests).
+        let alreadyComposed =
+            !alwaysMap
+            && text.unicodeScalars.allSatisfy { scalar in
+                let value = scalar.value
+                return (0x3041...0x3096).contains(value) || (0x30A1...0x30FC).contains(value) || value == 0x20
+                    || value == 0x3000
+            }
         var scalars: [UInt32] = []
         for scalar in (alreadyComposed ? text : text.precomposedStringWithCompatibilityMapping).unicodeScalars {
             var value = scalar.value
-            if scalar.properties.isWhitespace || value == 0x30FB { continue }
+            if Self.isWhitespace(value) || value == 0x30FB { continue }
             if (0x3041...0x3096).contains(value) { value += 0x60 }  // hiragana → katakana
             if value == 0x309B { value = 0x3099 }  // spacing voiced marks → combining
             if value == 0x309C { value = 0x309A }
@@ -95,6 +97,15 @@ public struct PatientPseudonymizer: Sendable {
         var result = ""
         for value in scalars { if let scalar = Unicode.Scalar(value) { result.unicodeScalars.append(scalar) } }
         return Array(result.utf8)
+    }
+
+    /// Unicode's White_Space property (a fixed set of 25 code points), without the property
+    /// table lookup that `Unicode.Scalar.Properties.isWhitespace` makes for every scalar.
+    static func isWhitespace(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
     }
 
     /// A katakana with its (semi-)voiced mark as one character: タ + ゛ = ダ, ハ + ゜ = パ.
@@ -116,7 +127,7 @@ public struct PatientPseudonymizer: Sendable {
         for scalar in text.unicodeScalars {
             var value = scalar.value
             if (0xFF01...0xFF5E).contains(value) { value -= 0xFEE0 }  // full-width ASCII
-            if value == 0x3000 || scalar.properties.isWhitespace { continue }
+            if Self.isWhitespace(value) { continue }
             if (0x61...0x7A).contains(value) { value -= 0x20 }
             result += Array(String(Unicode.Scalar(value) ?? scalar).utf8)
         }
