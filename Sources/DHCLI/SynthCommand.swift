@@ -57,7 +57,8 @@ struct SynthCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Make every record one institution's (10-digit 医療機関コード).", valueName: "code"))
     var institution: String?
 
-    @Option(help: ArgumentHelp("Date records relative to this day (YYYY-MM-DD; default: today, UTC).", valueName: "date"))
+    @Option(
+        help: ArgumentHelp("Date records relative to this day (YYYY-MM-DD; default: today, UTC).", valueName: "date"))
     var asOf: String?
 
     @Option(help: "Output format: json or binary-delimited.")
@@ -111,7 +112,9 @@ struct SynthCommand: AsyncParsableCommand {
             return Date(timeIntervalSince1970: (now / 86_400).rounded(.down) * 86_400 + 43_200)
         }
         let parts = asOf.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else { throw CLIError("bad date") }
+        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else {
+            throw CLIError("bad date")
+        }
         let days = CivilTime.days(year: parts[0], month: parts[1], day: parts[2])
         return Date(timeIntervalSince1970: TimeInterval(days) * 86_400 + 43_200)
     }
@@ -141,14 +144,9 @@ struct SynthCommand: AsyncParsableCommand {
                 sink.write(try record.jsonUTF8Bytes() + [0x0A])
             case .binaryDelimited:
                 let bytes = record.serializedBytes()
-                var prefix: [UInt8] = []
-                var length = UInt64(bytes.count)
-                while length >= 0x80 {
-                    prefix.append(UInt8(length & 0x7F) | 0x80)
-                    length >>= 7
-                }
-                prefix.append(UInt8(length))
-                sink.write(prefix + bytes)
+                var delimited = BinaryWriter(capacity: bytes.count + 5)
+                delimited.writeVarint(UInt64(bytes.count))
+                sink.write(delimited.bytes + bytes)
             }
             written += 1
             if showProgress, written % 10_000 == 0 { Self.status("\(written) records") }
@@ -165,12 +163,14 @@ struct SynthCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text + (final ? "\n" : "")).utf8))
     }
 
-    private func submitRecords(_ generator: SyntheticDataGenerator, to target: String, showProgress: Bool) async throws {
+    private func submitRecords(_ generator: SyntheticDataGenerator, to target: String, showProgress: Bool) async throws
+    {
         let (host, port) = try ServeCommand.parseListen(target)
         let tls = try TLSContext(
             configuration: .client(
                 certificateChain: .file(cert ?? ""), privateKey: .file(key ?? ""), trustRoots: [.file(ca ?? "")]))
-        let transport = TLSClientTransport(host: host, port: port, tls: tls, serverName: host == "127.0.0.1" ? "localhost" : host)
+        let transport = TLSClientTransport(
+            host: host, port: port, tls: tls, serverName: host == "127.0.0.1" ? "localhost" : host)
         defer { Task { await transport.close() } }
         let client = Datahealth_V1_CareRecordServiceClient(transport: transport)
         var metadata = Metadata()
@@ -187,7 +187,9 @@ struct SynthCommand: AsyncParsableCommand {
             while true {
                 attempt += 1
                 do {
-                    let response = try await client.submitRecords(options: options) { writer in try await writer.write(request) }
+                    let response = try await client.submitRecords(options: options) { writer in
+                        try await writer.write(request)
+                    }
                     totals.accepted += Int(response.acceptedCount)
                     totals.duplicate += Int(response.duplicateCount)
                     totals.rejected += Int(response.rejectedCount)

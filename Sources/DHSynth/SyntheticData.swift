@@ -1,5 +1,5 @@
-public import DHSchemas
 public import DHCareRecord
+public import DHSchemas
 internal import DHWire
 
 #if canImport(FoundationEssentials)
@@ -67,7 +67,8 @@ public struct SyntheticDataGenerator: Sendable {
                 let code = Self.institutionCode(prefecture: prefecture.code, &random)
                 guard codes.insert(code).inserted else { continue }
                 institutions.append(
-                    SyntheticInstitution(code: code, name: Self.institutionName(&random, city: random.pick(prefecture.cities))))
+                    SyntheticInstitution(
+                        code: code, name: Self.institutionName(&random, city: random.pick(prefecture.cities))))
             }
         }
         self.institutions = institutions
@@ -76,8 +77,21 @@ public struct SyntheticDataGenerator: Sendable {
     // MARK: Institutions
 
     static func institutionCode(prefecture: Int, _ random: inout SynthRandom) -> String {
+        institutionCode(
+            prefecture: prefecture, number: (0..<6).reduce(0) { value, _ in value * 10 + random.int(in: 0...9) })
+    }
+
+    /// The 医療機関コード of medical institution `number` (0...999,999) in `prefecture`
+    /// (1...47): prefecture, fee table 1 (医科), the number, and its check digit.
+    public static func institutionCode(prefecture: Int, number: Int) -> String {
         var digits = [prefecture / 10, prefecture % 10, 1]
-        for _ in 0..<6 { digits.append(random.int(in: 0...9)) }
+        var rest = number % 1_000_000
+        var numberDigits: [Int] = []
+        for _ in 0..<6 {
+            numberDigits.insert(rest % 10, at: 0)
+            rest /= 10
+        }
+        digits += numberDigits
         digits.append(checkDigit(digits.suffix(6)))
         return digits.map { String($0) }.joined()
     }
@@ -146,14 +160,16 @@ public struct SyntheticDataGenerator: Sendable {
         insured.insurerNumber = insurer.map { String($0) }.joined()
         insured.symbol = insurer.count == 6 ? random.pick(prefecture.cities) : String(random.int(in: 1...99_999))
         insured.number = String(random.int(in: 1...9_999_999))
-        insured.branchNumber = age < 20 ? String(format2: random.int(in: 2...4)) : String(format2: random.int(in: 0...1))
+        insured.branchNumber =
+            age < 20 ? String(format2: random.int(in: 2...4)) : String(format2: random.int(in: 0...1))
 
         var facts = Datahealth_V1_BasicFourFacts()
         facts.name = "\(family.kanji) \(given.kanji)"
         facts.nameKana = "\(family.kana) \(given.kana)"
         facts.birthDate = Datahealth_V1_PartialDate(birthDate)
         facts.sex = sex
-        facts.address = "\(prefecture.name)\(random.pick(prefecture.cities))市\(random.int(in: 1...9))丁目\(random.int(in: 1...30))番"
+        facts.address =
+            "\(prefecture.name)\(random.pick(prefecture.cities))市\(random.int(in: 1...9))丁目\(random.int(in: 1...30))番"
 
         let institution =
             institutions.count == 1 ? institutions[0] : institutions[random.int(in: 0...(institutions.count - 1))]
@@ -163,7 +179,8 @@ public struct SyntheticDataGenerator: Sendable {
     }
 
     private func patientRandom(_ number: Int, stream: UInt64) -> SynthRandom {
-        var mixer = SynthRandom(seed: configuration.seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(number) &* 0x9E37_79B9 ^ stream)
+        var mixer = SynthRandom(
+            seed: configuration.seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(number) &* 0x9E37_79B9 ^ stream)
         return SynthRandom(seed: mixer.next())
     }
 
@@ -184,7 +201,9 @@ public struct SyntheticDataGenerator: Sendable {
         let count = random.int(in: configuration.recordsPerPatient)
         let age = today.year - patient.birthDate.year
         let band = age < 15 ? 0 : age < 40 ? 1 : age < 65 ? 2 : age < 75 ? 3 : 4
-        let conditions = CodeLists.conditions.indices.filter { random.chance(CodeLists.conditions[$0].prevalence[band]) }
+        let conditions = CodeLists.conditions.indices.filter {
+            random.chance(CodeLists.conditions[$0].prevalence[band])
+        }
         var records: [Datahealth_V1_CareRecord] = []
         var serial = 0
         func make(_ item: Datahealth_V1_CareRecord.Item, daysAgo: Int, department: String) {
@@ -201,7 +220,8 @@ public struct SyntheticDataGenerator: Sendable {
             record.provenance.institution.name = patient.institution.name
             record.provenance.department = department
             record.provenance.practitionerID = "D\(random.int(in: 1000...9999))"
-            record.provenance.recordedAt.seconds = asOfSeconds - Int64(daysAgo) * 86_400 - Int64(random.int(in: 3600...30_000))
+            record.provenance.recordedAt.seconds =
+                asOfSeconds - Int64(daysAgo) * 86_400 - Int64(random.int(in: 3600...30_000))
             record.item = item
             records.append(record)
         }
@@ -211,7 +231,8 @@ public struct SyntheticDataGenerator: Sendable {
         var list = Datahealth_V1_DiagnosisList()
         list.scope = "facility"
         for index in conditions {
-            list.diagnoses.append(diagnosis(CodeLists.conditions[index].icd10, CodeLists.conditions[index].name, &random, age: age))
+            list.diagnoses.append(
+                diagnosis(CodeLists.conditions[index].icd10, CodeLists.conditions[index].name, &random, age: age))
         }
         var careDrugs: [Int] = []
         if patient.medicalCareNeeds {
@@ -273,7 +294,8 @@ public struct SyntheticDataGenerator: Sendable {
             let order = "ORD-\(patient.number)-\(visit)"
             if !drugs.isEmpty {
                 var prescription = Datahealth_V1_Prescription()
-                prescription.issuedOn = Datahealth_V1_PartialDate(CivilDate(seconds: asOfSeconds - Int64(daysAgo) * 86_400))
+                prescription.issuedOn = Datahealth_V1_PartialDate(
+                    CivilDate(seconds: asOfSeconds - Int64(daysAgo) * 86_400))
                 for index in Array(Set(drugs)).sorted().prefix(4) {
                     let drug = CodeLists.drugs[index]
                     var order = Datahealth_V1_MedicationOrder()
@@ -289,14 +311,19 @@ public struct SyntheticDataGenerator: Sendable {
                 make(.prescription(prescription), daysAgo: daysAgo, department: home)
             }
             for test in tests {
-                make(.labResult(labResult(CodeLists.labTests[test], order: order, conditions: conditions, daysAgo: daysAgo, &random)),
-                     daysAgo: daysAgo, department: home)
+                make(
+                    .labResult(
+                        labResult(
+                            CodeLists.labTests[test], order: order, conditions: conditions, daysAgo: daysAgo, &random)),
+                    daysAgo: daysAgo, department: home)
             }
         }
         return records
     }
 
-    private func diagnosis(_ icd10: String, _ name: String, _ random: inout SynthRandom, age: Int) -> Datahealth_V1_Diagnosis {
+    private func diagnosis(
+        _ icd10: String, _ name: String, _ random: inout SynthRandom, age: Int
+    ) -> Datahealth_V1_Diagnosis {
         var diagnosis = Datahealth_V1_Diagnosis()
         diagnosis.disease.codings = [coding(CodeSystem.icd10, icd10, name)]
         diagnosis.disease.text = name
@@ -304,7 +331,9 @@ public struct SyntheticDataGenerator: Sendable {
         diagnosis.outcome = .continuing
         let yearsAgo = random.int(in: 0...max(0, min(age, 15)))
         diagnosis.onset = Datahealth_V1_PartialDate(
-            CivilDate(year: today.year - yearsAgo, month: yearsAgo == 0 ? max(1, today.month - 1) : random.int(in: 1...12), day: 0))
+            CivilDate(
+                year: today.year - yearsAgo, month: yearsAgo == 0 ? max(1, today.month - 1) : random.int(in: 1...12),
+                day: 0))
         return diagnosis
     }
 
@@ -319,10 +348,15 @@ public struct SyntheticDataGenerator: Sendable {
         let middle = (test.low + test.high) / 2
         var value = random.normal(mean: middle, deviation: (test.high - test.low) / 4)
         // The conditions show in their tests.
-        let shifted: [String: Double] = ["3D046-0000-022-127-01": 1.8, "3D010-0000-023-271-01": 45, "3F077-0000-023-271-01": 35,
-                                         "3C015-0000-023-271-01": 0.6, "4Z250-0000-023-062-01": 180]
+        let shifted: [String: Double] = [
+            "3D046-0000-022-127-01": 1.8, "3D010-0000-023-271-01": 45, "3F077-0000-023-271-01": 35,
+            "3C015-0000-023-271-01": 0.6, "4Z250-0000-023-062-01": 180,
+        ]
         if let shift = shifted[test.jlac10],
-            conditions.contains(where: { CodeLists.conditions[$0].tests.contains(CodeLists.labTests.firstIndex { $0.jlac10 == test.jlac10 } ?? -1) })
+            conditions.contains(where: {
+                CodeLists.conditions[$0].tests.contains(
+                    CodeLists.labTests.firstIndex { $0.jlac10 == test.jlac10 } ?? -1)
+            })
         {
             value += shift * random.unit()
         }
@@ -335,7 +369,8 @@ public struct SyntheticDataGenerator: Sendable {
         lab.referenceRange.high.unit = test.unit
         lab.interpretation = value > test.high ? .high : value < test.low ? .low : .normal
         lab.effectiveAt.seconds = asOfSeconds - Int64(daysAgo) * 86_400 - 7_200
-        lab.group = ["3D046-0000-022-127-01", "3F077-0000-023-271-01", "3D010-0000-023-271-01"].contains(test.jlac10)
+        lab.group =
+            ["3D046-0000-022-127-01", "3F077-0000-023-271-01", "3D010-0000-023-271-01"].contains(test.jlac10)
             ? .lifestyleDisease : .emergency
         return lab
     }

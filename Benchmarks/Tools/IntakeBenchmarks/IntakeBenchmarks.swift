@@ -28,14 +28,7 @@ let asOf = Date()
 
 /// A valid 医療機関コード for gateway `n` (prefecture 13, fee table 1, check digit as dh synth makes).
 func institution(_ n: Int, run: Int) -> String {
-    var digits = [1, 3, 1] + String(format: "%06d", run * 1_000 + n).compactMap { $0.wholeNumberValue }
-    var sum = 0
-    for (position, digit) in digits.suffix(6).reversed().enumerated() {
-        let product = digit * (position % 2 == 0 ? 2 : 1)
-        sum += product / 10 + product % 10
-    }
-    digits.append((10 - sum % 10) % 10)
-    return digits.map { String($0) }.joined()
+    SyntheticDataGenerator.institutionCode(prefecture: 13, number: run * 1_000 + n)
 }
 
 /// `count` synthetic records of one institution, in batches.
