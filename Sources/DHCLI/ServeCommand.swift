@@ -53,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("data-dir"),
-        help: ArgumentHelp("The server's data directory (secrets; the embedded cluster in DIR/postgres).", valueName: "dir"))
+        help: ArgumentHelp(
+            "The server's data directory (secrets; the embedded cluster in DIR/postgres).", valueName: "dir"))
     var dataDirectory: String
 
     @Option(
@@ -95,8 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which a connection without calls is closed.")
     var idleTimeout = 300
 
-    @Option(help: "The most database connections open at once.")
-    var databaseConnections = 16
+    @Option(help: "The most database connections open at once (default: four per processor core, 4 to 16).")
+    var databaseConnections: Int?
 
     func validate() throws {
         guard (try? Self.parseListen(listen)) != nil else {
@@ -107,7 +108,9 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("give --pki DIR, or --cert, --key and at least one --ca")
             }
         }
-        guard databaseConnections > 0 else { throw ValidationError("--database-connections must be at least 1") }
+        if let databaseConnections, databaseConnections < 1 {
+            throw ValidationError("--database-connections must be at least 1")
+        }
     }
 
     static func parseListen(_ text: String) throws -> (host: String, port: Int) {
@@ -153,7 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
             transport: .init(
                 host: host, port: port, connection: connection, maxConnections: maxConnections,
                 handshakeTimeout: .seconds(max(handshakeTimeout, 1))))
-        configuration.databaseConnections = databaseConnections
+        if let databaseConnections { configuration.databaseConnections = databaseConnections }
         return configuration
     }
 

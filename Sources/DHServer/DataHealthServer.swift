@@ -1,14 +1,14 @@
+internal import DHAccess
 public import DHAudit
 public import DHCareRecord
 public import DHIdentity
-public import DHTLS
-public import DHTransport
-internal import DHAccess
 internal import DHOps
-internal import DHSchemas
 internal import DHRPC
 internal import DHRepositories
+internal import DHSchemas
 package import DHStorage
+public import DHTLS
+public import DHTransport
 internal import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -56,8 +56,11 @@ public struct DataHealthServerConfiguration: Sendable {
     public var tls: TLSConfiguration
     /// Address, connection limits and timers.
     public var transport: TLSServerTransport.Configuration
-    /// The most database connections open at once.
-    public var databaseConnections = 16
+    /// The most database connections open at once: by default four per processor core, at
+    /// least 4 and at most 16. More transactions at once than the cores can run only contend
+    /// (measured with the embedded cluster on 2 cores and 32 gateways: 0.41-0.51x the raw COPY
+    /// rate with 40 connections, 0.54-0.63x with 8).
+    public var databaseConnections = min(16, max(4, 4 * ProcessInfo.processInfo.activeProcessorCount))
     /// How long a call waits for a database connection before it fails with UNAVAILABLE.
     public var databaseCheckoutTimeout: Duration = .seconds(5)
     /// Apply pending schema migrations on start (as `dh migrate up` does).
@@ -219,7 +222,9 @@ public final class DataHealthServer: Sendable {
                 Datahealth_V1_CareRecordService.name: database, Datahealth_Ops_V1_Health.name: { .serving },
             ]
             var services: [any RPCService] = [careRecords]
-            var descriptorSets = [Datahealth_V1_CareRecordService.descriptorSet, Datahealth_Ops_V1_Health.descriptorSet]
+            var descriptorSets = [
+                Datahealth_V1_CareRecordService.descriptorSet, Datahealth_Ops_V1_Health.descriptorSet,
+            ]
             if configuration.reflection {
                 probes[Datahealth_Ops_V1_Reflection.name] = { .serving }
                 descriptorSets.append(Datahealth_Ops_V1_Reflection.descriptorSet)
@@ -240,7 +245,8 @@ public final class DataHealthServer: Sendable {
                 _ = try? await serving.value
                 throw ServerError(
                     code: .listenFailed,
-                    message: "cannot listen on \(configuration.transport.host):\(configuration.transport.port): \(error)")
+                    message:
+                        "cannot listen on \(configuration.transport.host):\(configuration.transport.port): \(error)")
             }
             return DataHealthServer(
                 configuration: configuration, policy: policy, auditLog: auditLog,
@@ -278,7 +284,8 @@ public final class DataHealthServer: Sendable {
                 throw error
             } catch {
                 throw ServerError(
-                    code: .databaseUnavailable, message: "cannot start the embedded PostgreSQL cluster in \(directory): \(error)")
+                    code: .databaseUnavailable,
+                    message: "cannot start the embedded PostgreSQL cluster in \(directory): \(error)")
             }
         }
         var poolConfiguration = PostgresPoolConfiguration(connection: connection)

@@ -84,7 +84,10 @@ struct IntakeBenchmarks {
                 privateKey: .pem(pki.server.privateKey.pemString),
                 trustRoots: [.pem(pki.authority.certificate.pemString)]),
             transport: .init(host: "127.0.0.1", port: 0))
-        configuration.databaseConnections = 40
+        // The server's default pool (four connections per core) unless INTAKE_DB_CONNECTIONS says.
+        if let connections = Int(environment["INTAKE_DB_CONNECTIONS"] ?? "") {
+            configuration.databaseConnections = connections
+        }
         var maxMessage = RPCConnectionConfiguration.server
         maxMessage.maxMessageSize = 16 << 20
         configuration.transport.connection = maxMessage
