@@ -67,8 +67,13 @@ public final class TLSConnection {
     /// The peer's verified identity, from its certificate's `dh://` SAN URI; set when the
     /// handshake completes (servers, and clients whose certificate carries one).
     public private(set) var peerIdentity: PeerIdentity?
-    /// The peer's verified certificate; set when the handshake completes.
-    public private(set) var peerCertificate: Certificate?
+    /// The peer's verified certificate, once the handshake completed (read from the SSL on
+    /// demand: an idle connection keeps no copy of it).
+    public var peerCertificate: Certificate? {
+        guard handshakeCompleted, let x509 = SSL_get0_peer_certificate(ssl) else { return nil }
+        return try? Certificate(x509: x509)
+    }
+    private var handshakeCompleted = false
     /// The ALPN protocol agreed on; set when the handshake completes.
     public private(set) var applicationProtocol: String?
     /// Whether the handshake resumed an earlier session.
@@ -272,7 +277,6 @@ public final class TLSConnection {
         }
         isResumed = SSL_session_reused(ssl) == 1
         if let x509 = SSL_get0_peer_certificate(ssl) {
-            peerCertificate = try? Certificate(x509: x509)
             // A resumed session skips verification; the identity comes from the session's certificate.
             if case .success(let identity) = ConnectionNotes.identity(of: x509) { peerIdentity = identity }
         }
@@ -291,6 +295,7 @@ public final class TLSConnection {
             return
         }
         state = .established
+        handshakeCompleted = true
         output.handshakeCompleted = true
     }
 

@@ -28,7 +28,7 @@ final class Outbox: Sendable {
     }
 
     private struct State {
-        var items = CircularBuffer<Item>()
+        var items = CircularBuffer<Item>(initialCapacity: 4)
         var bytes = 0
         var drainScheduled = false
         var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]

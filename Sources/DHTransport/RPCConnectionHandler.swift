@@ -184,9 +184,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private var peer: PeerIdentity?
     private var remoteAddress = "unknown"
     private var streams: [UInt32: StreamEntry] = [:]
-    private var pendingOpens = CircularBuffer<PendingOpen>()
+    // Small until used: an idle connection should hold little memory.
+    private var pendingOpens = CircularBuffer<PendingOpen>(initialCapacity: 1)
     private var nextOpenID: UInt64 = 0
-    private var actionQueue = CircularBuffer<RPCConnectionStateMachine.Action>()
+    private var actionQueue = CircularBuffer<RPCConnectionStateMachine.Action>(initialCapacity: 4)
     private var processing = false
     private var output: [UInt8] = []
     private var closeRequested = false

@@ -303,8 +303,11 @@ enum TransportBenchmarks {
             precondition(transport.connectionCount >= connectionsBefore + idleConnections)
             print(
                 "(d) idle connections: \(idleConnections), server resident memory "
-                    + "+\((after - before) / idleConnections / 1024) KiB per connection "
-                    + "(heap in use +\((heapAfter - heapBefore) / idleConnections / 1024) KiB)")
+                    + String(format: "+%.1f KiB", Double(after - before) / Double(idleConnections) / 1024)
+                    + " per connection (heap in use "
+                    + String(
+                        format: "+%.1f KiB)", Double(Int(heapAfter) - Int(heapBefore)) / Double(idleConnections) / 1024)
+            )
             try input.fileHandleForWriting.close()
             child.waitUntilExit()
         }
