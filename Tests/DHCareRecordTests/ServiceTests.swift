@@ -29,9 +29,11 @@ struct Harness {
     let audit = AuditRecorder()
     let consent = InMemoryConsentStore(now: { testTime })
     let pseudonymizer = PatientPseudonymizer(secret: testSecret)
+    var configuration = CareRecordService.Configuration()
     var service: CareRecordService {
         CareRecordService(
-            repository: repository, consent: consent, pseudonymizer: pseudonymizer, audit: audit, now: { testTime })
+            repository: repository, consent: consent, pseudonymizer: pseudonymizer, audit: audit,
+            configuration: configuration, now: { testTime })
     }
 
     /// The patient id of the test patient of ``record(_:key:)``.
@@ -265,6 +267,33 @@ struct CareRecordServiceTests {
         #expect(try await harness.repository.records(patientID: harness.patientID).isEmpty)
     }
 
+    @Test("a large batch keeps every outcome in submission order; a foreign record anywhere stores nothing")
+    func largeBatchInOrder() async throws {
+        let harness = Harness()
+        var lab = creatinine()
+        lab.quantity = quantity("0.72", "")
+        let batch = (0..<300).map { index in
+            index % 7 == 3
+                ? submission(.labResult(lab), key: "b-\(index)", id: "lab-\(index)")
+                : submission(.allergy(penicillin()), key: "b-\(index)", id: "allergy-\(index)")
+        }
+        let response = try await harness.submit([batch])
+        #expect(response.results == (0..<300).map { $0 % 7 == 3 ? .rejected : .accepted })
+        #expect(response.outcomes.map(\.idempotencyKey) == (0..<300).map { "b-\($0)" })
+        #expect(
+            response.outcomes.filter { $0.result == .rejected }.allSatisfy {
+                $0.fieldPath == "lab_result.quantity.unit"
+            })
+        #expect(try await harness.repository.records(patientID: harness.patientID).count == 300 - 43)
+
+        // A record of another institution anywhere in a large batch: nothing of it is stored.
+        let other = Harness()
+        var foreign = batch
+        foreign[281] = submission(.allergy(penicillin()), key: "b-281", id: "allergy-281", institution: clinicB)
+        await expectStatus(.permissionDenied) { _ = try await other.submit([foreign]) }
+        #expect(try await other.repository.records(patientID: other.patientID).isEmpty)
+    }
+
     @Test("a researcher may neither submit nor read a summary")
     func researcherRefused() async throws {
         let harness = Harness()
@@ -401,7 +430,8 @@ struct CareRecordServiceTests {
         #expect(summary.items.map(\.provenance.submissionID) == ["\(hospital)^2026^allergy-2"])
     }
 
-    @Test("WatchPatient streams committed changes in order, resumes after a sequence, and shows only what consent covers")
+    @Test(
+        "WatchPatient streams committed changes in order, resumes after a sequence, and shows only what consent covers")
     func watchPatient() async throws {
         let harness = Harness()
         let clinicC = "3312345678"
@@ -506,7 +536,9 @@ struct CareRecordServiceTests {
             request.basicFacts = facts("ヤマダ タロウ", sex: .female)
             await expectStatus(.notFound) { _ = try await client.getEmergencySummary(request, options: emergency) }
             request.basicFacts = facts("ヤマダ タロウ", sex: .unspecified)
-            await expectStatus(.invalidArgument) { _ = try await client.getEmergencySummary(request, options: emergency) }
+            await expectStatus(.invalidArgument) {
+                _ = try await client.getEmergencySummary(request, options: emergency)
+            }
         }
 
         // Another person with the same name, birth date and sex: no guessing.
@@ -527,7 +559,8 @@ struct CareRecordServiceTests {
         #expect(response.outcomes.first?.fieldPath == "patient_facts.name_kana")
     }
 
-    @Test("for a person needing medical care, an emergency summary puts allergies, contraindications and diagnoses first")
+    @Test(
+        "for a person needing medical care, an emergency summary puts allergies, contraindications and diagnoses first")
     func medicalCareNeedsOrder() async throws {
         let harness = Harness()
         _ = try await harness.submit([
