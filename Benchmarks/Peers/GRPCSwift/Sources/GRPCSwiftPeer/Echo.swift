@@ -1,7 +1,8 @@
-// Protos/echo.proto for swift-protobuf and grpc-swift-2, written by hand in the shape
-// protoc-gen-swift 1.39 and protoc-gen-grpc-swift-2 give it: the messages conform to
-// SwiftProtobuf.Message (binary coding by SwiftProtobuf's own encoder and decoder), the
-// service registers its two methods on a GRPCCore RPCRouter with GRPCProtobuf's serializers.
+// Benchmarks/Peers/grpc-cpp/echo.proto (both peers use it) for swift-protobuf and grpc-swift-2,
+// written by hand in the shape protoc-gen-swift 1.39 and protoc-gen-grpc-swift-2 give it: the
+// messages conform to SwiftProtobuf.Message (binary coding by SwiftProtobuf's own encoder and
+// decoder), the service registers its two methods on a GRPCCore RPCRouter with GRPCProtobuf's
+// serializers.
 
 internal import Foundation
 internal import GRPCCore
