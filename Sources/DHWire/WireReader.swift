@@ -356,19 +356,25 @@ public struct WireReader: ~Copyable {
     /// before); if so, reads it (as `nextKey()` would).
     @inlinable
     internal mutating func nextKeyRepeats(_ keyOffset: Int, _ keyLength: Int) -> Bool {
-        guard limit &- position > keyLength,
-            base.load(fromByteOffset: position, as: UInt8.self) == base.load(fromByteOffset: keyOffset, as: UInt8.self)
-        else { return false }
-        var index = 1
+        guard keyRepeats(at: position, keyOffset, keyLength) else { return false }
+        keyStart = position
+        position &+= keyLength
+        return true
+    }
+
+    /// Whether the `keyLength` bytes at `offset` are those at `keyOffset` (a key read before),
+    /// with at least one byte after them within the limit.
+    @inlinable
+    internal func keyRepeats(at offset: Int, _ keyOffset: Int, _ keyLength: Int) -> Bool {
+        guard limit &- offset > keyLength else { return false }
+        var index = 0
         while index < keyLength {
             guard
-                base.load(fromByteOffset: position &+ index, as: UInt8.self)
+                base.load(fromByteOffset: offset &+ index, as: UInt8.self)
                     == base.load(fromByteOffset: keyOffset &+ index, as: UInt8.self)
             else { return false }
             index &+= 1
         }
-        keyStart = position
-        position &+= keyLength
         return true
     }
 
@@ -381,16 +387,7 @@ public struct WireReader: ~Copyable {
         let keyLength = position &- keyStart
         var cursor = keyStart
         var count = 0
-        let first = base.load(fromByteOffset: keyStart, as: UInt8.self)
-        while limit &- cursor > keyLength, base.load(fromByteOffset: cursor, as: UInt8.self) == first {
-            var index = 1
-            while index < keyLength
-                && base.load(fromByteOffset: cursor &+ index, as: UInt8.self)
-                    == base.load(fromByteOffset: keyStart &+ index, as: UInt8.self)
-            {
-                index &+= 1
-            }
-            guard index == keyLength else { break }
+        while keyRepeats(at: cursor, keyStart, keyLength) {
             var length = UInt64(base.load(fromByteOffset: cursor &+ keyLength, as: UInt8.self))
             var afterLength = cursor &+ keyLength &+ 1
             if length >= 0x80 {
