@@ -297,34 +297,23 @@ final class LibPQSession {
             return
         }
         if value.dataType == .bytea {
-            // `\x` and two hex digits a byte; COPY doubles the backslash.
-            let start = buffer.count
-            let digits: StaticString = "0123456789abcdef"
-            buffer.append(contentsOf: repeatElement(0, count: 3 + bytes.count * 2))
-            buffer.withUnsafeMutableBufferPointer { out in
-                out[start] = UInt8(ascii: "\\")
-                out[start + 1] = UInt8(ascii: "\\")
-                out[start + 2] = UInt8(ascii: "x")
-                digits.withUTF8Buffer { hex in
-                    var index = start + 3
-                    for byte in bytes {
-                        out[index] = hex[Int(byte >> 4)]
-                        out[index + 1] = hex[Int(byte & 0x0F)]
-                        index += 2
-                    }
-                }
-            }
+            // The text form `\x…` with its backslash doubled, as COPY escapes it.
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(UInt8(ascii: "x"))
+            PostgresValue.appendHex(bytes, to: &buffer)
             return
         }
         if value.dataType.isTextual || value.dataType == .unspecified {
-            Self.appendEscaped(bytes, to: &buffer)
+            bytes.withUnsafeBufferPointer { Self.appendEscaped($0, to: &buffer) }
             return
         }
-        appendCopyText(try value.textRepresentation(), to: &buffer)
+        var text = try value.textRepresentation() ?? ""
+        text.withUTF8 { Self.appendEscaped($0, to: &buffer) }
     }
 
     /// Appends `bytes` with COPY's escapes, copying the runs between escaped bytes at once.
-    static func appendEscaped(_ bytes: [UInt8], to buffer: inout [UInt8]) {
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
         var runStart = 0
         for (index, byte) in bytes.enumerated() {
             let escaped: UInt8
@@ -335,28 +324,12 @@ final class LibPQSession {
             case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
             default: continue
             }
-            buffer.append(contentsOf: bytes[runStart..<index])
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             buffer.append(UInt8(ascii: "\\"))
             buffer.append(escaped)
             runStart = index + 1
         }
-        buffer.append(contentsOf: bytes[runStart...])
-    }
-
-    private func appendCopyText(_ text: String?, to buffer: inout [UInt8]) {
-        guard let text else {
-            buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            default: buffer.append(byte)
-            }
-        }
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
     }
 
     // MARK: Results and errors

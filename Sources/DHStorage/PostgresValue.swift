@@ -352,6 +352,22 @@ extension Date: PostgresEncodable, PostgresDecodable {
 // MARK: - Text rendering for COPY
 
 extension PostgresValue {
+    /// Appends `bytes` as lowercase hex digits, two a byte (bytea's text form after `\x`).
+    static func appendHex(_ bytes: [UInt8], to buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        buffer.withUnsafeMutableBufferPointer { out in
+            ("0123456789abcdef" as StaticString).withUTF8Buffer { hex in
+                var index = start
+                for byte in bytes {
+                    out[index] = hex[Int(byte >> 4)]
+                    out[index + 1] = hex[Int(byte & 0x0F)]
+                    index += 2
+                }
+            }
+        }
+    }
+
     /// The value in PostgreSQL's text format, as COPY's text format wants it (before COPY's
     /// own escaping). `nil` for NULL.
     func textRepresentation() throws -> String? {
@@ -367,13 +383,8 @@ extension PostgresValue {
             return "\(value)"
         case .jsonb: return try PostgresJSONB.decode(from: cell).text
         case .bytea:
-            let digits: [UInt8] = Array("0123456789abcdef".utf8)
             var text = [UInt8]("\\x".utf8)
-            text.reserveCapacity(2 + bytes.count * 2)
-            for byte in bytes {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0F)])
-            }
+            Self.appendHex(bytes, to: &text)
             return String(decoding: text, as: UTF8.self)
         case .timestamptz, .timestamp:
             let micros = try cell.readInteger(Int64.self)
@@ -412,7 +423,9 @@ func formatTimestamp(microsecondsSincePostgresEpoch micros: Int64) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
-    let date = year > 0 ? "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" : "\(pad(1 - year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    let date =
+        year > 0
+        ? "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" : "\(pad(1 - year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     let time = "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(fraction, 6))"
     return "\(date) \(time)+00" + (year > 0 ? "" : " BC")
 }
