@@ -248,7 +248,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             """
             SELECT sequence, patient_id, institution, item_kind, submission_id, change, version, provenance, changed_at \
             FROM care_changes WHERE sequence > \(sequence) \
-            AND sequence < (pg_snapshot_xmin(pg_current_snapshot())::text::int8 << 20) \
+            AND sequence < (pg_snapshot_xmin(pg_current_snapshot())::text::int8 << \(Int32(Self.changeOrdinalBits))) \
             AND patient_id = ANY (string_to_array(\(patientIDs.joined(separator: ",")), ',')) \
             ORDER BY sequence LIMIT \(Int64(limit))
             """)
@@ -277,7 +277,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
     /// before, by transactions younger than that one).
     public func latestChangeSequence() async throws -> Int64 {
         let result = try await database.query(
-            "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::int8 << 20) - 1")
+            "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::int8 << \(Int32(Self.changeOrdinalBits))) - 1")
         return try result.singleRow().unwrap().decode(Int64.self, column: 0)
     }
 
