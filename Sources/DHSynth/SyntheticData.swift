@@ -85,13 +85,7 @@ public struct SyntheticDataGenerator: Sendable {
     /// (1...47): prefecture, fee table 1 (医科), the number, and its check digit.
     public static func institutionCode(prefecture: Int, number: Int) -> String {
         var digits = [prefecture / 10, prefecture % 10, 1]
-        var rest = number % 1_000_000
-        var numberDigits: [Int] = []
-        for _ in 0..<6 {
-            numberDigits.insert(rest % 10, at: 0)
-            rest /= 10
-        }
-        digits += numberDigits
+        for place in [100_000, 10_000, 1_000, 100, 10, 1] { digits.append(number / place % 10) }
         digits.append(checkDigit(digits.suffix(6)))
         return digits.map { String($0) }.joined()
     }
