@@ -20,45 +20,6 @@ internal import Synchronization
 internal import Glibc
 #endif
 
-struct Latencies {
-    var samples: [Duration] = []
-
-    func percentile(_ p: Double) -> Duration {
-        guard !samples.isEmpty else { return .zero }
-        let sorted = samples.sorted()
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-    }
-}
-
-func microseconds(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    let micros = Double(seconds) * 1e6 + Double(attoseconds) / 1e12
-    return String(format: micros < 10 ? "%.1f µs" : "%.0f µs", micros)
-}
-
-func seconds(_ duration: Duration) -> Double {
-    let (seconds, attoseconds) = duration.components
-    return Double(seconds) + Double(attoseconds) / 1e18
-}
-
-/// CPU time the process used so far (user and system).
-func cpuTime() -> Duration {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    func duration(_ time: timeval) -> Duration { .seconds(time.tv_sec) + .microseconds(time.tv_usec) }
-    return duration(usage.ru_utime) + duration(usage.ru_stime)
-}
-
-/// The process's resident memory (VmRSS), in bytes.
-func residentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-        return kilobytes * 1024
-    }
-    return 0
-}
-
 struct PeerError: Error, CustomStringConvertible {
     let code: String
     let description: String
