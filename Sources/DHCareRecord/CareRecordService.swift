@@ -19,6 +19,11 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         public var maximumRecordsPerBatch = 1_000
         /// The most records one `SubmitRecords` call may carry.
         public var maximumRecordsPerCall = 100_000
+        /// How many batches of one call are stored at once, each in its own transaction: a
+        /// batch is validated and stored while the ones before it commit, unless it touches
+        /// their idempotency keys, submission ids or replaced items (then it waits for them).
+        /// 1 stores one batch after another.
+        public var maximumBatchesStoring = 4
         /// The validator's own limits.
         public var validation = CareRecordValidator.Configuration()
         /// Lab results shown per test: those of the last year, and at least the latest three.
@@ -85,25 +90,51 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
                     "only a hospital gateway submits records; \(caller.identity) is a \(caller.identity.role.rawValue)")
         }
         let institution = caller.identity.organization
-        var response = Datahealth_V1_SubmitRecordsResponse()
-        var received = 0
-        for try await batch in requests {
-            guard batch.records.count <= configuration.maximumRecordsPerBatch else {
-                throw RPCError(
-                    code: .invalidArgument,
-                    message:
-                        "a batch holds \(batch.records.count) records; at most \(configuration.maximumRecordsPerBatch) are accepted"
-                )
+        var batchOutcomes: [[Datahealth_V1_RecordOutcome]] = []
+        try await withThrowingTaskGroup(of: (Int, [Datahealth_V1_RecordOutcome]).self) { group in
+            // Batches being stored, by their position in the call, with what they touch.
+            var storing: [Int: BatchFootprint] = [:]
+            var received = 0
+            func collect(_ finished: (Int, [Datahealth_V1_RecordOutcome])) {
+                storing[finished.0] = nil
+                batchOutcomes[finished.0] = finished.1
             }
-            received += batch.records.count
-            guard received <= configuration.maximumRecordsPerCall else {
-                throw RPCError(
-                    code: .resourceExhausted,
-                    message: "a call may carry at most \(configuration.maximumRecordsPerCall) records; start a new call"
-                )
+            for try await batch in requests {
+                guard batch.records.count <= configuration.maximumRecordsPerBatch else {
+                    throw RPCError(
+                        code: .invalidArgument,
+                        message:
+                            "a batch holds \(batch.records.count) records; at most \(configuration.maximumRecordsPerBatch) are accepted"
+                    )
+                }
+                received += batch.records.count
+                guard received <= configuration.maximumRecordsPerCall else {
+                    throw RPCError(
+                        code: .resourceExhausted,
+                        message:
+                            "a call may carry at most \(configuration.maximumRecordsPerCall) records; start a new call"
+                    )
+                }
+                let prepared = try prepare(batch.records, institution: institution)
+                let position = batchOutcomes.count
+                batchOutcomes.append(prepared.outcomes)
+                guard !prepared.writes.isEmpty else { continue }
+                // A batch waits for the batches before it that touch the same keys, submission
+                // ids or replaced items (its outcome may depend on theirs), and for a free place.
+                let footprint = BatchFootprint(prepared.writes)
+                while storing.count >= max(configuration.maximumBatchesStoring, 1)
+                    || storing.values.contains(where: { $0.overlaps(footprint) })
+                {
+                    guard let finished = try await group.next() else { break }
+                    collect(finished)
+                }
+                storing[position] = footprint
+                group.addTask { (position, try await store(prepared, institution: institution)) }
             }
-            response.outcomes += try await submit(batch.records, institution: institution)
+            while let finished = try await group.next() { collect(finished) }
         }
+        var response = Datahealth_V1_SubmitRecordsResponse()
+        response.outcomes = batchOutcomes.flatMap { $0 }
         for outcome in response.outcomes {
             switch outcome.result {
             case .accepted: response.acceptedCount += 1
@@ -114,17 +145,46 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         return response
     }
 
-    /// Validates one batch, stores the valid records in one transaction, and returns the outcomes
-    /// in submission order. A record for another institution fails the call before anything of
-    /// the batch is stored.
-    private func submit(
-        _ records: [Datahealth_V1_CareRecord], institution: String
-    ) async throws -> [Datahealth_V1_RecordOutcome] {
-        let time = now()
-        let seconds = Int64(time.timeIntervalSince1970.rounded(.down))
+    /// A validated batch: every record's outcome so far (rejections final), and the writes of
+    /// the valid records with their positions in the batch.
+    private struct PreparedBatch: Sendable {
         var outcomes: [Datahealth_V1_RecordOutcome] = []
         var writes: [CareRecordWrite] = []
         var positions: [Int] = []
+        var time: Date
+    }
+
+    /// What a batch's writes touch: the idempotency keys, the submission ids and the replaced
+    /// items (patient and replacement key). Batches whose footprints do not overlap give the
+    /// same outcomes whichever commits first.
+    struct BatchFootprint: Sendable {
+        private var keys: Set<String> = []
+        private var submissions: Set<String> = []
+        private var replacements: Set<String> = []
+
+        init(_ writes: [CareRecordWrite]) {
+            keys.reserveCapacity(writes.count)
+            submissions.reserveCapacity(writes.count)
+            for write in writes {
+                keys.insert(write.idempotencyKey)
+                submissions.insert(write.submissionID)
+                if let key = write.replacementKey { replacements.insert(write.patientID + "|" + key) }
+            }
+        }
+
+        func overlaps(_ other: BatchFootprint) -> Bool {
+            !keys.isDisjoint(with: other.keys) || !submissions.isDisjoint(with: other.submissions)
+                || !replacements.isDisjoint(with: other.replacements)
+        }
+    }
+
+    /// Validates one batch and prepares the writes of its valid records. A record for another
+    /// institution fails the call before anything of the batch is stored.
+    private func prepare(_ records: [Datahealth_V1_CareRecord], institution: String) throws -> PreparedBatch {
+        let time = now()
+        let seconds = Int64(time.timeIntervalSince1970.rounded(.down))
+        var batch = PreparedBatch(time: time)
+        batch.outcomes.reserveCapacity(records.count)
         for record in records {
             var outcome = Datahealth_V1_RecordOutcome()
             outcome.idempotencyKey = record.idempotencyKey
@@ -136,22 +196,28 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
                 outcome.fieldPath = problem.fieldPath
                 outcome.message = problem.message
             } else {
-                positions.append(outcomes.count)
-                writes.append(write(for: record, receivedAt: time))
+                batch.positions.append(batch.outcomes.count)
+                batch.writes.append(write(for: record, receivedAt: time))
             }
-            outcomes.append(outcome)
+            batch.outcomes.append(outcome)
         }
-        guard !writes.isEmpty else { return outcomes }
+        return batch
+    }
+
+    /// Stores a prepared batch's writes in one transaction and returns every outcome of the
+    /// batch, in submission order, once it committed.
+    private func store(_ batch: PreparedBatch, institution: String) async throws -> [Datahealth_V1_RecordOutcome] {
         let applied: [CareRecordApplied]
         do {
-            applied = try await repository.apply(writes, institution: institution, at: time)
+            applied = try await repository.apply(batch.writes, institution: institution, at: batch.time)
         } catch {
             throw RPCError(
                 code: .unavailable,
                 message: "the records could not be stored; nothing of this batch was kept, retry it",
                 cause: error)
         }
-        for (position, result) in zip(positions, applied) {
+        var outcomes = batch.outcomes
+        for (position, result) in zip(batch.positions, applied) {
             switch result.result {
             case .accepted: outcomes[position].result = .accepted
             case .duplicate: outcomes[position].result = .duplicate
@@ -250,7 +316,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         note.patient = patientID
         let pseudonym = try pseudonym(patientID)
         if request.hasConsent {
-            try await recordViewingConsent(request.consent, patient: pseudonym, institution: caller.identity.organization)
+            try await recordViewingConsent(
+                request.consent, patient: pseudonym, institution: caller.identity.organization)
         }
         let records = try await stored(patientID)
         // Every institution whose records the summary shows must be covered by consent.
@@ -334,7 +401,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             default: 6
             }
         }
-        return items.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+        return items.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(
+            \.element)
     }
 
     public func watchPatient(
@@ -345,10 +413,12 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         guard caller.identity.role == .gateway || caller.identity.role == .clinician else {
             throw RPCError(
                 code: .permissionDenied,
-                message: "watching patients is for clinicians; \(caller.identity) is a \(caller.identity.role.rawValue)")
+                message: "watching patients is for clinicians; \(caller.identity) is a \(caller.identity.role.rawValue)"
+            )
         }
         guard caller.purpose == .treatment else {
-            throw RPCError(code: .permissionDenied, message: "patients are watched for treatment, not \(caller.purpose)")
+            throw RPCError(
+                code: .permissionDenied, message: "patients are watched for treatment, not \(caller.purpose)")
         }
         guard !request.patients.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "patients: name at least one patient to watch")
@@ -356,7 +426,9 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         guard request.patients.count <= configuration.maximumWatchedPatients else {
             throw RPCError(
                 code: .invalidArgument,
-                message: "patients: at most \(configuration.maximumWatchedPatients) patients per watch, got \(request.patients.count)")
+                message:
+                    "patients: at most \(configuration.maximumWatchedPatients) patients per watch, got \(request.patients.count)"
+            )
         }
         guard request.afterSequence >= 0 else {
             throw RPCError(code: .invalidArgument, message: "after_sequence: must not be negative")
@@ -591,7 +663,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             throw RPCError(code: .invalidArgument, message: problem)
         }
         guard let digest = pseudonymizer.factsDigest(for: facts) else {
-            throw RPCError(code: .invalidArgument, message: "basic_facts: name in katakana, birth date and sex are required")
+            throw RPCError(
+                code: .invalidArgument, message: "basic_facts: name in katakana, birth date and sex are required")
         }
         let matches: [String]
         do {
@@ -603,7 +676,8 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         case 0:
             throw RPCError(
                 code: .notFound,
-                message: "basic_facts: no patient with these facts; identify the patient by insurance card or patient id")
+                message:
+                    "basic_facts: no patient with these facts; identify the patient by insurance card or patient id")
         case 1:
             return matches[0]
         default:

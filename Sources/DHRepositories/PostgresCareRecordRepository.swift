@@ -68,6 +68,13 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
     /// Applies independent CREATEs with a handful of statements whatever their number: the
     /// writes are copied into a temporary table, then claimed, checked, inserted and
     /// answered set-wise. Returns (position in the batch, outcome).
+    ///
+    /// Every look-up in the permanent tables goes row by row of the batch through an index (a
+    /// `LATERAL` subquery, a correlated subquery, or `= ANY (ARRAY(...))`): left to a join, the
+    /// planner, which knows nothing of the temporary table and, after a burst of intake, too
+    /// little of an institution's rows, hash-joins against all the institution's records or
+    /// keys, a cost that grows with everything the institution ever sent (0.2 s per batch at
+    /// 70,000 records).
     private static func applyInBulk(
         _ writes: [CareRecordWrite], positions: [Int], institution: String, at time: Date, on tx: PostgresConnection
     ) async throws -> [(Int, CareRecordApplied)] {
@@ -111,8 +118,8 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                 SELECT \(institution), idempotency_key, submission_id, 1, \(time) FROM care_incoming ORDER BY ordinal \
                 ON CONFLICT (institution, idempotency_key) DO NOTHING RETURNING 1) \
             SELECT (SELECT count(*) FROM claimed), \
-            (SELECT count(*) FROM care_incoming i JOIN care_records r \
-            ON r.institution = \(institution) AND r.submission_id = i.submission_id)
+            (SELECT count(*) FROM care_incoming i CROSS JOIN LATERAL (SELECT 1 FROM care_records r \
+            WHERE r.institution = \(institution) AND r.submission_id = i.submission_id LIMIT 1) u)
             """
         ).singleRow().unwrap().decode(Int64.self, Int64.self)
         let everyRowGoesIn = claimedCount == Int64(positions.count) && usedCount == 0
@@ -121,19 +128,19 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             // reuse a submission id: rejected, their key released.
             try await tx.execute(
                 """
-                UPDATE care_incoming i SET claimed = true FROM care_idempotency_keys k \
-                WHERE k.institution = \(institution) AND k.idempotency_key = i.idempotency_key \
-                AND k.xmin = pg_current_xact_id()::xid
+                UPDATE care_incoming i SET claimed = coalesce((SELECT k.xmin = pg_current_xact_id()::xid \
+                FROM care_idempotency_keys k \
+                WHERE k.institution = \(institution) AND k.idempotency_key = i.idempotency_key), false)
                 """)
             try await tx.execute(
                 """
-                UPDATE care_incoming i SET used = true FROM care_records r \
-                WHERE i.claimed AND r.institution = \(institution) AND r.submission_id = i.submission_id
+                UPDATE care_incoming i SET used = EXISTS (SELECT 1 FROM care_records r \
+                WHERE r.institution = \(institution) AND r.submission_id = i.submission_id) WHERE i.claimed
                 """)
             try await tx.execute(
                 """
-                DELETE FROM care_idempotency_keys k USING care_incoming i \
-                WHERE i.used AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+                DELETE FROM care_idempotency_keys k WHERE k.institution = \(institution) \
+                AND k.idempotency_key = ANY (ARRAY(SELECT idempotency_key FROM care_incoming WHERE used))
                 """)
         }
         // The rows that go in: all of them, or those claimed and not used.
@@ -143,22 +150,27 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             // removed and their version continued.
             try await tx.execute(
                 """
-                WITH replaced AS (
-                    UPDATE care_records r SET deleted = true, updated_at = \(time) FROM care_incoming i \
-                    WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND i.replacement_key IS NOT NULL \
-                    AND r.institution = \(institution) AND r.patient_id = i.patient_id \
-                    AND r.replacement_key = i.replacement_key AND NOT r.deleted \
-                    RETURNING i.ordinal, r.version) \
-                    UPDATE care_incoming i SET version = m.version + 1 \
-                    FROM (SELECT ordinal, max(version) AS version FROM replaced GROUP BY ordinal) m \
-                    WHERE i.ordinal = m.ordinal
+                WITH targets AS MATERIALIZED (
+                    SELECT i.ordinal, t.id FROM care_incoming i CROSS JOIN LATERAL (SELECT r.id FROM care_records r \
+                    WHERE r.institution = \(institution) AND r.patient_id = i.patient_id \
+                    AND r.replacement_key = i.replacement_key AND NOT r.deleted OFFSET 0) t \
+                    WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND i.replacement_key IS NOT NULL), \
+                replaced AS (
+                    UPDATE care_records r SET deleted = true, updated_at = \(time) \
+                    WHERE r.id = ANY (ARRAY(SELECT id FROM targets)) AND NOT r.deleted RETURNING r.id, r.version) \
+                UPDATE care_incoming i SET version = m.version + 1 \
+                FROM (SELECT t.ordinal, max(p.version) AS version FROM targets t JOIN replaced p ON p.id = t.id \
+                GROUP BY t.ordinal) m WHERE i.ordinal = m.ordinal
                 """)
         }
+        // Patients and fact digests go in sorted: transactions inserting the same new patients
+        // (batches of one call stored at once, or two institutions) then take their row locks
+        // in the same order and wait for each other instead of deadlocking.
         try await tx.execute(
             """
             INSERT INTO care_patients (patient_id, created_at) \
             SELECT DISTINCT patient_id, \(time) FROM care_incoming i WHERE \(everyRowGoesIn) OR (i.claimed AND NOT i.used) \
-            ON CONFLICT (patient_id) DO NOTHING
+            ORDER BY patient_id ON CONFLICT (patient_id) DO NOTHING
             """)
         try await tx.execute(
             """
@@ -172,14 +184,18 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
             """
             INSERT INTO care_patient_facts (digest, patient_id) \
             SELECT DISTINCT facts_digest, patient_id FROM care_incoming i \
-            WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND facts_digest IS NOT NULL ON CONFLICT DO NOTHING
+            WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND facts_digest IS NOT NULL \
+            ORDER BY facts_digest, patient_id ON CONFLICT DO NOTHING
             """)
         if replacing {
             try await tx.execute(
                 """
-                UPDATE care_idempotency_keys k SET version = i.version FROM care_incoming i \
-                WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND i.version <> 1 \
-                AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key
+                WITH changed AS MATERIALIZED (
+                    SELECT idempotency_key, version FROM care_incoming i \
+                    WHERE (\(everyRowGoesIn) OR (i.claimed AND NOT i.used)) AND i.version <> 1) \
+                UPDATE care_idempotency_keys k SET version = c.version FROM changed c \
+                WHERE k.institution = \(institution) AND k.idempotency_key = ANY (ARRAY(SELECT idempotency_key FROM changed)) \
+                AND k.idempotency_key = c.idempotency_key
                 """)
         }
         if everyRowGoesIn && !replacing {
@@ -187,9 +203,11 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         }
         let answers = try await tx.query(
             """
-            SELECT i.ordinal, \(everyRowGoesIn) OR i.claimed, i.used, coalesce(k.version, i.version) \
-            FROM care_incoming i LEFT JOIN care_idempotency_keys k ON NOT (\(everyRowGoesIn) OR i.claimed) \
-            AND k.institution = \(institution) AND k.idempotency_key = i.idempotency_key ORDER BY i.ordinal
+            SELECT i.ordinal, \(everyRowGoesIn) OR i.claimed, i.used, \
+            CASE WHEN \(everyRowGoesIn) OR i.claimed THEN i.version ELSE coalesce((SELECT k.version \
+            FROM care_idempotency_keys k WHERE k.institution = \(institution) \
+            AND k.idempotency_key = i.idempotency_key), i.version) END \
+            FROM care_incoming i ORDER BY i.ordinal
             """)
         // The rows go at the commit (ON COMMIT DELETE ROWS); a batch is one transaction.
         return try answers.rows.map { row in

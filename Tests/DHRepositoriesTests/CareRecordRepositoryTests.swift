@@ -209,6 +209,54 @@ extension RepositoryTests {
             }
         }
 
+        @Test("the batches of one call are stored at once; patients shared across batches are stored once")
+        func concurrentBatchesOfOneCall() async throws {
+            try await withRepository { repository, pool in
+                var configuration = CareRecordService.Configuration()
+                configuration.maximumBatchesStoring = 4
+                let service = CareRecordService(
+                    repository: repository, consent: PostgresConsentStore(database: pool),
+                    pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32)),
+                    configuration: configuration)
+                let transport = InProcessTransport(peer: try PeerIdentity(uri: "dh://\(hospital)/gateway/gw-01"))
+                let server = RPCServer(services: [service])
+                // 12 batches of 20 records, five records per patient: neighbouring batches share
+                // new patients, which concurrent transactions must insert without deadlocking.
+                let batches = (0..<12).map { batch in
+                    var request = Datahealth_V1_SubmitRecordsRequest()
+                    request.records = (0..<20).map { index in
+                        let number = batch * 20 + index
+                        var record = allergyRecord(key: "c-\(number)", id: "allergy-\(number)")
+                        record.patient.insured.number = "\(8_000_000 + (number + 3) / 5)"
+                        return record
+                    }
+                    return request
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve(on: transport.server) }
+                    defer { transport.server.beginGracefulShutdown() }
+                    await transport.waitUntilServing()
+                    let client = Datahealth_V1_CareRecordServiceClient(transport: transport.client)
+                    var metadata = Metadata()
+                    metadata.addString("treatment", forKey: CallerContext.purposeKey)
+                    let options = CallOptions(metadata: metadata)
+                    let first = try await client.submitRecords(options: options) { writer in
+                        for batch in batches { try await writer.write(batch) }
+                    }
+                    #expect(first.acceptedCount == 240)
+                    #expect(first.outcomes.map(\.idempotencyKey) == (0..<240).map { "c-\($0)" })
+                    let retried = try await client.submitRecords(options: options) { writer in
+                        for batch in batches { try await writer.write(batch) }
+                    }
+                    #expect(retried.duplicateCount == 240)
+                }
+                #expect(try await count("care_records", pool) == 240)
+                #expect(try await count("care_idempotency_keys", pool) == 240)
+                #expect(try await count("care_patients", pool) == 49)
+                #expect(try await count("care_changes", pool) == 240)
+            }
+        }
+
         @Test("random batches give the same outcomes and stored state as the in-memory repository")
         func bulkPathMatchesInMemory() async throws {
             try await withRepository { postgres, _ in

@@ -4,8 +4,10 @@
 // same tables of the same embedded cluster, in the same run.
 //
 //   swift run -c release --package-path Benchmarks IntakeBenchmarks
-//   INTAKE_RECORDS (records per configuration, default 24,000), INTAKE_BATCH (records per call, 500),
-//   INTAKE_GATEWAYS (default 1,8,32)
+//   INTAKE_RECORDS (records per configuration, default 24,000), INTAKE_BATCH (records per batch,
+//   500), INTAKE_BATCHES_PER_CALL (batches a gateway streams in one SubmitRecords call, 8),
+//   INTAKE_GATEWAYS (default 1,8,32), INTAKE_BATCHES_STORING (the server's batches stored at once
+//   per call, its default 4), INTAKE_DB_CONNECTIONS (the server's database pool)
 
 import DHCareRecord
 import DHIdentity
@@ -22,6 +24,7 @@ import Foundation
 let environment = ProcessInfo.processInfo.environment
 let recordsPerRun = Int(environment["INTAKE_RECORDS"] ?? "") ?? 24_000
 let batchSize = Int(environment["INTAKE_BATCH"] ?? "") ?? 500
+let batchesPerCall = max(Int(environment["INTAKE_BATCHES_PER_CALL"] ?? "") ?? 8, 1)
 /// The gateway counts to measure, e.g. INTAKE_GATEWAYS=1,8 (default 1,8,32).
 let gatewayCounts = (environment["INTAKE_GATEWAYS"] ?? "1,8,32").split(separator: ",").compactMap { Int($0) }
 let asOf = Date()
@@ -88,6 +91,11 @@ struct IntakeBenchmarks {
         if let connections = Int(environment["INTAKE_DB_CONNECTIONS"] ?? "") {
             configuration.databaseConnections = connections
         }
+        // How many batches of one call the server stores at once (its default unless
+        // INTAKE_BATCHES_STORING says).
+        if let storing = Int(environment["INTAKE_BATCHES_STORING"] ?? "") {
+            configuration.careRecords.maximumBatchesStoring = storing
+        }
         var maxMessage = RPCConnectionConfiguration.server
         maxMessage.maxMessageSize = 16 << 20
         configuration.transport.connection = maxMessage
@@ -95,7 +103,8 @@ struct IntakeBenchmarks {
         let serving = Task { try await server.run() }
         let port = try await server.listeningPort()
         print(
-            "care-record intake: \(recordsPerRun) records per configuration, \(batchSize) per call; "
+            "care-record intake: \(recordsPerRun) records per configuration, batches of \(batchSize), "
+                + "up to \(batchesPerCall) batches per call (acknowledged at the call's end); "
                 + "embedded PostgreSQL, synchronous_commit on; mutual TLS 1.3 on loopback")
 
         var rows: [Row] = []
@@ -142,13 +151,15 @@ struct IntakeBenchmarks {
                     group.addTask {
                         var accepted = 0
                         var latencies: [Double] = []
-                        for batch in batches {
+                        for first in stride(from: 0, to: batches.count, by: batchesPerCall) {
                             let began = ContinuousClock.now
-                            var request = Datahealth_V1_SubmitRecordsRequest()
-                            request.records = batch
-                            let message = request
+                            let messages = batches[first..<min(first + batchesPerCall, batches.count)].map {
+                                var request = Datahealth_V1_SubmitRecordsRequest()
+                                request.records = $0
+                                return request
+                            }
                             let response = try await client.submitRecords(options: options) { writer in
-                                try await writer.write(message)
+                                for message in messages { try await writer.write(message) }
                             }
                             let elapsed = ContinuousClock.now - began
                             latencies.append(
