@@ -65,6 +65,135 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         }
     }
 
+    /// The usual batch (every key new, no submission id used before) straight into its tables
+    /// under a savepoint: replaced items are removed first (their versions continued), keys
+    /// copied (COPY), patients inserted, records copied, fact digests inserted. A key or
+    /// submission id already taken makes its COPY fail with a unique violation: the savepoint
+    /// is rolled back and nil returned, and the general path (``applyInBulk``) decides each
+    /// write. Returns (position in the batch, outcome).
+    private static func applyDirectly(
+        _ writes: [CareRecordWrite], positions: [Int], institution: String, at time: Date, on tx: PostgresConnection
+    ) async throws -> [(Int, CareRecordApplied)]? {
+        try await tx.execute("SAVEPOINT care_direct")
+        do {
+            var versions = [Int64](repeating: 1, count: positions.count)
+            let replacing = positions.indices.filter { writes[positions[$0]].replacementKey != nil }
+            if !replacing.isEmpty {
+                // The live items these writes replace, found through the replacement index one
+                // pair at a time, removed; the new item continues the highest version.
+                var pairs: [UInt8] = [UInt8(ascii: "[")]
+                for (n, index) in replacing.enumerated() {
+                    let write = writes[positions[index]]
+                    if n > 0 { pairs.append(UInt8(ascii: ",")) }
+                    pairs.append(UInt8(ascii: "["))
+                    appendJSONString(write.patientID, to: &pairs)
+                    pairs.append(UInt8(ascii: ","))
+                    appendJSONString(write.replacementKey ?? "", to: &pairs)
+                    pairs.append(UInt8(ascii: "]"))
+                }
+                pairs.append(UInt8(ascii: "]"))
+                let json = String(decoding: pairs, as: UTF8.self)
+                let replaced = try await tx.query(
+                    """
+                    UPDATE care_records r SET deleted = true, updated_at = \(time) \
+                    WHERE r.id = ANY (ARRAY(SELECT t.id FROM jsonb_array_elements(\(json)::jsonb) e \
+                    CROSS JOIN LATERAL (SELECT c.id FROM care_records c WHERE c.institution = \(institution) \
+                    AND c.patient_id = e.value->>0 AND c.replacement_key = e.value->>1 AND NOT c.deleted OFFSET 0) t)) \
+                    AND NOT r.deleted RETURNING r.patient_id, r.replacement_key, r.version
+                    """)
+                if !replaced.rows.isEmpty {
+                    var highest: [String: Int64] = [:]
+                    for row in replaced.rows {
+                        let (patientID, key, version) = try row.decode(String.self, String.self, Int64.self)
+                        highest[patientID + "|" + key] = max(highest[patientID + "|" + key] ?? 0, version)
+                    }
+                    for index in replacing {
+                        let write = writes[positions[index]]
+                        if let version = highest[write.patientID + "|" + (write.replacementKey ?? "")] {
+                            versions[index] = version + 1
+                        }
+                    }
+                }
+            }
+            _ = try await tx.copy(
+                into: "care_idempotency_keys",
+                columns: ["institution", "idempotency_key", "submission_id", "version", "created_at"],
+                rows: positions.indices.map { index -> [PostgresValue] in
+                    let write = writes[positions[index]]
+                    return [
+                        institution.postgresValue(), write.idempotencyKey.postgresValue(),
+                        write.submissionID.postgresValue(), versions[index].postgresValue(), time.postgresValue(),
+                    ]
+                })
+            // Patient ids and fact digests are 64 hex digits: a comma separates them safely.
+            // Patients go in just before their records: a patient another running batch just
+            // added makes this one wait for that one's commit, so as late as possible.
+            let patients = positions.map { writes[$0].patientID }.joined(separator: ",")
+            try await tx.execute(
+                """
+                INSERT INTO care_patients (patient_id, created_at) \
+                SELECT DISTINCT p, \(time) FROM unnest(string_to_array(\(patients), ',')) p \
+                ORDER BY p ON CONFLICT (patient_id) DO NOTHING
+                """)
+            _ = try await tx.copy(
+                into: "care_records",
+                columns: [
+                    "institution", "submission_id", "item_kind", "patient_id", "replacement_key", "item",
+                    "long_term_retention", "not_yet_disclosed", "version", "created_at", "updated_at",
+                ],
+                rows: positions.indices.map { index -> [PostgresValue] in
+                    let write = writes[positions[index]]
+                    return [
+                        institution.postgresValue(), write.submissionID.postgresValue(),
+                        write.kind.rawValue.postgresValue(), write.patientID.postgresValue(),
+                        write.replacementKey.postgresValue(), write.item.postgresValue(),
+                        write.longTermRetention.postgresValue(), write.notYetDisclosed.postgresValue(),
+                        versions[index].postgresValue(), time.postgresValue(), time.postgresValue(),
+                    ]
+                })
+            let facts = positions.compactMap { position in
+                writes[position].factsDigest.map { ($0, writes[position].patientID) }
+            }
+            if !facts.isEmpty {
+                try await tx.execute(
+                    """
+                    INSERT INTO care_patient_facts (digest, patient_id) \
+                    SELECT DISTINCT d, p FROM unnest(string_to_array(\(facts.map(\.0).joined(separator: ",")), ','), \
+                    string_to_array(\(facts.map(\.1).joined(separator: ",")), ',')) AS f(d, p) \
+                    ORDER BY d, p ON CONFLICT DO NOTHING
+                    """)
+            }
+            try await tx.execute("RELEASE SAVEPOINT care_direct")
+            return positions.indices.map {
+                (positions[$0], CareRecordApplied(result: .accepted, version: versions[$0]))
+            }
+        } catch let error as PostgresError where error.sqlState == .uniqueViolation {
+            try await tx.execute("ROLLBACK TO SAVEPOINT care_direct")
+            try await tx.execute("RELEASE SAVEPOINT care_direct")
+            return nil
+        }
+    }
+
+    /// Appends `value` as a JSON string.
+    static func appendJSONString(_ value: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0..<0x20:
+                out += Array("\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     /// Applies independent CREATEs with a handful of statements whatever their number: the
     /// writes are copied into a temporary table, then claimed, checked, inserted and
     /// answered set-wise. Returns (position in the batch, outcome).
@@ -78,6 +207,11 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
     private static func applyInBulk(
         _ writes: [CareRecordWrite], positions: [Int], institution: String, at time: Date, on tx: PostgresConnection
     ) async throws -> [(Int, CareRecordApplied)] {
+        if let applied = try await applyDirectly(
+            writes, positions: positions, institution: institution, at: time, on: tx)
+        {
+            return applied
+        }
         try await tx.execute(
             """
             CREATE TEMPORARY TABLE IF NOT EXISTS care_incoming (

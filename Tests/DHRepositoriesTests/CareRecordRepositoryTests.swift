@@ -257,6 +257,52 @@ extension RepositoryTests {
             }
         }
 
+        @Test("batches of new keys and ids replacing earlier items match the in-memory repository")
+        func directPathMatchesInMemory() async throws {
+            try await withRepository { postgres, _ in
+                let memory = InMemoryCareRecordRepository()
+                var generator = SynthRandom(seed: 20_261_126)
+                // Replacement keys with characters JSON and SQL quote: the key is kept as given.
+                let orders = [
+                    "lab|ORD-1|JLAC10|3C015", "lab|\"quoted\"|\\back", "diagnoses|小児科", "lab|tab\there", "x|'",
+                ]
+                var next = 0
+                for round in 0..<16 {
+                    var batch: [CareRecordWrite] = []
+                    var used: Set<String> = []
+                    for _ in 0..<(1 + Int(generator.next() % 30)) {
+                        next += 1
+                        let who = generator.next() % 2 == 0 ? patient : otherPatient
+                        var replacing: String? = orders[Int(generator.next() % UInt64(orders.count))]
+                        // One write per (patient, replacement key) in a batch, as the bulk path takes them.
+                        if generator.next() % 4 == 0 || !used.insert(who + replacing!).inserted { replacing = nil }
+                        batch.append(
+                            write(
+                                "n-\(next)", "n-\(next)", kind: replacing == nil ? .allergy : .labResult,
+                                replacing: replacing, patient: who, item: [0x0A, 0x01, UInt8(round)]))
+                    }
+                    // Every few rounds the batch is sent again: all DUPLICATE, through the general path.
+                    let rounds = round % 5 == 4 ? 2 : 1
+                    for _ in 0..<rounds {
+                        let at = time + Double(round)
+                        let expected = try await memory.apply(batch, institution: hospital, at: at)
+                        let got = try await postgres.apply(batch, institution: hospital, at: at)
+                        #expect(got == expected, "round \(round)")
+                    }
+                }
+                for who in [patient, otherPatient] {
+                    let expected = try await memory.records(patientID: who).map {
+                        [$0.submissionID, "\($0.version)", "\($0.item)"]
+                    }
+                    let got = try await postgres.records(patientID: who).map {
+                        [$0.submissionID, "\($0.version)", "\($0.item)"]
+                    }
+                    #expect(got == expected)
+                    #expect(got.contains { $0[1] != "1" })
+                }
+            }
+        }
+
         @Test("random batches give the same outcomes and stored state as the in-memory repository")
         func bulkPathMatchesInMemory() async throws {
             try await withRepository { postgres, _ in

@@ -107,6 +107,55 @@ struct IntakeBenchmarks {
                 + "up to \(batchesPerCall) batches per call (acknowledged at the call's end); "
                 + "embedded PostgreSQL, synchronous_commit on; mutual TLS 1.3 on loopback")
 
+        // The baseline: the same kind of rows copied straight into the same tables, before and
+        // after every configuration (the machine's speed drifts; each configuration is compared
+        // with the mean of the copies around it).
+        let cluster = try EmbeddedPostgres(
+            configuration: EmbeddedPostgresConfiguration(directory: directory + "/data/postgres"))
+        let pool = try PostgresConnectionPool(
+            configuration: PostgresPoolConfiguration(connection: cluster.connectionConfiguration))
+        func rawCopy(_ run: Int) async throws -> Row {
+            let code = institution(0, run: 10 + run)
+            let records = batches(institution: code, count: recordsPerRun, seed: UInt64(999 + run)).flatMap { $0 }
+            let pseudonymizer = PatientPseudonymizer(secret: [UInt8](repeating: UInt8(16 + run), count: 32))
+            let now = Date()
+            let patients = Array(Set(records.map { pseudonymizer.patientID(for: $0.patient) ?? "" }))
+            let patientRows: [[PostgresValue]] = patients.map { [$0.postgresValue(), now.postgresValue()] }
+            let keyRows: [[PostgresValue]] = records.map {
+                [
+                    code.postgresValue(), $0.idempotencyKey.postgresValue(), $0.submissionID.postgresValue(),
+                    Int64(1).postgresValue(), now.postgresValue(),
+                ]
+            }
+            let recordRows: [[PostgresValue]] = records.map {
+                [
+                    code.postgresValue(), $0.submissionID.postgresValue(), "allergy".postgresValue(),
+                    (pseudonymizer.patientID(for: $0.patient) ?? "").postgresValue(),
+                    $0.serializedBytes().postgresValue(), Int64(1).postgresValue(), now.postgresValue(),
+                    now.postgresValue(),
+                ]
+            }
+            let start = ContinuousClock.now
+            try await pool.withTransaction { @Sendable tx in
+                try await tx.copy(into: "care_patients", columns: ["patient_id", "created_at"], rows: patientRows)
+                try await tx.copy(
+                    into: "care_idempotency_keys",
+                    columns: ["institution", "idempotency_key", "submission_id", "version", "created_at"],
+                    rows: keyRows)
+                try await tx.copy(
+                    into: "care_records",
+                    columns: [
+                        "institution", "submission_id", "item_kind", "patient_id", "item", "version", "created_at",
+                        "updated_at",
+                    ],
+                    rows: recordRows)
+            }
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return Row(mode: "raw COPY, one transaction", gateways: 1, records: records.count, seconds: seconds)
+        }
+        var copies = [try await rawCopy(0)]
+
         var rows: [Row] = []
         for (run, gateways) in gatewayCounts.enumerated() {
             let perGateway = recordsPerRun / gateways
@@ -190,54 +239,17 @@ struct IntakeBenchmarks {
                     mode: "dh serve (TLS, validation, audit)", gateways: gateways, records: results.0, seconds: seconds,
                     p50: percentile(results.1, 0.5), p99: percentile(results.1, 0.99)))
             for client in clients { await client.close() }
+            copies.append(try await rawCopy(run + 1))
         }
-
-        // The baseline: the same kind of rows copied straight into the same tables.
-        let cluster = try EmbeddedPostgres(
-            configuration: EmbeddedPostgresConfiguration(directory: directory + "/data/postgres"))
-        let pool = try PostgresConnectionPool(
-            configuration: PostgresPoolConfiguration(connection: cluster.connectionConfiguration))
-        let code = institution(0, run: 9)
-        let records = batches(institution: code, count: recordsPerRun, seed: 999).flatMap { $0 }
-        let pseudonymizer = PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32))
-        let now = Date()
-        let patients = Array(Set(records.map { pseudonymizer.patientID(for: $0.patient) ?? "" }))
-        let patientRows: [[PostgresValue]] = patients.map { [$0.postgresValue(), now.postgresValue()] }
-        let keyRows: [[PostgresValue]] = records.map {
-            [
-                code.postgresValue(), $0.idempotencyKey.postgresValue(), $0.submissionID.postgresValue(),
-                Int64(1).postgresValue(), now.postgresValue(),
-            ]
-        }
-        let recordRows: [[PostgresValue]] = records.map {
-            [
-                code.postgresValue(), $0.submissionID.postgresValue(), "allergy".postgresValue(),
-                (pseudonymizer.patientID(for: $0.patient) ?? "").postgresValue(), $0.serializedBytes().postgresValue(),
-                Int64(1).postgresValue(), now.postgresValue(), now.postgresValue(),
-            ]
-        }
-        let start = ContinuousClock.now
-        try await pool.withTransaction { @Sendable tx in
-            try await tx.copy(into: "care_patients", columns: ["patient_id", "created_at"], rows: patientRows)
-            try await tx.copy(
-                into: "care_idempotency_keys",
-                columns: ["institution", "idempotency_key", "submission_id", "version", "created_at"], rows: keyRows)
-            try await tx.copy(
-                into: "care_records",
-                columns: [
-                    "institution", "submission_id", "item_kind", "patient_id", "item", "version", "created_at",
-                    "updated_at",
-                ],
-                rows: recordRows)
-        }
-        let elapsed = ContinuousClock.now - start
-        let copySeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         await pool.close()
-        let copy = Row(mode: "raw COPY, one transaction", gateways: 1, records: records.count, seconds: copySeconds)
+        let copy = Row(
+            mode: "raw COPY, one transaction (mean)", gateways: 1, records: copies.map(\.records).reduce(0, +),
+            seconds: copies.map(\.seconds).reduce(0, +))
 
         // The same rows again through psql's COPY (C all the way): the rows are written to files
         // first (untimed), then one psql run loads them in one transaction (timed).
         let psqlCode = institution(0, run: 8)
+        let records = batches(institution: psqlCode, count: recordsPerRun, seed: 998).flatMap { $0 }
         func hex(_ bytes: [UInt8]) -> String {
             let digits = Array("0123456789abcdef".utf8)
             var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")]
@@ -296,12 +308,20 @@ struct IntakeBenchmarks {
         print(
             "mode                               gateways  records   seconds   records/s   ×COPY  ×psql   p50 ack ms  p99 ack ms"
         )
-        for row in rows + [copy] + (psqlRow.map { [$0] } ?? []) {
+        // A configuration's ×COPY: against the mean rate of the copies just before and after it.
+        func copyRate(around index: Int) -> Double {
+            guard index + 1 < copies.count else { return copy.rate }
+            return (copies[index].rate + copies[index + 1].rate) / 2
+        }
+        let table: [(Row, Double)] =
+            rows.enumerated().map { ($1, copyRate(around: $0)) } + copies.map { ($0, copy.rate) } + [(copy, copy.rate)]
+            + (psqlRow.map { [($0, copy.rate)] } ?? [])
+        for (row, copyRate) in table {
             print(
                 row.mode.padding(toLength: 35, withPad: " ", startingAt: 0)
                     + String(
                         format: "%8d %8d %9.2f %11.0f %7.2f %6.2f", row.gateways, row.records, row.seconds, row.rate,
-                        row.rate / copy.rate, row.rate / psqlRate)
+                        row.rate / copyRate, row.rate / psqlRate)
                     + (row.p50.map { String(format: " %11.1f %11.1f", $0, row.p99 ?? 0) } ?? ""))
         }
         server.beginGracefulShutdown()
