@@ -124,6 +124,10 @@ final class Inbox<Element: Sendable>: Sendable {
         return .wait
     }
 
+    // Reached through `RPCAsyncSequence`'s type erasure, where nothing is specialized: the
+    // transport's two element types get their own copies (no generic metadata look-ups per call).
+    @_specialize(where Element == ClientResponsePart)
+    @_specialize(where Element == [UInt8])
     func next() async throws -> Element? {
         switch state.withLock({ take(&$0) }) {
         case .element(let element, let ended):
@@ -172,6 +176,8 @@ struct InboxSequence<Element: Sendable>: AsyncSequence, Sendable {
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let inbox: Inbox<Element>
+        @_specialize(where Element == ClientResponsePart)
+        @_specialize(where Element == [UInt8])
         mutating func next() async throws -> Element? { try await inbox.next() }
     }
 
