@@ -8,6 +8,7 @@ public enum DataHealthMigrations {
     /// Every migration, in order.
     public static let all: [Migration] = [
         auditLog, consent, careRecords, careRecordChanges, patientFacts, changeLogInTransactionOrder,
+        deferredPatientReferences,
     ]
 
     /// The migrator for ``all``, recording in `schema_migrations`.
@@ -178,5 +179,16 @@ public enum DataHealthMigrations {
         version: 6, name: "change log in transaction order",
         sql: """
             ALTER TABLE care_changes ALTER COLUMN sequence DROP IDENTITY;
+            """)
+
+    /// Version 7: records and fact digests check their patient at commit instead of row by
+    /// row, so that a batch inserts its patients last. Two batches stored at once that share a
+    /// new patient then wait for each other only at the end, not before their records.
+    public static let deferredPatientReferences = Migration(
+        version: 7, name: "deferred patient references",
+        sql: """
+            ALTER TABLE care_records ALTER CONSTRAINT care_records_patient_id_fkey DEFERRABLE INITIALLY DEFERRED;
+            ALTER TABLE care_patient_facts ALTER CONSTRAINT care_patient_facts_patient_id_fkey
+                DEFERRABLE INITIALLY DEFERRED;
             """)
 }

@@ -28,9 +28,11 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
         let bulk = Self.bulkEligible(writes)
         return try await database.withTransaction(isolation: .readCommitted) { tx in
             var outcomes = [CareRecordApplied?](repeating: nil, count: writes.count)
+            var patientsLast: [String] = []
             if bulk.contains(true) {
                 let applied = try await Self.applyInBulk(
-                    writes, positions: bulk.indices.filter { bulk[$0] }, institution: institution, at: time, on: tx)
+                    writes, positions: bulk.indices.filter { bulk[$0] }, institution: institution, at: time,
+                    patientsLast: &patientsLast, on: tx)
                 for (position, outcome) in applied { outcomes[position] = outcome }
             }
             for position in writes.indices where !bulk[position] {
@@ -42,6 +44,16 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                     outcome.result == .accepted
                         ? write.change(institution: institution, version: outcome.version, at: time) : nil
                 }, on: tx)
+            if !patientsLast.isEmpty {
+                // Last: a patient that a batch still running added makes this one wait for
+                // that one's commit (the references to patients are checked at commit).
+                try await tx.execute(
+                    """
+                    INSERT INTO care_patients (patient_id, created_at) \
+                    SELECT DISTINCT p, \(time) FROM unnest(string_to_array(\(patientsLast.joined(separator: ",")), ',')) p \
+                    ORDER BY p ON CONFLICT (patient_id) DO NOTHING
+                    """)
+            }
             return results
         }
     }
@@ -66,8 +78,9 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
     }
 
     /// The usual batch (every key new, no submission id used before) straight into its tables
-    /// under a savepoint: replaced items are removed first (their versions continued), keys
-    /// copied (COPY), patients inserted, records copied, fact digests inserted. A key or
+    /// under a savepoint: replaced items are removed first (their versions continued), keys and
+    /// records copied (COPY), fact digests inserted; the caller inserts the patients last, after
+    /// the change log (their references are checked at commit). A key or
     /// submission id already taken makes its COPY fail with a unique violation: the savepoint
     /// is rolled back and nil returned, and the general path (``applyInBulk``) decides each
     /// write. Returns (position in the batch, outcome).
@@ -125,16 +138,6 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                         write.submissionID.postgresValue(), versions[index].postgresValue(), time.postgresValue(),
                     ]
                 })
-            // Patient ids and fact digests are 64 hex digits: a comma separates them safely.
-            // Patients go in just before their records: a patient another running batch just
-            // added makes this one wait for that one's commit, so as late as possible.
-            let patients = positions.map { writes[$0].patientID }.joined(separator: ",")
-            try await tx.execute(
-                """
-                INSERT INTO care_patients (patient_id, created_at) \
-                SELECT DISTINCT p, \(time) FROM unnest(string_to_array(\(patients), ',')) p \
-                ORDER BY p ON CONFLICT (patient_id) DO NOTHING
-                """)
             _ = try await tx.copy(
                 into: "care_records",
                 columns: [
@@ -151,6 +154,7 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                         versions[index].postgresValue(), time.postgresValue(), time.postgresValue(),
                     ]
                 })
+            // Fact digests and patient ids are 64 hex digits: a comma separates them safely.
             let facts = positions.compactMap { position in
                 writes[position].factsDigest.map { ($0, writes[position].patientID) }
             }
@@ -205,11 +209,13 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
     /// keys, a cost that grows with everything the institution ever sent (0.2 s per batch at
     /// 70,000 records).
     private static func applyInBulk(
-        _ writes: [CareRecordWrite], positions: [Int], institution: String, at time: Date, on tx: PostgresConnection
+        _ writes: [CareRecordWrite], positions: [Int], institution: String, at time: Date,
+        patientsLast: inout [String], on tx: PostgresConnection
     ) async throws -> [(Int, CareRecordApplied)] {
         if let applied = try await applyDirectly(
             writes, positions: positions, institution: institution, at: time, on: tx)
         {
+            patientsLast = positions.map { writes[$0].patientID }
             return applied
         }
         try await tx.execute(

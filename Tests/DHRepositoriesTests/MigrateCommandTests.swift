@@ -18,13 +18,13 @@ extension RepositoryTests {
             #expect(pending.status == 1)
             #expect(
                 pending.output
-                    == "1\taudit log\tpending\n2\tconsent\tpending\n3\tcare records\tpending\n4\tcare record changes\tpending\n5\tpatient facts\tpending\n6\tchange log in transaction order\tpending\n"
+                    == "1\taudit log\tpending\n2\tconsent\tpending\n3\tcare records\tpending\n4\tcare record changes\tpending\n5\tpatient facts\tpending\n6\tchange log in transaction order\tpending\n7\tdeferred patient references\tpending\n"
             )
 
             let up = try await command(["migrate", "up", "--database-url", url], as: MigrateUpCommand.self).execute()
             #expect(
                 up
-                    == "applied 1\taudit log\napplied 2\tconsent\napplied 3\tcare records\napplied 4\tcare record changes\napplied 5\tpatient facts\napplied 6\tchange log in transaction order\n"
+                    == "applied 1\taudit log\napplied 2\tconsent\napplied 3\tcare records\napplied 4\tcare record changes\napplied 5\tpatient facts\napplied 6\tchange log in transaction order\napplied 7\tdeferred patient references\n"
             )
             let again = try await command(["migrate", "up", "--database-url", url], as: MigrateUpCommand.self)
                 .execute()

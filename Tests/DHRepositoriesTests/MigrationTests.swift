@@ -16,7 +16,7 @@ extension RepositoryTests {
             #expect(before.map(\.version) == DataHealthMigrations.all.map(\.version))
             #expect(before.allSatisfy { $0.state == .pending })
 
-            #expect(try await migrator.migrate(on: pool).map(\.version) == [1, 2, 3, 4, 5, 6])
+            #expect(try await migrator.migrate(on: pool).map(\.version) == [1, 2, 3, 4, 5, 6, 7])
             let after = try await migrator.status(on: pool)
             #expect(after.allSatisfy { if case .applied = $0.state { true } else { false } })
             let tables = try await pool.query(
@@ -51,10 +51,10 @@ extension RepositoryTests {
                 for try await versions in group { all += versions }
                 return all
             }
-            #expect(applied.sorted() == [1, 2, 3, 4, 5, 6])
+            #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7])
             let recorded = try await pool.query("SELECT count(*) FROM schema_migrations").singleRow()?
                 .decode(Int.self, column: 0)
-            #expect(recorded == 6)
+            #expect(recorded == 7)
         }
     }
 }

@@ -60,6 +60,32 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
 
+/// CPU seconds used so far by this process (server and gateways) and by the cluster's processes
+/// (the postmaster in `pgdata`'s postmaster.pid and its children: backends, WAL writer, ...):
+/// per record, a figure that other load on the machine disturbs much less than records/s.
+func cpuSeconds(pgdata: String) -> (process: Double, postgres: Double) {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let process =
+        Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    guard let pidFile = try? String(contentsOfFile: pgdata + "/postmaster.pid", encoding: .utf8),
+        let postmaster = pidFile.split(separator: "\n").first.map(String.init)
+    else { return (process, 0) }
+    var postgres = 0.0
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
+        guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { continue }
+        // After "(comm)": state ppid ... utime (14th field) stime (15th).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, entry == postmaster || String(fields[1]) == postmaster else { continue }
+        postgres += ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
+    }
+    return (process, postgres)
+}
+
 struct Row {
     var mode: String
     var gateways: Int
@@ -67,6 +93,8 @@ struct Row {
     var seconds: Double
     var p50: Double?
     var p99: Double?
+    /// CPU microseconds per record: this process (server and gateways, or COPY's client) and PostgreSQL.
+    var cpu: (process: Double, postgres: Double)?
     var rate: Double { Double(records) / seconds }
 }
 
@@ -110,6 +138,7 @@ struct IntakeBenchmarks {
         // The baseline: the same kind of rows copied straight into the same tables, before and
         // after every configuration (the machine's speed drifts; each configuration is compared
         // with the mean of the copies around it).
+        let pgdata = directory + "/data/postgres/pgdata"
         let cluster = try EmbeddedPostgres(
             configuration: EmbeddedPostgresConfiguration(directory: directory + "/data/postgres"))
         let pool = try PostgresConnectionPool(
@@ -136,6 +165,7 @@ struct IntakeBenchmarks {
                 ]
             }
             let start = ContinuousClock.now
+            let cpuBefore = cpuSeconds(pgdata: pgdata)
             try await pool.withTransaction { @Sendable tx in
                 try await tx.copy(into: "care_patients", columns: ["patient_id", "created_at"], rows: patientRows)
                 try await tx.copy(
@@ -151,8 +181,14 @@ struct IntakeBenchmarks {
                     rows: recordRows)
             }
             let elapsed = ContinuousClock.now - start
+            let cpuAfter = cpuSeconds(pgdata: pgdata)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            return Row(mode: "raw COPY, one transaction", gateways: 1, records: records.count, seconds: seconds)
+            return Row(
+                mode: "raw COPY, one transaction", gateways: 1, records: records.count, seconds: seconds,
+                cpu: (
+                    (cpuAfter.process - cpuBefore.process) * 1e6 / Double(records.count),
+                    (cpuAfter.postgres - cpuBefore.postgres) * 1e6 / Double(records.count)
+                ))
         }
         var copies = [try await rawCopy(0)]
 
@@ -194,6 +230,7 @@ struct IntakeBenchmarks {
             // On standard error, unbuffered: lets a profiler attach to just this phase.
             FileHandle.standardError.write(Data("intake: \(gateways) gateways sending\n".utf8))
             let start = ContinuousClock.now
+            let cpuBefore = cpuSeconds(pgdata: pgdata)
             let results = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
                 for (index, (_, batches)) in work.enumerated() {
                     let client = Datahealth_V1_CareRecordServiceClient(transport: clients[index])
@@ -233,18 +270,27 @@ struct IntakeBenchmarks {
                 return (total, latencies)
             }
             let elapsed = ContinuousClock.now - start
+            let cpuAfter = cpuSeconds(pgdata: pgdata)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             rows.append(
                 Row(
                     mode: "dh serve (TLS, validation, audit)", gateways: gateways, records: results.0, seconds: seconds,
-                    p50: percentile(results.1, 0.5), p99: percentile(results.1, 0.99)))
+                    p50: percentile(results.1, 0.5), p99: percentile(results.1, 0.99),
+                    cpu: (
+                        (cpuAfter.process - cpuBefore.process) * 1e6 / Double(results.0),
+                        (cpuAfter.postgres - cpuBefore.postgres) * 1e6 / Double(results.0)
+                    )))
             for client in clients { await client.close() }
             copies.append(try await rawCopy(run + 1))
         }
         await pool.close()
         let copy = Row(
             mode: "raw COPY, one transaction (mean)", gateways: 1, records: copies.map(\.records).reduce(0, +),
-            seconds: copies.map(\.seconds).reduce(0, +))
+            seconds: copies.map(\.seconds).reduce(0, +),
+            cpu: (
+                copies.map { $0.cpu?.process ?? 0 }.reduce(0, +) / Double(copies.count),
+                copies.map { $0.cpu?.postgres ?? 0 }.reduce(0, +) / Double(copies.count)
+            ))
 
         // The same rows again through psql's COPY (C all the way): the rows are written to files
         // first (untimed), then one psql run loads them in one transaction (timed).
@@ -323,6 +369,15 @@ struct IntakeBenchmarks {
                         format: "%8d %8d %9.2f %11.0f %7.2f %6.2f", row.gateways, row.records, row.seconds, row.rate,
                         row.rate / copyRate, row.rate / psqlRate)
                     + (row.p50.map { String(format: " %11.1f %11.1f", $0, row.p99 ?? 0) } ?? ""))
+        }
+        // CPU per record, of both cores: what other load on the machine disturbs least.
+        print("CPU per record (µs): this process (server and gateways, or COPY's client) + PostgreSQL")
+        for row in rows + [copy] {
+            guard let cpu = row.cpu else { continue }
+            print(
+                (row.mode + (row.mode.hasPrefix("dh") ? ", \(row.gateways) gateways" : "")).padding(
+                    toLength: 50, withPad: " ", startingAt: 0)
+                    + String(format: "%7.1f + %7.1f = %7.1f", cpu.process, cpu.postgres, cpu.process + cpu.postgres))
         }
         server.beginGracefulShutdown()
         try await serving.value
