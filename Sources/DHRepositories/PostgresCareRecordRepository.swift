@@ -63,17 +63,26 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
     /// other write of the batch depends on their order. The rest run one by one, in order,
     /// after them; the outcome is the same as applying the whole batch in order.
     static func bulkEligible(_ writes: [CareRecordWrite]) -> [Bool] {
+        struct Replaced: Hashable {
+            var patientID: String
+            var key: String
+        }
         var keys: [String: Int] = [:]
         var submissions: [String: Int] = [:]
-        var replacements: [String: Int] = [:]
+        var replacements: [Replaced: Int] = [:]
+        keys.reserveCapacity(writes.count)
+        submissions.reserveCapacity(writes.count)
         for write in writes {
             keys[write.idempotencyKey, default: 0] += 1
             submissions[write.submissionID, default: 0] += 1
-            if let key = write.replacementKey { replacements[write.patientID + "|" + key, default: 0] += 1 }
+            if let key = write.replacementKey {
+                replacements[Replaced(patientID: write.patientID, key: key), default: 0] += 1
+            }
         }
         return writes.map { write in
             write.operation == .create && keys[write.idempotencyKey] == 1 && submissions[write.submissionID] == 1
-                && (write.replacementKey.map { replacements[write.patientID + "|" + $0] == 1 } ?? true)
+                && (write.replacementKey.map { replacements[Replaced(patientID: write.patientID, key: $0)] == 1 }
+                    ?? true)
         }
     }
 
@@ -128,14 +137,17 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                     }
                 }
             }
+            // Values every row shares are made once (their bytes are shared, not copied).
+            let institutionValue = institution.postgresValue()
+            let timeValue = time.postgresValue()
             _ = try await tx.copy(
                 into: "care_idempotency_keys",
                 columns: ["institution", "idempotency_key", "submission_id", "version", "created_at"],
                 rows: positions.indices.map { index -> [PostgresValue] in
                     let write = writes[positions[index]]
                     return [
-                        institution.postgresValue(), write.idempotencyKey.postgresValue(),
-                        write.submissionID.postgresValue(), versions[index].postgresValue(), time.postgresValue(),
+                        institutionValue, write.idempotencyKey.postgresValue(),
+                        write.submissionID.postgresValue(), versions[index].postgresValue(), timeValue,
                     ]
                 })
             _ = try await tx.copy(
@@ -147,11 +159,11 @@ public final class PostgresCareRecordRepository: CareRecordRepository {
                 rows: positions.indices.map { index -> [PostgresValue] in
                     let write = writes[positions[index]]
                     return [
-                        institution.postgresValue(), write.submissionID.postgresValue(),
+                        institutionValue, write.submissionID.postgresValue(),
                         write.kind.rawValue.postgresValue(), write.patientID.postgresValue(),
                         write.replacementKey.postgresValue(), write.item.postgresValue(),
                         write.longTermRetention.postgresValue(), write.notYetDisclosed.postgresValue(),
-                        versions[index].postgresValue(), time.postgresValue(), time.postgresValue(),
+                        versions[index].postgresValue(), timeValue, timeValue,
                     ]
                 })
             // Fact digests and patient ids are 64 hex digits: a comma separates them safely.

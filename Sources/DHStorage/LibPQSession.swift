@@ -9,6 +9,8 @@ final class LibPQSession {
     /// Prepared statement names by SQL text and parameter types.
     private var statements: [StatementKey: String] = [:]
     private var statementCounter = 0
+    /// The text of the time last written by a COPY (``appendCopyField(_:to:)``).
+    private var lastCopiedTime: (micros: Int64, text: [UInt8])?
 
     private struct StatementKey: Hashable {
         var sql: String
@@ -308,8 +310,50 @@ final class LibPQSession {
             bytes.withUnsafeBufferPointer { Self.appendEscaped($0, to: &buffer) }
             return
         }
+        // Integers, booleans and times in place: no text made for them (nothing to escape).
+        switch value.dataType {
+        case .int2 where bytes.count == 2, .int4 where bytes.count == 4, .int8 where bytes.count == 8:
+            var integer: Int64 = bytes[0] & 0x80 == 0 ? 0 : -1  // sign-extended big-endian
+            for byte in bytes { integer = (integer << 8) | Int64(byte) }
+            Self.appendDecimal(integer, to: &buffer)
+            return
+        case .bool where bytes.count == 1:
+            buffer.append(bytes[0] != 0 ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+            return
+        case .timestamptz where bytes.count == 8, .timestamp where bytes.count == 8:
+            // Rows of one batch usually share their times: the last one's text is kept.
+            var micros: Int64 = 0
+            for byte in bytes { micros = (micros << 8) | Int64(byte) }
+            if lastCopiedTime?.micros != micros {
+                lastCopiedTime = (micros, Array(formatTimestamp(microsecondsSincePostgresEpoch: micros).utf8))
+            }
+            buffer.append(contentsOf: lastCopiedTime!.text)
+            return
+        default:
+            break
+        }
         var text = try value.textRepresentation() ?? ""
         text.withUTF8 { Self.appendEscaped($0, to: &buffer) }
+    }
+
+    /// Appends `value` in decimal.
+    static func appendDecimal(_ value: Int64, to buffer: inout [UInt8]) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64) = (0, 0)  // room for 20 digits, filled from the right
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                count += 1
+                raw[16 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0 && count < 16
+        }
+        if magnitude > 0 {
+            // Beyond 16 digits (rare): the leading digits first, by recursion.
+            appendDecimal(Int64(magnitude), to: &buffer)
+        }
+        withUnsafeBytes(of: &digits) { raw in buffer.append(contentsOf: raw[(16 - count)..<16]) }
     }
 
     /// Appends `bytes` with COPY's escapes, copying the runs between escaped bytes at once.

@@ -5,7 +5,9 @@ import Testing
 extension PostgresTests {
     @Suite("Connection")
     struct ConnectionTests {
-        func connect(adjust: (inout PostgresConnectionConfiguration) -> Void = { _ in }) async throws
+        func connect(
+            adjust: (inout PostgresConnectionConfiguration) -> Void = { _ in }
+        ) async throws
             -> PostgresConnection
         {
             var configuration = try SharedCluster.require().connectionConfiguration
@@ -61,7 +63,8 @@ extension PostgresTests {
             defer { Task { await connection.close() } }
             let old = Date(timeIntervalSince1970: -2_208_988_800)  // 1900-01-01
             let result = try await connection.query(
-                "SELECT \(""), \([UInt8]()), \(Double.infinity), \(-Double.infinity), \(Int.min), \(old), \(Double.nan)")
+                "SELECT \(""), \([UInt8]()), \(Double.infinity), \(-Double.infinity), \(Int.min), \(old), \(Double.nan)"
+            )
             let row = try #require(try result.singleRow())
             let (text, bytes, plus, minus, minimum, date, nan) = try row.decode(
                 String.self, [UInt8].self, Double.self, Double.self, Int.self, Date.self, Double.self)
@@ -249,7 +252,8 @@ extension PostgresTests {
                 return try await pool.withTransaction(isolation: .serializable, maxAttempts: maxAttempts) { tx in
                     attempts.increment()
                     let onCall = try await tx.query(
-                        "SELECT count(*) FROM \(identifier: table) WHERE on_call").singleRow()?.decode(Int.self, column: 0)
+                        "SELECT count(*) FROM \(identifier: table) WHERE on_call"
+                    ).singleRow()?.decode(Int.self, column: 0)
                     if attempt.increment() == 1 { await barrier.arriveAndWait() }
                     guard (onCall ?? 0) >= 2 else { return false }
                     try await tx.execute("UPDATE \(identifier: table) SET on_call = false WHERE doctor = \(doctor)")
@@ -261,7 +265,8 @@ extension PostgresTests {
             let outcomes = try await [alice, bob]
             #expect(outcomes.filter { $0 }.count == 1)
             #expect(attempts.current == 3)  // one conflict, one retry
-            let stillOnCall = try await pool.query("SELECT count(*) FROM \(identifier: table) WHERE on_call").singleRow()?
+            let stillOnCall = try await pool.query("SELECT count(*) FROM \(identifier: table) WHERE on_call")
+                .singleRow()?
                 .decode(Int.self, column: 0)
             #expect(stillOnCall == 1)
 
@@ -271,7 +276,8 @@ extension PostgresTests {
             @Sendable func onceOffCall(_ doctor: String) async throws {
                 try await pool.withTransaction(isolation: .serializable, maxAttempts: 1) { tx in
                     let onCall = try await tx.query(
-                        "SELECT count(*) FROM \(identifier: table) WHERE on_call").singleRow()?.decode(Int.self, column: 0)
+                        "SELECT count(*) FROM \(identifier: table) WHERE on_call"
+                    ).singleRow()?.decode(Int.self, column: 0)
                     await secondBarrier.arriveAndWait()
                     if (onCall ?? 0) >= 2 {
                         try await tx.execute("UPDATE \(identifier: table) SET on_call = false WHERE doctor = \(doctor)")
@@ -388,6 +394,39 @@ extension PostgresTests {
             #expect(missing == 2000)
         }
 
+        @Test("COPY writes 32- and 64-bit integers of either sign, booleans and repeated times exactly")
+        func copyIntegersAndTimes() async throws {
+            let connection = try await connect()
+            defer { Task { await connection.close() } }
+            let table = uniqueName("bulk_numbers")
+            try await connection.execute(
+                "CREATE TABLE \(identifier: table) (n int4, medium int4, large int8, flag bool, at timestamptz)"
+            )
+            let larges: [Int64] = [
+                0, 1, -1, 9, 10, -10, 99_999_999_999_999_999, 10_000_000_000_000_000, -10_000_000_000_000_000,
+                1_234_567_890_123_456_789, .max, .min,
+            ]
+            let times = [Date(timeIntervalSince1970: 1_795_000_000.123456), Date(timeIntervalSince1970: -86_400.5)]
+            func medium(_ index: Int) -> Int32 { index % 2 == 0 ? Int32.min : Int32.max - Int32(index) }
+            var rows: [[PostgresValue]] = []
+            for (index, large) in larges.enumerated() {
+                let row: [PostgresValue] = [
+                    Int32(index).postgresValue(), medium(index).postgresValue(),
+                    large.postgresValue(), (index % 3 == 0).postgresValue(), times[index / 6].postgresValue(),
+                ]
+                rows.append(row)
+            }
+            _ = try await connection.copy(
+                into: table, columns: ["n", "medium", "large", "flag", "at"], rows: rows)
+            let stored = try await connection.query(
+                "SELECT medium, large, flag, at FROM \(identifier: table) ORDER BY n")
+            let values = try stored.rows.map { try $0.decode(Int32.self, Int64.self, Bool.self, Date.self) }
+            #expect(values.map { $0.1 } == larges)
+            #expect(values.map { $0.0 } == larges.indices.map { medium($0) })
+            #expect(values.map { $0.2 } == larges.indices.map { $0 % 3 == 0 })
+            #expect(values.map { $0.3 } == larges.indices.map { times[$0 / 6] })
+        }
+
         @Test("a failing COPY leaves nothing behind and the connection usable")
         func copyFailure() async throws {
             let connection = try await connect()
@@ -455,9 +494,12 @@ extension PostgresTests {
         func connectByURL() async throws {
             let cluster = try SharedCluster.require()
             let url = "postgresql://datahealth@/datahealth?host=\(cluster.socketDirectory)&port=54321"
-            let connection = try await PostgresConnection.connect(configuration: PostgresConnectionConfiguration(conninfo: url))
+            let connection = try await PostgresConnection.connect(
+                configuration: PostgresConnectionConfiguration(conninfo: url))
             defer { Task { await connection.close() } }
-            let row = try #require(try await connection.query("SELECT current_database(), current_setting('application_name')").singleRow())
+            let row = try #require(
+                try await connection.query("SELECT current_database(), current_setting('application_name')").singleRow()
+            )
             #expect(try row.decode(String.self, String.self) == ("datahealth", "datahealth"))
         }
 
