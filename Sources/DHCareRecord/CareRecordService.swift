@@ -230,8 +230,9 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         return outcomes
     }
 
-    /// The stored form of a valid record: the patient replaced by the pseudonymous id.
-    func write(for record: Datahealth_V1_CareRecord, receivedAt time: Date) -> CareRecordWrite {
+    /// The stored form of a valid record: the patient replaced by the pseudonymous id, with
+    /// its kind, replacement key and flags (what the repository stores).
+    public func write(for record: Datahealth_V1_CareRecord, receivedAt time: Date) -> CareRecordWrite {
         let patientID = pseudonymizer.patientID(for: record.patient) ?? ""
         var stored = record
         stored.patient = Datahealth_V1_PatientReference()

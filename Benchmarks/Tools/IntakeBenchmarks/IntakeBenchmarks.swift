@@ -86,6 +86,13 @@ func cpuSeconds(pgdata: String) -> (process: Double, postgres: Double) {
     return (process, postgres)
 }
 
+extension CareRecordService {
+    /// The records as the server stores them.
+    func writes(_ records: [Datahealth_V1_CareRecord], at time: Date = Date()) -> [CareRecordWrite] {
+        records.map { write(for: $0, receivedAt: time) }
+    }
+}
+
 struct Row {
     var mode: String
     var gateways: Int
@@ -146,22 +153,27 @@ struct IntakeBenchmarks {
         func rawCopy(_ run: Int) async throws -> Row {
             let code = institution(0, run: 10 + run)
             let records = batches(institution: code, count: recordsPerRun, seed: UInt64(999 + run)).flatMap { $0 }
-            let pseudonymizer = PatientPseudonymizer(secret: [UInt8](repeating: UInt8(16 + run), count: 32))
+            // The rows as the server stores them (kind, replacement key, flags, the record with
+            // its patient reduced to the pseudonymous id), by the service's own mapping.
+            let service = CareRecordService(
+                repository: InMemoryCareRecordRepository(), consent: InMemoryConsentStore(),
+                pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: UInt8(16 + run), count: 32)))
             let now = Date()
-            let patients = Array(Set(records.map { pseudonymizer.patientID(for: $0.patient) ?? "" }))
+            let writes = service.writes(records, at: now)
+            let patients = Array(Set(writes.map(\.patientID)))
             let patientRows: [[PostgresValue]] = patients.map { [$0.postgresValue(), now.postgresValue()] }
-            let keyRows: [[PostgresValue]] = records.map {
+            let keyRows: [[PostgresValue]] = writes.map {
                 [
                     code.postgresValue(), $0.idempotencyKey.postgresValue(), $0.submissionID.postgresValue(),
                     Int64(1).postgresValue(), now.postgresValue(),
                 ]
             }
-            let recordRows: [[PostgresValue]] = records.map {
+            let recordRows: [[PostgresValue]] = writes.map {
                 [
-                    code.postgresValue(), $0.submissionID.postgresValue(), "allergy".postgresValue(),
-                    (pseudonymizer.patientID(for: $0.patient) ?? "").postgresValue(),
-                    $0.serializedBytes().postgresValue(), Int64(1).postgresValue(), now.postgresValue(),
-                    now.postgresValue(),
+                    code.postgresValue(), $0.submissionID.postgresValue(), $0.kind.rawValue.postgresValue(),
+                    $0.patientID.postgresValue(), $0.replacementKey.postgresValue(), $0.item.postgresValue(),
+                    $0.longTermRetention.postgresValue(), $0.notYetDisclosed.postgresValue(),
+                    Int64(1).postgresValue(), now.postgresValue(), now.postgresValue(),
                 ]
             }
             let start = ContinuousClock.now
@@ -175,8 +187,8 @@ struct IntakeBenchmarks {
                 try await tx.copy(
                     into: "care_records",
                     columns: [
-                        "institution", "submission_id", "item_kind", "patient_id", "item", "version", "created_at",
-                        "updated_at",
+                        "institution", "submission_id", "item_kind", "patient_id", "replacement_key", "item",
+                        "long_term_retention", "not_yet_disclosed", "version", "created_at", "updated_at",
                     ],
                     rows: recordRows)
             }
@@ -306,8 +318,11 @@ struct IntakeBenchmarks {
             return String(decoding: out, as: UTF8.self)
         }
         let stamp = "2026-11-24 00:00:00+00"
-        let other = PatientPseudonymizer(secret: [UInt8](repeating: 8, count: 32))
-        let psqlPatients = Set(records.map { other.patientID(for: $0.patient) ?? "" }).map { "\($0)\t\(stamp)" }
+        let stored = CareRecordService(
+            repository: InMemoryCareRecordRepository(), consent: InMemoryConsentStore(),
+            pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 8, count: 32))
+        ).writes(records)
+        let psqlPatients = Set(stored.map(\.patientID)).map { "\($0)\t\(stamp)" }
         try (psqlPatients.joined(separator: "\n") + "\n").write(
             toFile: directory + "/patients.tsv", atomically: true, encoding: .utf8)
         try
@@ -315,15 +330,15 @@ struct IntakeBenchmarks {
                 separator: "\n") + "\n")
             .write(toFile: directory + "/keys.tsv", atomically: true, encoding: .utf8)
         try
-            (records.map {
-                "\(psqlCode)\t\($0.submissionID)\tallergy\t\(other.patientID(for: $0.patient) ?? "")\t\(hex($0.serializedBytes()))\t1\t\(stamp)\t\(stamp)"
+            (stored.map {
+                "\(psqlCode)\t\($0.submissionID)\t\($0.kind.rawValue)\t\($0.patientID)\t\($0.replacementKey ?? "\\N")\t\(hex($0.item))\t\($0.longTermRetention ? "t" : "f")\t\($0.notYetDisclosed ? "t" : "f")\t1\t\(stamp)\t\(stamp)"
             }.joined(separator: "\n") + "\n").write(
                 toFile: directory + "/records.tsv", atomically: true, encoding: .utf8)
         let script = """
             BEGIN;
             \\copy care_patients (patient_id, created_at) from '\(directory)/patients.tsv'
             \\copy care_idempotency_keys (institution, idempotency_key, submission_id, version, created_at) from '\(directory)/keys.tsv'
-            \\copy care_records (institution, submission_id, item_kind, patient_id, item, version, created_at, updated_at) from '\(directory)/records.tsv'
+            \\copy care_records (institution, submission_id, item_kind, patient_id, replacement_key, item, long_term_retention, not_yet_disclosed, version, created_at, updated_at) from '\(directory)/records.tsv'
             COMMIT;
 
             """
