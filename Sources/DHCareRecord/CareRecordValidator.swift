@@ -142,10 +142,10 @@ private struct Check {
             if !(insurer.count == 6 || insurer.count == 8) || !insurer.allSatisfy(Format.isDigit) {
                 fail("\(path).insured.insurer_number", "must be 6 (国保) or 8 digits, not '\(insured.insurerNumber)'")
             }
-            if insured.number.isEmpty || insured.number.count > 20 {
+            if insured.number.isEmpty || !Format.fits(insured.number, characters: 20) {
                 fail("\(path).insured.number", "required: the insured person's number (at most 20 characters)")
             }
-            if insured.symbol.count > 20 {
+            if !Format.fits(insured.symbol, characters: 20) {
                 fail("\(path).insured.symbol", "at most 20 characters")
             }
             let branch = Array(insured.branchNumber.utf8)
@@ -166,10 +166,10 @@ private struct Check {
         let isKatakana = String(decoding: kana, as: UTF8.self).unicodeScalars.allSatisfy {
             (0x30A1...0x30FC).contains($0.value)
         }
-        if kana.isEmpty || !isKatakana || facts.nameKana.count > 100 {
+        if kana.isEmpty || !isKatakana || !Format.fits(facts.nameKana, characters: 100) {
             fail("\(path).name_kana", "required: the name in katakana (at most 100 characters)")
         }
-        if facts.name.count > 100 { fail("\(path).name", "at most 100 characters") }
+        if !Format.fits(facts.name, characters: 100) { fail("\(path).name", "at most 100 characters") }
         partialDate(facts.birthDate, path: "\(path).birth_date", present: facts.hasBirthDate, required: true)
         if facts.birthDate.month == 0 || facts.birthDate.day == 0 {
             fail("\(path).birth_date", "must be a full date (year, month and day)")
@@ -178,7 +178,7 @@ private struct Check {
         case .male, .female, .other: break
         default: fail("\(path).sex", "required: male, female or other")
         }
-        if facts.address.count > 200 { fail("\(path).address", "at most 200 characters") }
+        if !Format.fits(facts.address, characters: 200) { fail("\(path).address", "at most 200 characters") }
     }
 
     mutating func provenance(_ provenance: Datahealth_V1_Provenance, institution: String, present: Bool) {
@@ -200,7 +200,7 @@ private struct Check {
     // MARK: Items
 
     mutating func diagnosisList(_ list: Datahealth_V1_DiagnosisList, path: String) {
-        if list.scope.isEmpty || list.scope.count > 64 {
+        if list.scope.isEmpty || !Format.fits(list.scope, characters: 64) {
             fail("\(path).scope", "required: a department code or 'facility' (at most 64 characters)")
         }
         for (index, diagnosis) in list.diagnoses.enumerated() {
@@ -280,7 +280,7 @@ private struct Check {
         case .qualitative(let value)?:
             if value == .unspecified { fail("\(path).qualitative", "must name a result") }
         case .text(let text)?:
-            if text.isEmpty || text.count > 1000 { fail("\(path).text", "must be 1-1000 characters") }
+            if text.isEmpty || !Format.fits(text, characters: 1000) { fail("\(path).text", "must be 1-1000 characters") }
         case nil:
             if lab.status != .cancelled { fail("\(path).value", "required unless the result is CANCELLED") }
         }

@@ -52,6 +52,13 @@ public enum CodeSystem {
 }
 
 enum Format {
+    /// Whether `text` has at most `limit` characters (grapheme clusters). Counting characters
+    /// walks the grapheme rules; no text has more characters than UTF-8 bytes, so most texts
+    /// are decided by their byte count alone.
+    static func fits(_ text: String, characters limit: Int) -> Bool {
+        text.utf8.count <= limit || text.count <= limit
+    }
+
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
     static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
     static func isUpperAlphanumeric(_ byte: UInt8) -> Bool { isDigit(byte) || isUpper(byte) }

@@ -149,6 +149,40 @@ struct ValidatorTests {
         #expect(found.fieldPath == Self.labMutations[index].0, "\(found)")
     }
 
+    @Test("length limits count characters, not bytes: 200 kanji fit an address, 201 do not")
+    func characterLimits() throws {
+        var withFacts = record(.allergy(Datahealth_V1_Allergy()), key: "c-1")
+        withFacts.item = record(.labResult(creatinine())).item
+        var facts = Datahealth_V1_BasicFourFacts()
+        facts.name = String(repeating: "山", count: 100)
+        facts.nameKana = String(repeating: "ヤ", count: 100)
+        facts.birthDate = Datahealth_V1_PartialDate(CivilDate(year: 2015, month: 4, day: 1))
+        facts.sex = .female
+        facts.address = String(repeating: "東", count: 200)
+        withFacts.patientFacts = facts
+        #expect(problem(withFacts) == nil)
+        for (field, change) in [
+            ("patient_facts.address", { (facts: inout Datahealth_V1_BasicFourFacts) in facts.address += "京" }),
+            ("patient_facts.name", { (facts: inout Datahealth_V1_BasicFourFacts) in facts.name += "a" }),
+            ("patient_facts.name_kana", { (facts: inout Datahealth_V1_BasicFourFacts) in facts.nameKana += "ヤ" }),
+        ] {
+            var longer = withFacts
+            change(&longer.patientFacts)
+            #expect(problem(longer)?.fieldPath == field)
+        }
+        // A character of several scalars counts once: 64 flags (8 bytes each) still fit a scope.
+        var list = Datahealth_V1_DiagnosisList()
+        list.scope = String(repeating: "🇯🇵", count: 64)
+        var diagnosis = Datahealth_V1_Diagnosis()
+        diagnosis.disease = coded(coding(CodeSystem.icd10, "E11.9", "2型糖尿病"))
+        diagnosis.verification = .confirmed
+        list.diagnoses = [diagnosis]
+        var diagnoses = record(.diagnoses(list))
+        #expect(problem(diagnoses) == nil)
+        diagnoses.diagnoses.scope += "🇯🇵"
+        #expect(problem(diagnoses)?.fieldPath == "diagnoses.scope")
+    }
+
     @Test("a gateway submitting for another institution is refused as forbidden, not invalid")
     func otherInstitution() throws {
         var foreign = record(.labResult(creatinine()))
@@ -170,26 +204,36 @@ struct ValidatorTests {
             list.diagnoses = [diagnosis]
             return problem(record(.diagnoses(list)))
         }
-        #expect(listProblem { $0.disease = coded(coding(CodeSystem.icd10, "E1")) }?.fieldPath == "diagnoses.diagnoses[0].disease.codings[0].code")
+        #expect(
+            listProblem { $0.disease = coded(coding(CodeSystem.icd10, "E1")) }?.fieldPath
+                == "diagnoses.diagnoses[0].disease.codings[0].code")
         #expect(listProblem { $0.disease = coded(coding(CodeSystem.icd10, "e11")) } != nil)
         #expect(listProblem { $0.disease = coded(coding(CodeSystem.icd10, "J45.0")) } == nil)
         #expect(listProblem { $0.disease = coded(coding(CodeSystem.diseaseExchangeCode, "ABCD")) } == nil)
         #expect(listProblem { $0.disease = coded(coding(CodeSystem.diseaseManagementNumber, "2001234")) } != nil)
         #expect(listProblem { $0.verification = .unspecified }?.fieldPath == "diagnoses.diagnoses[0].verification")
-        #expect(listProblem { $0.onset = Datahealth_V1_PartialDate(CivilDate(year: 2026, month: 2, day: 30)) }?.fieldPath
-            == "diagnoses.diagnoses[0].onset.day")
-        #expect(listProblem { $0.onset = Datahealth_V1_PartialDate(CivilDate(year: 2027, month: 1, day: 0)) }?.fieldPath
-            == "diagnoses.diagnoses[0].onset")
-        #expect(listProblem { $0.end = Datahealth_V1_PartialDate(CivilDate(year: 2018, month: 1, day: 1)) }?.fieldPath
-            == "diagnoses.diagnoses[0].end")
-        #expect(listProblem { $0.end = Datahealth_V1_PartialDate(CivilDate(year: 2020, month: 1, day: 1)) }?.fieldPath
-            == "diagnoses.diagnoses[0].end")
-        #expect(listProblem {
-            $0.onset = Datahealth_V1_PartialDate(CivilDate(year: 2010, month: 1, day: 0))
-            $0.end = Datahealth_V1_PartialDate(CivilDate(year: 2020, month: 1, day: 1))
-            $0.flags.longTermRetention = true
-        } == nil)
-        #expect(listProblem { $0.flags.undisclosedAsOf = Datahealth_V1_PartialDate(CivilDate(year: 2026, month: 1, day: 1)) }?
+        #expect(
+            listProblem { $0.onset = Datahealth_V1_PartialDate(CivilDate(year: 2026, month: 2, day: 30)) }?.fieldPath
+                == "diagnoses.diagnoses[0].onset.day")
+        #expect(
+            listProblem { $0.onset = Datahealth_V1_PartialDate(CivilDate(year: 2027, month: 1, day: 0)) }?.fieldPath
+                == "diagnoses.diagnoses[0].onset")
+        #expect(
+            listProblem { $0.end = Datahealth_V1_PartialDate(CivilDate(year: 2018, month: 1, day: 1)) }?.fieldPath
+                == "diagnoses.diagnoses[0].end")
+        #expect(
+            listProblem { $0.end = Datahealth_V1_PartialDate(CivilDate(year: 2020, month: 1, day: 1)) }?.fieldPath
+                == "diagnoses.diagnoses[0].end")
+        #expect(
+            listProblem {
+                $0.onset = Datahealth_V1_PartialDate(CivilDate(year: 2010, month: 1, day: 0))
+                $0.end = Datahealth_V1_PartialDate(CivilDate(year: 2020, month: 1, day: 1))
+                $0.flags.longTermRetention = true
+            } == nil)
+        #expect(
+            listProblem {
+                $0.flags.undisclosedAsOf = Datahealth_V1_PartialDate(CivilDate(year: 2026, month: 1, day: 1))
+            }?
             .fieldPath == "diagnoses.diagnoses[0].flags.undisclosed_as_of")
     }
 
@@ -203,7 +247,9 @@ struct ValidatorTests {
         prescription.medications = [medication]
         #expect(problem(record(.prescription(prescription))) == nil)
         prescription.medications[0].drug = coded(coding(CodeSystem.yjCode, "1149019F156"))
-        #expect(problem(record(.prescription(prescription)))?.fieldPath == "prescription.medications[0].drug.codings[0].code")
+        #expect(
+            problem(record(.prescription(prescription)))?.fieldPath
+                == "prescription.medications[0].drug.codings[0].code")
         prescription.medications[0].drug = coded(coding(CodeSystem.noStandardDrugCode, "NOCODE"))
         #expect(problem(record(.prescription(prescription)))?.fieldPath == "prescription.medications[0].drug.text")
         prescription.medications[0].days = 400
