@@ -185,6 +185,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
         let seconds = Int64(time.timeIntervalSince1970.rounded(.down))
         var batch = PreparedBatch(time: time)
         batch.outcomes.reserveCapacity(records.count)
+        var pseudonyms = Pseudonyms()
         for record in records {
             var outcome = Datahealth_V1_RecordOutcome()
             outcome.idempotencyKey = record.idempotencyKey
@@ -197,7 +198,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
                 outcome.message = problem.message
             } else {
                 batch.positions.append(batch.outcomes.count)
-                batch.writes.append(write(for: record, receivedAt: time))
+                batch.writes.append(write(for: record, receivedAt: time, pseudonyms: &pseudonyms))
             }
             batch.outcomes.append(outcome)
         }
@@ -233,7 +234,36 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
     /// The stored form of a valid record: the patient replaced by the pseudonymous id, with
     /// its kind, replacement key and flags (what the repository stores).
     public func write(for record: Datahealth_V1_CareRecord, receivedAt time: Date) -> CareRecordWrite {
-        let patientID = pseudonymizer.patientID(for: record.patient) ?? ""
+        var pseudonyms = Pseudonyms()
+        return write(for: record, receivedAt: time, pseudonyms: &pseudonyms)
+    }
+
+    /// A batch's pseudonyms, each patient's computed once: a batch usually holds several
+    /// records of each patient (one visit gives a diagnosis list, lab results, prescriptions).
+    struct Pseudonyms {
+        var patientIDs: [Datahealth_V1_PatientReference: String] = [:]
+        var factsDigests: [Datahealth_V1_BasicFourFacts: String] = [:]
+    }
+
+    func write(
+        for record: Datahealth_V1_CareRecord, receivedAt time: Date, pseudonyms: inout Pseudonyms
+    ) -> CareRecordWrite {
+        let patientID: String
+        if let known = pseudonyms.patientIDs[record.patient] {
+            patientID = known
+        } else {
+            patientID = pseudonymizer.patientID(for: record.patient) ?? ""
+            pseudonyms.patientIDs[record.patient] = patientID
+        }
+        var factsDigest: String?
+        if record.hasPatientFacts {
+            if let known = pseudonyms.factsDigests[record.patientFacts] {
+                factsDigest = known
+            } else {
+                factsDigest = pseudonymizer.factsDigest(for: record.patientFacts)
+                pseudonyms.factsDigests[record.patientFacts] = factsDigest
+            }
+        }
         var stored = record
         stored.patient = Datahealth_V1_PatientReference()
         stored.patient.patientID = patientID
@@ -279,7 +309,7 @@ public struct CareRecordService: Datahealth_V1_CareRecordServiceHandler {
             patientID: patientID, kind: kind, replacementKey: replacementKey, longTermRetention: longTerm,
             notYetDisclosed: undisclosed, item: stored.serializedBytes(),
             provenance: stored.provenance.serializedBytes(),
-            factsDigest: record.hasPatientFacts ? pseudonymizer.factsDigest(for: record.patientFacts) : nil)
+            factsDigest: factsDigest)
     }
 
     // MARK: Summaries
