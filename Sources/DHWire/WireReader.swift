@@ -143,43 +143,40 @@ public struct WireReader: ~Copyable {
     @usableFromInline
     internal mutating func readVarintSlow() throws(WireError) -> UInt64 {
         let start = position
-        if limit &- position >= 10 {
-            // No bounds checks needed: a varint takes at most ten bytes. Up to eight bytes,
-            // one load: the first byte below 0x80 ends it, and the 7-bit groups are packed
+        let available = limit &- position
+        if available >= 8 {
+            // No bounds checks needed within the eight bytes loaded. Up to eight bytes, one
+            // load: the first byte below 0x80 ends it, and the 7-bit groups are packed
             // together in three steps.
             let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian
             let ends = ~word & 0x8080_8080_8080_8080
             if ends != 0 {
                 let bits = ends.trailingZeroBitCount &+ 1  // through the last byte's top bit
-                var value = bits == 64 ? word : word & ((1 &<< UInt64(bits)) &- 1)
-                value = (value & 0x007F_007F_007F_007F) | ((value & 0x7F00_7F00_7F00_7F00) &>> 1)
-                value = (value & 0x0000_3FFF_0000_3FFF) | ((value & 0x3FFF_0000_3FFF_0000) &>> 2)
-                value = (value & 0x0000_0000_0FFF_FFFF) | ((value & 0x0FFF_FFFF_0000_0000) &>> 4)
+                let value = Self.packGroups(bits == 64 ? word : word & ((1 &<< UInt64(bits)) &- 1))
                 position &+= bits &>> 3
                 return value
             }
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            var cursor = position
-            while shift < 63 {
-                let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
-                cursor &+= 1
-                result |= UInt64(byte & 0x7F) &<< shift
-                if byte < 0x80 {
-                    position = cursor
-                    return result
+            if available >= 10 {
+                // Nine or ten bytes (negative int32 and int64 values take ten): eight groups
+                // from the word, then the ninth byte's seven bits and the tenth byte's one.
+                let value = Self.packGroups(word)
+                let ninth = base.load(fromByteOffset: position &+ 8, as: UInt8.self)
+                if ninth < 0x80 {
+                    position &+= 9
+                    return value | UInt64(ninth) &<< 56
                 }
-                shift &+= 7
+                let last = base.load(fromByteOffset: position &+ 9, as: UInt8.self)
+                if last > 1 {
+                    throw WireError(
+                        code: .malformedVarint, offset: start,
+                        message: last < 0x80 ? "varint overflows 64 bits" : "varint longer than ten bytes")
+                }
+                position &+= 10
+                return value | UInt64(ninth & 0x7F) &<< 56 | UInt64(last) &<< 63
             }
-            let last = base.load(fromByteOffset: cursor, as: UInt8.self)
-            if last > 1 {
-                throw WireError(
-                    code: .malformedVarint, offset: start,
-                    message: last < 0x80 ? "varint overflows 64 bits" : "varint longer than ten bytes")
-            }
-            position = cursor &+ 1
-            return result | UInt64(last) &<< 63
         }
+        // Near the end of the message (fewer than ten bytes left): byte by byte, within the
+        // limit; a varint that runs into the limit is truncated.
         var cursor = position
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -194,6 +191,15 @@ public struct WireReader: ~Copyable {
             shift &+= 7
         }
         throw WireError(code: .truncated, offset: start, message: "varint runs past the end of the message")
+    }
+
+    /// The 7-bit groups of up to eight little-endian varint bytes, packed together (the
+    /// bytes' top bits are dropped).
+    @inline(__always)
+    internal static func packGroups(_ bytes: UInt64) -> UInt64 {
+        var value = (bytes & 0x007F_007F_007F_007F) | ((bytes & 0x7F00_7F00_7F00_7F00) &>> 1)
+        value = (value & 0x0000_3FFF_0000_3FFF) | ((value & 0x3FFF_0000_3FFF_0000) &>> 2)
+        return (value & 0x0000_0000_0FFF_FFFF) | ((value & 0x0FFF_FFFF_0000_0000) &>> 4)
     }
 
     @inlinable
