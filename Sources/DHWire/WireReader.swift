@@ -373,6 +373,10 @@ public struct WireReader: ~Copyable {
     @inlinable
     internal func keyRepeats(at offset: Int, _ keyOffset: Int, _ keyLength: Int) -> Bool {
         guard limit &- offset > keyLength else { return false }
+        if keyLength == 1 {  // fields 1 to 15
+            return base.load(fromByteOffset: offset, as: UInt8.self)
+                == base.load(fromByteOffset: keyOffset, as: UInt8.self)
+        }
         var index = 0
         while index < keyLength {
             guard
