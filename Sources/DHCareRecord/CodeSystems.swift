@@ -96,10 +96,14 @@ enum Format {
 
     /// 医療機関コード: 10 digits, prefecture 01-47, fee-schedule table 1-3 (pattern [0-4][0-9][1-3][0-9]{7}).
     static func isInstitutionCode(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        isInstitutionCode(text.utf8[...])
+    }
+
+    static func isInstitutionCode(_ bytes: Substring.UTF8View) -> Bool {
         guard bytes.count == 10, bytes.allSatisfy(isDigit) else { return false }
-        let prefecture = Int(bytes[0] - 0x30) * 10 + Int(bytes[1] - 0x30)
-        return (1...47).contains(prefecture) && (0x31...0x33).contains(bytes[2])
+        var digits = bytes.makeIterator()
+        let prefecture = Int(digits.next()! - 0x30) * 10 + Int(digits.next()! - 0x30)
+        return (1...47).contains(prefecture) && (0x31...0x33).contains(digits.next()!)
     }
 
     /// A decimal number as text: optional sign, digits, optional fraction ("6.50", "-0.3", "120").
