@@ -15,7 +15,7 @@
 #    in the same run: gRPC C++ (scripts/bench-peer-grpc-cpp.sh) and grpc-swift-2
 #    (scripts/bench-peer-grpc-swift.sh, when present), unless BENCH_FILTER excludes "transport".
 # 5. Durable care-record intake into the assembled server with 1, 8 and 32 gateways against a
-#    raw COPY (IntakeBenchmarks; INTAKE_RECORDS, INTAKE_BATCH), unless BENCH_FILTER excludes
+#    raw COPY (IntakeBenchmarks; INTAKE_RECORDS, INTAKE_BATCH, INTAKE_BATCHES_PER_CALL), unless BENCH_FILTER excludes
 #    "intake".
 set -uo pipefail
 
