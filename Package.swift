@@ -217,7 +217,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "DHAuditTests", dependencies: ["DHAudit", "DHTLS"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DHCareRecordTests", dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit"],
+            name: "DHCareRecordTests",
+            dependencies: ["DHCareRecord", "DHSchemas", "DHWire", "DHRPC", "DHIdentity", "DHAudit", "DHSynth"],
             swiftSettings: swiftSettings),
         // dh pki and dh policy, run in-process.
         .testTarget(

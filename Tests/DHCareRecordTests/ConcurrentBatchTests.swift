@@ -1,6 +1,7 @@
 import DHIdentity
 import DHRPC
 import DHSchemas
+import DHSynth
 import Foundation
 import Synchronization
 import Testing
@@ -163,7 +164,7 @@ struct ConcurrentBatchTests {
     func sameAsOneAfterAnother() async throws {
         // A seeded mix: creates, updates and deletes of earlier submissions, diagnosis lists and
         // lab results that replace earlier ones, repeated keys, invalid records; 4 patients.
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SynthRandom(seed: 0x5EED)
         var batches: [[Datahealth_V1_CareRecord]] = []
         var created: [(id: String, patient: Int)] = []
         var keys: [String] = []
@@ -228,18 +229,5 @@ struct ConcurrentBatchTests {
             #expect(left.map(\.version) == right.map(\.version))
             #expect(left.map(\.submissionID) == right.map(\.submissionID))
         }
-    }
-}
-
-/// SplitMix64, for reproducible test data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -64,6 +64,19 @@ extension RepositoryTests {
             await pool.close()
         }
 
+        /// The patient's live records in both repositories, as (submission id, version, item).
+        func storedRecords(
+            of patientID: String, _ postgres: PostgresCareRecordRepository, _ memory: InMemoryCareRecordRepository
+        ) async throws -> (got: [[String]], expected: [[String]]) {
+            let got = try await postgres.records(patientID: patientID).map {
+                [$0.submissionID, "\($0.version)", "\($0.item)"]
+            }
+            let expected = try await memory.records(patientID: patientID).map {
+                [$0.submissionID, "\($0.version)", "\($0.item)"]
+            }
+            return (got, expected)
+        }
+
         func count(_ table: String, _ pool: PostgresConnectionPool) async throws -> Int {
             try await pool.query("SELECT count(*) FROM \(identifier: table)").singleRow()?.decode(Int.self, column: 0)
                 ?? -1
@@ -291,12 +304,7 @@ extension RepositoryTests {
                     }
                 }
                 for who in [patient, otherPatient] {
-                    let expected = try await memory.records(patientID: who).map {
-                        [$0.submissionID, "\($0.version)", "\($0.item)"]
-                    }
-                    let got = try await postgres.records(patientID: who).map {
-                        [$0.submissionID, "\($0.version)", "\($0.item)"]
-                    }
+                    let (got, expected) = try await storedRecords(of: who, postgres, memory)
                     #expect(got == expected)
                     #expect(got.contains { $0[1] != "1" })
                 }
@@ -338,12 +346,7 @@ extension RepositoryTests {
                     #expect(got == expected, "round \(round)")
                 }
                 for who in [patient, otherPatient] {
-                    let expected = try await memory.records(patientID: who).map {
-                        [$0.submissionID, "\($0.version)", "\($0.item)"]
-                    }
-                    let got = try await postgres.records(patientID: who).map {
-                        [$0.submissionID, "\($0.version)", "\($0.item)"]
-                    }
+                    let (got, expected) = try await storedRecords(of: who, postgres, memory)
                     #expect(Set(got) == Set(expected))
                 }
                 let memoryChanges = try await memory.changes(
