@@ -64,6 +64,25 @@ extension RepositoryTests {
             await pool.close()
         }
 
+        /// Runs `body` with a client of `service` over an in-process transport, as the test
+        /// hospital's gateway, and the call options of a treatment purpose.
+        func withGatewayClient(
+            of service: CareRecordService,
+            _ body: (Datahealth_V1_CareRecordServiceClient, CallOptions) async throws -> Void
+        ) async throws {
+            let transport = InProcessTransport(peer: try PeerIdentity(uri: "dh://\(hospital)/gateway/gw-01"))
+            let server = RPCServer(services: [service])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.serve(on: transport.server) }
+                defer { transport.server.beginGracefulShutdown() }
+                await transport.waitUntilServing()
+                var metadata = Metadata()
+                metadata.addString("treatment", forKey: CallerContext.purposeKey)
+                try await body(
+                    Datahealth_V1_CareRecordServiceClient(transport: transport.client), CallOptions(metadata: metadata))
+            }
+        }
+
         /// The patient's live records in both repositories, as (submission id, version, item).
         func storedRecords(
             of patientID: String, _ postgres: PostgresCareRecordRepository, _ memory: InMemoryCareRecordRepository
@@ -176,16 +195,7 @@ extension RepositoryTests {
                 let service = CareRecordService(
                     repository: repository, consent: consent,
                     pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32)))
-                let transport = InProcessTransport(peer: try PeerIdentity(uri: "dh://\(hospital)/gateway/gw-01"))
-                let server = RPCServer(services: [service])
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.serve(on: transport.server) }
-                    defer { transport.server.beginGracefulShutdown() }
-                    await transport.waitUntilServing()
-                    let client = Datahealth_V1_CareRecordServiceClient(transport: transport.client)
-                    var metadata = Metadata()
-                    metadata.addString("treatment", forKey: CallerContext.purposeKey)
-                    let options = CallOptions(metadata: metadata)
+                try await withGatewayClient(of: service) { client, options in
                     var request = Datahealth_V1_SubmitRecordsRequest()
                     request.records = [
                         allergyRecord(key: "p-1", id: "allergy-1"), allergyRecord(key: "p-2", id: "allergy-2"),
@@ -231,8 +241,6 @@ extension RepositoryTests {
                     repository: repository, consent: PostgresConsentStore(database: pool),
                     pseudonymizer: PatientPseudonymizer(secret: [UInt8](repeating: 7, count: 32)),
                     configuration: configuration)
-                let transport = InProcessTransport(peer: try PeerIdentity(uri: "dh://\(hospital)/gateway/gw-01"))
-                let server = RPCServer(services: [service])
                 // 12 batches of 20 records, five records per patient: neighbouring batches share
                 // new patients, which concurrent transactions must insert without deadlocking.
                 let batches = (0..<12).map { batch in
@@ -245,14 +253,7 @@ extension RepositoryTests {
                     }
                     return request
                 }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.serve(on: transport.server) }
-                    defer { transport.server.beginGracefulShutdown() }
-                    await transport.waitUntilServing()
-                    let client = Datahealth_V1_CareRecordServiceClient(transport: transport.client)
-                    var metadata = Metadata()
-                    metadata.addString("treatment", forKey: CallerContext.purposeKey)
-                    let options = CallOptions(metadata: metadata)
+                try await withGatewayClient(of: service) { client, options in
                     let first = try await client.submitRecords(options: options) { writer in
                         for batch in batches { try await writer.write(batch) }
                     }
