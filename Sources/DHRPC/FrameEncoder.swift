@@ -10,7 +10,10 @@ public enum FrameEncoder {
     /// Appends one frame (header and payload) to `buffer`. On error `buffer` is unchanged.
     public static func encode(_ frame: Frame, into buffer: inout [UInt8]) throws(FrameEncodingError) {
         let start = buffer.count
-        buffer.reserveCapacity(start + FrameLayout.headerSize + estimatedPayloadSize(frame))
+        // Room for the frame, growing geometrically: a flush appends many frames to one buffer,
+        // and reserving just enough for each would reallocate it for every frame.
+        let needed = start + FrameLayout.headerSize + estimatedPayloadSize(frame)
+        if buffer.capacity < needed { buffer.reserveCapacity(max(needed, 2 * buffer.capacity)) }
         // The length is patched in once the payload is written.
         appendUInt32(0, to: &buffer)
         buffer.append(frame.type.rawValue)
@@ -107,7 +110,9 @@ public enum FrameEncoder {
             appendUInt32(UInt32(truncatingIfNeeded: data >> 32), to: &buffer)
             appendUInt32(UInt32(truncatingIfNeeded: data), to: &buffer)
         case .goaway(let lastStreamID, let code, let reason):
-            guard lastStreamID <= FrameLayout.maxStreamID else { throw FrameEncodingError("last stream id out of range") }
+            guard lastStreamID <= FrameLayout.maxStreamID else {
+                throw FrameEncodingError("last stream id out of range")
+            }
             appendUInt32(lastStreamID, to: &buffer)
             appendUInt32(code.rawValue, to: &buffer)
             try appendString16(reason, to: &buffer)

@@ -38,6 +38,19 @@ struct MessageDeframer: Sendable {
                     body = []
                     self.expected = nil
                 }
+            } else if prefix.isEmpty && bytes.count - index >= FrameLayout.messagePrefixSize {
+                // The whole prefix at hand (the usual case): read in place.
+                let length =
+                    Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8
+                    | Int(bytes[index + 3])
+                index += FrameLayout.messagePrefixSize
+                guard length <= maxMessageSize else { throw TooLarge(size: length) }
+                if length == 0 {
+                    messages.append([])
+                } else {
+                    expected = length
+                    body.reserveCapacity(length)
+                }
             } else {
                 let take = min(FrameLayout.messagePrefixSize - prefix.count, bytes.count - index)
                 prefix.append(contentsOf: bytes[index..<index + take])

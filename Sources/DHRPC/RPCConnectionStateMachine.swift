@@ -120,18 +120,22 @@ public struct RPCConnectionStateMachine: Sendable {
     /// The earliest time at which `tick` has something to do, or nil.
     public var nextTimeout: RPCInstant? {
         guard started, !closed else { return nil }
-        var times: [RPCInstant] = []
-        if !peerSettingsReceived || !ownSettingsAcked { times.append(startedAt.advanced(by: configuration.settingsTimeout)) }
+        // The earliest of the timers that run (asked after every event: no array built).
+        var earliest: RPCInstant?
+        func consider(_ time: RPCInstant) { earliest = earliest.map { min($0, time) } ?? time }
+        if !peerSettingsReceived || !ownSettingsAcked {
+            consider(startedAt.advanced(by: configuration.settingsTimeout))
+        }
         if let interval = configuration.keepaliveInterval {
             if let ping = outstandingPing {
-                times.append(ping.sentAt.advanced(by: configuration.keepaliveTimeout))
+                consider(ping.sentAt.advanced(by: configuration.keepaliveTimeout))
             } else {
-                times.append(lastReceivedAt.advanced(by: interval))
+                consider(lastReceivedAt.advanced(by: interval))
             }
         }
-        if let idle = configuration.idleTimeout, let idleSince, !isDraining { times.append(idleSince.advanced(by: idle)) }
-        for stream in streams.values { if let deadline = stream.deadline { times.append(deadline) } }
-        return times.min()
+        if let idle = configuration.idleTimeout, let idleSince, !isDraining { consider(idleSince.advanced(by: idle)) }
+        for stream in streams.values { if let deadline = stream.deadline { consider(deadline) } }
+        return earliest
     }
 
     // MARK: Connection events
@@ -244,27 +248,37 @@ public struct RPCConnectionStateMachine: Sendable {
             throw RPCError(code: .unavailable, message: "stream ids exhausted on this connection")
         }
         guard streams.count < peerSettings.maxConcurrentStreams else {
-            throw RPCError(code: .resourceExhausted, message: "the peer's limit of \(peerSettings.maxConcurrentStreams) streams is reached")
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "the peer's limit of \(peerSettings.maxConcurrentStreams) streams is reached")
         }
         var micros: UInt64 = 0
         if let timeout {
-            guard timeout > .zero else { throw RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call started") }
+            guard timeout > .zero else {
+                throw RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call started")
+            }
             let parts = timeout.components
-            let fromSeconds = parts.seconds >= Int64(UInt64.max / 2_000_000) ? UInt64.max / 2 : UInt64(parts.seconds) * 1_000_000
+            let fromSeconds =
+                parts.seconds >= Int64(UInt64.max / 2_000_000) ? UInt64.max / 2 : UInt64(parts.seconds) * 1_000_000
             micros = fromSeconds + UInt64((parts.attoseconds + 999_999_999_999) / 1_000_000_000_000)
         }
         guard path.hasPrefix("/"), path.utf8.count <= FrameLayout.maxPathLength else {
-            throw RPCError(code: .invalidArgument, message: "method path must start with / and have at most \(FrameLayout.maxPathLength) bytes")
+            throw RPCError(
+                code: .invalidArgument,
+                message: "method path must start with / and have at most \(FrameLayout.maxPathLength) bytes")
         }
         if let problem = metadata.validationError { throw RPCError(code: .invalidArgument, message: problem) }
         let streamID = nextStreamID
-        let frame = Frame.call(streamID: streamID, path: path, timeoutMicroseconds: micros, metadata: metadata, endStream: endStream)
+        let frame = Frame.call(
+            streamID: streamID, path: path, timeoutMicroseconds: micros, metadata: metadata, endStream: endStream)
         let size: Int
         do { size = try FrameEncoder.payloadSize(of: frame) } catch {
             throw RPCError(code: .invalidArgument, message: error.message)
         }
         guard size <= peerSettings.maxFrameSize else {
-            throw RPCError(code: .resourceExhausted, message: "CALL of \(size) bytes does not fit the peer's frame size \(peerSettings.maxFrameSize)")
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "CALL of \(size) bytes does not fit the peer's frame size \(peerSettings.maxFrameSize)")
         }
         self.now = now
         nextStreamID += 2
@@ -286,22 +300,35 @@ public struct RPCConnectionStateMachine: Sendable {
     /// A message above the peer's MAX_MESSAGE_SIZE resets the call with `RESOURCE_EXHAUSTED`. On a
     /// stream already closed (a race with the peer) this does nothing. Throws `INTERNAL` after the
     /// sending side was closed, `RESOURCE_EXHAUSTED` if the stream is not writable.
-    public mutating func sendMessage(streamID: UInt32, _ message: [UInt8], endStream: Bool = false) throws(RPCError) -> [Action] {
+    public mutating func sendMessage(
+        streamID: UInt32, _ message: [UInt8], endStream: Bool = false
+    ) throws(RPCError) -> [Action] {
         guard let index = streams.index(forKey: streamID), !closed else { return [] }
-        guard !endStream || role == .client else { throw RPCError(code: .internal, message: "a server ends a stream with trailers") }
+        guard !endStream || role == .client else {
+            throw RPCError(code: .internal, message: "a server ends a stream with trailers")
+        }
         guard message.count <= peerSettings.maxMessageSize else {
             guard streams.values[index].canSend() else {
                 throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending")
             }
-            resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(message.count) bytes is above the peer's limit of \(peerSettings.maxMessageSize)"))
+            resetStream(
+                streamID,
+                RPCStatus(
+                    code: .resourceExhausted,
+                    message:
+                        "message of \(message.count) bytes is above the peer's limit of \(peerSettings.maxMessageSize)")
+            )
             return takeActions()
         }
         // In place: a copy of the stream would make its queue copy itself on append.
-        switch streams.values[index].enqueue(message, endStream: endStream, outboundLimit: configuration.outboundBufferLimit) {
+        switch streams.values[index].enqueue(
+            message, endStream: endStream, outboundLimit: configuration.outboundBufferLimit)
+        {
         case .closedForSending:
             throw RPCError(code: .internal, message: "stream \(streamID) is closed for sending")
         case .notWritable:
-            throw RPCError(code: .resourceExhausted, message: "stream \(streamID) is not writable; wait for streamWritable")
+            throw RPCError(
+                code: .resourceExhausted, message: "stream \(streamID) is not writable; wait for streamWritable")
         case .queued:
             flush(streamID)
             return takeActions()
@@ -339,7 +366,9 @@ public struct RPCConnectionStateMachine: Sendable {
 
     /// Server: ends the call with a status. Queued messages are sent first. Trailing metadata that
     /// is invalid or does not fit one frame is replaced by an `INTERNAL` status without metadata.
-    public mutating func sendTrailers(streamID: UInt32, status: RPCStatus, metadata: Metadata = Metadata()) throws(RPCError) -> [Action] {
+    public mutating func sendTrailers(
+        streamID: UInt32, status: RPCStatus, metadata: Metadata = Metadata()
+    ) throws(RPCError) -> [Action] {
         guard role == .server else { throw RPCError(code: .internal, message: "a client does not send TRAILERS") }
         guard var stream = streams[streamID], !closed, stream.pendingTrailers == nil else { return [] }
         var status = status
@@ -361,7 +390,9 @@ public struct RPCConnectionStateMachine: Sendable {
     }
 
     /// Either side: aborts a stream with RST_STREAM (`CANCELLED` by default).
-    public mutating func cancel(streamID: UInt32, status: RPCStatus = RPCStatus(code: .cancelled, message: "cancelled")) -> [Action] {
+    public mutating func cancel(
+        streamID: UInt32, status: RPCStatus = RPCStatus(code: .cancelled, message: "cancelled")
+    ) -> [Action] {
         guard streams[streamID] != nil, !closed else { return [] }
         resetStream(streamID, status)
         return takeActions()
@@ -395,7 +426,9 @@ public struct RPCConnectionStateMachine: Sendable {
         case .settings:
             throw .protocolError("SETTINGS may be sent only once")
         case .settingsAck:
-            guard started, !ownSettingsAcked else { throw .protocolError("SETTINGS ACK with no SETTINGS to acknowledge") }
+            guard started, !ownSettingsAcked else {
+                throw .protocolError("SETTINGS ACK with no SETTINGS to acknowledge")
+            }
             ownSettingsAcked = true
         case .ping(let data, let ack):
             if ack {
@@ -423,7 +456,9 @@ public struct RPCConnectionStateMachine: Sendable {
                     throw RPCConnectionError(code: .flowControlError, reason: "connection window above 2^31-1")
                 }
                 for id in streams.keys.sorted() {
-                    guard let stream = streams[id], stream.pendingCount > 0 || stream.pendingTrailers != nil else { continue }
+                    guard let stream = streams[id], stream.pendingCount > 0 || stream.pendingTrailers != nil else {
+                        continue
+                    }
                     flush(id)
                 }
             } else {
@@ -431,7 +466,8 @@ public struct RPCConnectionStateMachine: Sendable {
                 guard var stream = streams[streamID] else { return }
                 stream.sendWindow += Int(increment)
                 guard stream.sendWindow <= FrameLayout.maxWindow else {
-                    throw RPCConnectionError(code: .flowControlError, reason: "window of stream \(streamID) above 2^31-1")
+                    throw RPCConnectionError(
+                        code: .flowControlError, reason: "window of stream \(streamID) above 2^31-1")
                 }
                 streams[streamID] = stream
                 flush(streamID)
@@ -443,11 +479,20 @@ public struct RPCConnectionStateMachine: Sendable {
             }
             highestStreamID = streamID
             if goawaySent {
-                actions.append(.send(.rstStream(streamID: streamID, status: RPCStatus(code: .unavailable, message: "server is shutting down"), refused: true)))
+                actions.append(
+                    .send(
+                        .rstStream(
+                            streamID: streamID,
+                            status: RPCStatus(code: .unavailable, message: "server is shutting down"), refused: true)))
                 return
             }
             guard streams.count < configuration.maxConcurrentStreams else {
-                actions.append(.send(.rstStream(streamID: streamID, status: RPCStatus(code: .resourceExhausted, message: "too many concurrent streams"), refused: true)))
+                actions.append(
+                    .send(
+                        .rstStream(
+                            streamID: streamID,
+                            status: RPCStatus(code: .resourceExhausted, message: "too many concurrent streams"),
+                            refused: true)))
                 return
             }
             var stream = makeStream(streamID)
@@ -508,7 +553,9 @@ public struct RPCConnectionStateMachine: Sendable {
         }
     }
 
-    private mutating func receivedMessageFrame(_ streamID: UInt32, _ bytes: [UInt8], endStream: Bool) throws(RPCConnectionError) {
+    private mutating func receivedMessageFrame(
+        _ streamID: UInt32, _ bytes: [UInt8], endStream: Bool
+    ) throws(RPCConnectionError) {
         let count = bytes.count
         guard count <= receiveConnectionGranted else {
             throw RPCConnectionError(code: .flowControlError, reason: "MESSAGE beyond the connection window")
@@ -530,7 +577,11 @@ public struct RPCConnectionStateMachine: Sendable {
             connectionReturnPending += count
             returnConnectionCredit()
         case .tooLarge(let size):
-            resetStream(streamID, RPCStatus(code: .resourceExhausted, message: "message of \(size) bytes is above the limit of \(configuration.maxMessageSize)"))
+            resetStream(
+                streamID,
+                RPCStatus(
+                    code: .resourceExhausted,
+                    message: "message of \(size) bytes is above the limit of \(configuration.maxMessageSize)"))
         case .delivered(let messages, let ended, let endedInsideMessage):
             for message in messages { actions.append(.receivedMessage(streamID: streamID, message: message)) }
             if endedInsideMessage {
@@ -550,7 +601,10 @@ public struct RPCConnectionStateMachine: Sendable {
             let error = RPCConnectionError(code: code, reason: reason)
             closed = true
             for id in streams.keys.sorted() {
-                closeStream(id, RPCStatus(code: code.callStatusCode, message: "connection closed by the peer: \(code): \(reason)"), Metadata())
+                closeStream(
+                    id,
+                    RPCStatus(code: code.callStatusCode, message: "connection closed by the peer: \(code): \(reason)"),
+                    Metadata())
             }
             actions.append(.closeConnection(error))
             return
@@ -558,7 +612,9 @@ public struct RPCConnectionStateMachine: Sendable {
         if role == .client {
             for id in streams.keys.sorted() where id > last {
                 actions.append(.callRefused(streamID: id))
-                closeStream(id, RPCStatus(code: .unavailable, message: "not processed; the server is shutting down: \(reason)"), Metadata())
+                closeStream(
+                    id, RPCStatus(code: .unavailable, message: "not processed; the server is shutting down: \(reason)"),
+                    Metadata())
             }
         }
         closeIfDrained()
@@ -582,7 +638,8 @@ public struct RPCConnectionStateMachine: Sendable {
             sendConnectionWindow -= chunk.count
             actions.append(.send(.message(streamID: streamID, bytes: chunk, endStream: last)))
         }
-        let (sendEndStream, becameWritable, trailers) = streams.values[index].settle(outboundLimit: configuration.outboundBufferLimit)
+        let (sendEndStream, becameWritable, trailers) = streams.values[index].settle(
+            outboundLimit: configuration.outboundBufferLimit)
         if sendEndStream { actions.append(.send(.message(streamID: streamID, bytes: [], endStream: true))) }
         if becameWritable { actions.append(.streamWritable(streamID: streamID)) }
         if let trailers {
@@ -650,10 +707,12 @@ public struct RPCConnectionStateMachine: Sendable {
         guard !closed else { return }
         // lastStreamID never grows: after a graceful GOAWAY, refused calls stay refused.
         let last = role == .server ? min(highestStreamID, goawayLastStreamID ?? highestStreamID) : 0
-        actions.append(.send(.goaway(lastStreamID: last, code: error.code, reason: error.reason.truncatedUTF8(maxBytes: 1024))))
+        actions.append(
+            .send(.goaway(lastStreamID: last, code: error.code, reason: error.reason.truncatedUTF8(maxBytes: 1024))))
         closed = true
         for id in streams.keys.sorted() {
-            closeStream(id, RPCStatus(code: error.code.callStatusCode, message: "connection error: \(error)"), Metadata())
+            closeStream(
+                id, RPCStatus(code: error.code.callStatusCode, message: "connection error: \(error)"), Metadata())
         }
         actions.append(.closeConnection(error))
     }

@@ -582,7 +582,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             output.removeAll(keepingCapacity: true)
             return
         }
-        let buffer = context.channel.allocator.buffer(bytes: output)
+        let buffer = context.channel.allocator.copying(output)
         // A large buffer is not kept: an idle connection should hold little memory.
         output.removeAll(keepingCapacity: output.capacity <= 256)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)

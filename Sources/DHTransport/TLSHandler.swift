@@ -62,7 +62,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ output: TLSOutput, context: ChannelHandlerContext) {
         if !output.ciphertext.isEmpty {
             context.writeAndFlush(
-                wrapOutboundOut(context.channel.allocator.buffer(bytes: output.ciphertext)), promise: nil)
+                wrapOutboundOut(context.channel.allocator.copying(output.ciphertext)), promise: nil)
         }
         if output.handshakeCompleted {
             timeoutTask?.cancel()
@@ -71,7 +71,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     peerIdentity: connection.peerIdentity, applicationProtocol: connection.applicationProtocol))
         }
         if !output.plaintext.isEmpty {
-            context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: output.plaintext)))
+            context.fireChannelRead(wrapInboundOut(context.channel.allocator.copying(output.plaintext)))
             context.fireChannelReadComplete()
         }
         if let error = output.error {
@@ -91,7 +91,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch result {
         case .success(let ciphertext):
-            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: ciphertext)), promise: promise)
+            context.write(wrapOutboundOut(context.channel.allocator.copying(ciphertext)), promise: promise)
         case .failure(let error):
             promise?.fail(error)
         }
@@ -107,7 +107,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let closeNotify = connection.close()
             if !closeNotify.isEmpty {
                 context.writeAndFlush(
-                    wrapOutboundOut(context.channel.allocator.buffer(bytes: closeNotify)), promise: nil)
+                    wrapOutboundOut(context.channel.allocator.copying(closeNotify)), promise: nil)
             }
         }
         context.close(mode: mode, promise: promise)
@@ -126,5 +126,15 @@ extension Duration {
         let (fromSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }
         return fromSeconds.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}
+
+extension ByteBufferAllocator {
+    /// A buffer holding a copy of `bytes`, allocated at its size at once (`buffer(bytes:)`
+    /// allocates, then grows the storage again as it writes).
+    func copying(_ bytes: [UInt8]) -> ByteBuffer {
+        var buffer = self.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        return buffer
     }
 }
