@@ -292,6 +292,10 @@ func serverConfiguration(
     return configuration
 }
 
+/// Request metadata naming a call: when the server is done with it (whether or not its
+/// handler ran), `Events` gets "ended <name>".
+let callNameKey = "test-call"
+
 func withServer<Result: Sendable>(
     pki: TransportPKI? = nil, interceptors: [any ServerInterceptor] = [], requirePeerIdentity: Bool = true,
     configuration: TLSServerTransport.Configuration = serverConfiguration(),
@@ -306,7 +310,14 @@ func withServer<Result: Sendable>(
     let server = RPCServer(services: [service], interceptors: interceptors)
     return try await withTimeLimit {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.serve(on: transport) }
+            group.addTask {
+                try await transport.serve { stream in
+                    await server.handle(stream)
+                    if let name = stream.info.requestMetadata.firstString(forKey: callNameKey) {
+                        events.report("ended \(name)")
+                    }
+                }
+            }
             defer { transport.beginGracefulShutdown() }
             let port = try await transport.listeningPort()
             return try await body(
