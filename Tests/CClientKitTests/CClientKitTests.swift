@@ -77,7 +77,11 @@ private final class Kit: Sendable {
         // -O0 keeps the build light while other suites run; DH_CKIT_CFLAGS, e.g.
         // "-O1 -g -fsanitize=address,undefined", builds the kit with other flags.
         arguments.append("CFLAGS=\(ProcessInfo.processInfo.environment["DH_CKIT_CFLAGS"] ?? "-O0 -g")")
-        _ = try Subprocess.check(make, arguments)
+        // Kit.shared is first read on a Dispatch thread (below), where blocking is harmless.
+        let built = try Subprocess.runBlocking(make, arguments)
+        guard built.status == 0 else {
+            throw Subprocess.Failure("make for the C kit exited \(built.status): \(built.stderr)")
+        }
         testProgram = directory.appendingPathComponent("build/dhrpc-test").path
         example = directory.appendingPathComponent("build/dh-gateway-example").path
         // Gateways are named by their institution's 10-digit code (医療機関コード).
@@ -107,7 +111,7 @@ private final class Kit: Sendable {
 
     /// Runs the C test program's `testCase` against `port` as the client in `folder`.
     func run(_ testCase: String, port: Int, clientFolder folder: String = "pki") async throws -> Subprocess.Output {
-        try await offPool(
+        try await Subprocess.run(
             testProgram,
             [
                 testCase, String(port), path("pki/ca.crt.pem"), path("\(folder)/clients/gateway.crt.pem"),
@@ -117,22 +121,12 @@ private final class Kit: Sendable {
 
     /// Runs dh-gateway-example as the development gateway against `port`.
     func runExample(port: Int, _ arguments: [String]) async throws -> Subprocess.Output {
-        try await offPool(
+        try await Subprocess.run(
             example,
             [
                 "--host", "127.0.0.1", "--port", String(port), "--ca", path("pki/ca.crt.pem"),
                 "--cert", path("pki/clients/gateway.crt.pem"), "--key", path("pki/clients/gateway.key.pem"),
             ] + arguments)
-    }
-}
-
-/// Runs a program on a Dispatch thread: waiting for it on the cooperative pool would starve the
-/// server's handlers, which run there too.
-private func offPool(_ executable: String, _ arguments: [String]) async throws -> Subprocess.Output {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try Subprocess.run(executable, arguments) })
-        }
     }
 }
 

@@ -47,7 +47,10 @@ private func pool() throws -> DHDynamic.DescriptorPool {
 }
 
 /// A ConformanceRequest, by field number.
-private func request(json: String? = nil, binary: [UInt8]? = nil, output: Int, type: String = "conformance.check.AllKinds", category: Int = 0) -> [UInt8] {
+private func request(
+    json: String? = nil, binary: [UInt8]? = nil, output: Int, type: String = "conformance.check.AllKinds",
+    category: Int = 0
+) -> [UInt8] {
     var writer = BinaryWriter()
     if let binary {
         writer.writeTag(1, .lengthDelimited)
@@ -95,12 +98,15 @@ struct ConformanceTesteeTests {
         #expect(field == 3, "protobuf_payload, got \(String(decoding: binary, as: UTF8.self))")
         let (jsonField, json) = try response(testee.handle(request(binary: binary, output: 2)))
         #expect(jsonField == 4, "\(String(decoding: json, as: UTF8.self))")
-        let (againField, again) = try response(testee.handle(request(json: String(decoding: json, as: UTF8.self), output: 1)))
+        let (againField, again) = try response(
+            testee.handle(request(json: String(decoding: json, as: UTF8.self), output: 1)))
         #expect(againField == 3 && again == binary)
         let text = String(decoding: json, as: UTF8.self)
-        for fragment in ["\"i64\":\"-9007199254740993\"", "\"db\":\"NaN\"", "\"color\":\"BLUE\"", "\"maybe\":0",
-                         "\"at\":\"2026-11-24T09:30:00.250Z\"", "\"took\":\"1.500s\"", "\"wrapped\":\"42\"",
-                         "\"@type\":\"type.googleapis.com/conformance.check.AllKinds.Nested\"", "\"mask\":\"i32,nested.a\""] {
+        for fragment in [
+            "\"i64\":\"-9007199254740993\"", "\"db\":\"NaN\"", "\"color\":\"BLUE\"", "\"maybe\":0",
+            "\"at\":\"2026-11-24T09:30:00.250Z\"", "\"took\":\"1.500s\"", "\"wrapped\":\"42\"",
+            "\"@type\":\"type.googleapis.com/conformance.check.AllKinds.Nested\"", "\"mask\":\"i32,nested.a\"",
+        ] {
             #expect(text.contains(fragment), "\(fragment) in \(text)")
         }
     }
@@ -114,9 +120,11 @@ struct ConformanceTesteeTests {
         #expect(try response(testee.handle(request(json: "{\"unknown\": 1}", output: 1))).0 == 1)
         #expect(try response(testee.handle(request(json: "{\"unknown\": 1}", output: 1, category: 3))).0 == 3)
         // What protobuf's conformance suite requires to fail.
-        for bad in ["{\"i32\": 01}", "{\"i32\": -01}", "{\"i64\": \"9223372036854775808\"}",
-                    "{\"i64\": \"-9223372036854775809\"}", "{\"u64\": \"18446744073709551616\"}",
-                    "{\"at\": \"0001-01-01t00:00:00Z\"}", "{\"at\": \"0001-01-01T00:00:00z\"}"] {
+        for bad in [
+            "{\"i32\": 01}", "{\"i32\": -01}", "{\"i64\": \"9223372036854775808\"}",
+            "{\"i64\": \"-9223372036854775809\"}", "{\"u64\": \"18446744073709551616\"}",
+            "{\"at\": \"0001-01-01t00:00:00Z\"}", "{\"at\": \"0001-01-01T00:00:00z\"}",
+        ] {
             #expect(try response(testee.handle(request(json: bad, output: 1))).0 == 1, "\(bad)")
         }
         #expect(try response(testee.handle(request(json: "{\"i64\": 1e2, \"u32\": 4.0}", output: 1))).0 == 3)
@@ -128,15 +136,19 @@ struct ConformanceTesteeTests {
         withMask.writeLengthDelimited([0x0A, 0x07] + Array("foo__ba".utf8))
         #expect(try response(testee.handle(request(binary: withMask.bytes, output: 2))).0 == 6)
         #expect(try response(testee.handle(request(json: "{}", output: 4))).0 == 5)
-        #expect(try response(testee.handle(request(json: "{}", output: 1, type: "protobuf_test_messages.proto2.TestAllTypesProto2"))).0 == 5)
+        #expect(
+            try response(
+                testee.handle(request(json: "{}", output: 1, type: "protobuf_test_messages.proto2.TestAllTypesProto2"))
+            ).0 == 5)
         #expect(try response(testee.handle(request(output: 1, type: "conformance.FailureSet"))) == (3, []))
     }
 
     @Test("the executable speaks the length-prefixed protocol on standard input and output")
-    func executable() throws {
+    func executable() async throws {
         let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/debug/dh-conformance").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build dh-conformance first (make test does)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary), "build dh-conformance first (make test does)")
         let directory = NSTemporaryDirectory() + "dh-conformance-exe-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -144,14 +156,16 @@ struct ConformanceTesteeTests {
         var input: [UInt8] = []
         for message in [request(json: sample, output: 1), request(json: "{\"i32\": \"x\"}", output: 2)] {
             let count = UInt32(message.count)
-            input += [UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24)] + message
+            input +=
+                [UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24)] + message
         }
-        let output = try Subprocess.run(binary, ["--proto", "all.proto", "-I", directory], stdin: input)
+        let output = try await Subprocess.run(binary, ["--proto", "all.proto", "-I", directory], stdin: input)
         #expect(output.status == 0, "\(output.stderr)")
         var bytes = output.stdout[...]
         var fields: [Int32] = []
         while bytes.count >= 4 {
-            let length = Int(bytes[bytes.startIndex]) | Int(bytes[bytes.startIndex + 1]) << 8
+            let length =
+                Int(bytes[bytes.startIndex]) | Int(bytes[bytes.startIndex + 1]) << 8
                 | Int(bytes[bytes.startIndex + 2]) << 16 | Int(bytes[bytes.startIndex + 3]) << 24
             let body = Array(bytes.dropFirst(4).prefix(length))
             fields.append(try response(body).0)

@@ -1,8 +1,9 @@
 import DHDescriptor
-@testable import DHProtoCompiler
 import DHWire
 import Foundation
 import Testing
+
+@testable import DHProtoCompiler
 
 /// The parser attaches comments to declarations as protoc's SourceCodeInfo does; protoc
 /// (`--include_source_info`) is the oracle, on every valid corpus file.
@@ -74,11 +75,11 @@ struct CommentTests {
     }
 
     @Test("comments match protoc's source info", arguments: files())
-    func matchesProtoc(_ name: String) throws {
+    func matchesProtoc(_ name: String) async throws {
         let directory = ProtocEquivalenceTests.corpus.appendingPathComponent("valid")
         let output = ProtocEquivalenceTests.temporaryFile()
         defer { try? FileManager.default.removeItem(at: output) }
-        let run = try ProtocEquivalenceTests.runProtoc(
+        let run = try await ProtocEquivalenceTests.runProtoc(
             ["-I.", "--include_source_info", "--descriptor_set_out=" + output.path, name], in: directory)
         try #require(run.status == 0, "\(run.stderr)")
         let set = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: output)))

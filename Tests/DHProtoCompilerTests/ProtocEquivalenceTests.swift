@@ -59,8 +59,8 @@ struct ProtocEquivalenceTests {
         }
     }
 
-    static func runProtoc(_ arguments: [String], in directory: URL) throws -> (status: Int32, stderr: String) {
-        let output = try Subprocess.run(try protocPath(), arguments, in: directory)
+    static func runProtoc(_ arguments: [String], in directory: URL) async throws -> (status: Int32, stderr: String) {
+        let output = try await Subprocess.run(try protocPath(), arguments, in: directory)
         return (output.status, output.stderr)
     }
 
@@ -72,7 +72,8 @@ struct ProtocEquivalenceTests {
         let absolute = arguments.map { argument -> String in
             if argument == "-I." { return "-I" + directory.path }
             let local = directory.appendingPathComponent(argument).path
-            if argument.hasSuffix(".proto") && !argument.hasPrefix("-") && FileManager.default.fileExists(atPath: local) {
+            if argument.hasSuffix(".proto") && !argument.hasPrefix("-") && FileManager.default.fileExists(atPath: local)
+            {
                 return local
             }
             return argument
@@ -86,7 +87,7 @@ struct ProtocEquivalenceTests {
     }
 
     @Test("valid files give protoc's descriptor set", .serialized, arguments: validFiles())
-    func validFile(_ entry: String) throws {
+    func validFile(_ entry: String) async throws {
         let parts = entry.split(separator: "|").map(String.init)
         let directory = Self.root(parts[0])
         let file = parts[1]
@@ -99,7 +100,7 @@ struct ProtocEquivalenceTests {
         let arguments = ["-I.", "--include_imports", "--descriptor_set_out=", file]
         var protocArguments = arguments
         protocArguments[2] += expectedURL.path
-        let oracle = try Self.runProtoc(protocArguments, in: directory)
+        let oracle = try await Self.runProtoc(protocArguments, in: directory)
         try #require(oracle.status == 0, "protoc rejected \(file): \(oracle.stderr)")
         var ourArguments = arguments
         ourArguments[2] += actualURL.path
@@ -107,7 +108,9 @@ struct ProtocEquivalenceTests {
         try #require(ours.status == 0, "dh-protoc rejected \(file): \(ours.stderr)")
 
         // protoc's warnings (unused imports) are printed the same way.
-        func warnings(_ text: String) -> [Substring] { text.split(separator: "\n").filter { $0.contains(": warning: ") } }
+        func warnings(_ text: String) -> [Substring] {
+            text.split(separator: "\n").filter { $0.contains(": warning: ") }
+        }
         #expect(warnings(ours.stderr) == warnings(oracle.stderr))
 
         let expected = try FileDescriptorSet(serializedBytes: Array(Data(contentsOf: expectedURL)))
@@ -121,7 +124,7 @@ struct ProtocEquivalenceTests {
     @Test(
         "many inputs at once give protoc's set and file order, with and without imports",
         arguments: [false, true])
-    func manyInputs(includeImports: Bool) throws {
+    func manyInputs(includeImports: Bool) async throws {
         let directory = Self.corpus.appendingPathComponent("valid")
         // Reverse order, so that inputs come before the inputs they import.
         let files = Self.protoFiles(under: directory).filter { $0 != "own_google_package.proto" }.reversed()
@@ -132,7 +135,8 @@ struct ProtocEquivalenceTests {
             try? FileManager.default.removeItem(at: actualURL)
         }
         let flags = ["-I."] + (includeImports ? ["--include_imports"] : [])
-        let oracle = try Self.runProtoc(flags + ["--descriptor_set_out=" + expectedURL.path] + files, in: directory)
+        let oracle = try await Self.runProtoc(
+            flags + ["--descriptor_set_out=" + expectedURL.path] + files, in: directory)
         try #require(oracle.status == 0, "\(oracle.stderr)")
         let ours = Self.runOurs(flags + ["--descriptor_set_out=" + actualURL.path] + files, in: directory)
         try #require(ours.status == 0, "\(ours.stderr)")
@@ -143,10 +147,10 @@ struct ProtocEquivalenceTests {
     }
 
     @Test("invalid files fail with protoc's first error line", .serialized, arguments: invalidFiles())
-    func invalidFile(_ file: String) throws {
+    func invalidFile(_ file: String) async throws {
         let directory = Self.corpus.appendingPathComponent("invalid")
         let arguments = ["-I.", "--descriptor_set_out=/dev/null", file]
-        let oracle = try Self.runProtoc(arguments, in: directory)
+        let oracle = try await Self.runProtoc(arguments, in: directory)
         let ours = Self.runOurs(arguments, in: directory)
         #expect(oracle.status != 0, "protoc accepted \(file), so it does not belong in invalid/")
         #expect(ours.status != 0)

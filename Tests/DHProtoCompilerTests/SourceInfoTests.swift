@@ -70,7 +70,7 @@ struct SourceInfoTests {
     }
 
     @Test("declaration locations equal protoc's", .serialized, arguments: ProtocEquivalenceTests.validFiles())
-    func matchesProtoc(_ entry: String) throws {
+    func matchesProtoc(_ entry: String) async throws {
         let parts = entry.split(separator: "|").map(String.init)
         let directory = ProtocEquivalenceTests.root(parts[0])
         let file = parts[1]
@@ -81,7 +81,7 @@ struct SourceInfoTests {
             try? FileManager.default.removeItem(at: actualURL)
         }
         let flags = ["-I.", "--include_imports", "--include_source_info"]
-        let oracle = try ProtocEquivalenceTests.runProtoc(
+        let oracle = try await ProtocEquivalenceTests.runProtoc(
             flags + ["--descriptor_set_out=" + expectedURL.path, file], in: directory)
         try #require(oracle.status == 0, "protoc rejected \(file): \(oracle.stderr)")
         let ours = ProtocEquivalenceTests.runOurs(

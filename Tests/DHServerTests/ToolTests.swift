@@ -38,23 +38,25 @@ struct ToolTests {
         let gateway = try flags(fixture, "dh://\(hospitalA)/gateway/gw-01", name: "gateway")
         let researcher = try flags(fixture, "dh://r-univ-01/researcher/res-7", name: "researcher")
 
-        let listed = try Subprocess.run(Self.dh, ["list", target] + ops)
+        let listed = try await Subprocess.run(Self.dh, ["list", target] + ops)
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(
             listed.stdoutText
                 == "datahealth.ops.v1.Health\ndatahealth.ops.v1.Reflection\ndatahealth.v1.CareRecordService\n")
-        let methods = try Subprocess.run(Self.dh, ["list", target, "datahealth.v1.CareRecordService"] + ops)
+        let methods = try await Subprocess.run(Self.dh, ["list", target, "datahealth.v1.CareRecordService"] + ops)
         #expect(methods.stdoutText.contains("datahealth.v1.CareRecordService.WatchPatient\n"))
-        let described = try Subprocess.run(Self.dh, ["describe", target, "datahealth.v1.CareRecordService"] + ops)
+        let described = try await Subprocess.run(
+            Self.dh, ["describe", target, "datahealth.v1.CareRecordService"] + ops)
         #expect(
             described.stdoutText.contains(
                 "rpc SubmitRecords(stream datahealth.v1.SubmitRecordsRequest) returns (datahealth.v1.SubmitRecordsResponse);"
             ))
-        let message = try Subprocess.run(Self.dh, ["describe", target, "datahealth.v1.ViewingConsent"] + ops)
+        let message = try await Subprocess.run(Self.dh, ["describe", target, "datahealth.v1.ViewingConsent"] + ops)
         #expect(message.stdoutText.contains("google.protobuf.Timestamp given_at = 2;"), "\(message.stdoutText)")
 
         // Unary.
-        let health = try Subprocess.run(Self.dh, ["call", target, "datahealth.ops.v1.Health/Check", "-d", "{}"] + ops)
+        let health = try await Subprocess.run(
+            Self.dh, ["call", target, "datahealth.ops.v1.Health/Check", "-d", "{}"] + ops)
         #expect(health.status == 0 && health.stdoutText == "{\"status\":\"SERVING\"}\n", "\(health.stderr)")
 
         // Client streaming: two requests as JSON lines on standard input.
@@ -62,7 +64,7 @@ struct ToolTests {
             let record = try allergyRecord(key: key, id: key).jsonString()
             return "{\"records\": [\(record)]}"
         }
-        let submitted = try Subprocess.run(
+        let submitted = try await Subprocess.run(
             Self.dh,
             ["call", target, "datahealth.v1.CareRecordService/SubmitRecords", "-H", "dh-purpose:treatment"] + gateway,
             stdin: Array((try batch("t-1") + "\n" + batch("t-2") + "\n").utf8))
@@ -71,7 +73,7 @@ struct ToolTests {
 
         // Server streaming: the watch prints each change as a line until its deadline.
         let patient = "{\"patients\": [{\"insured\": \(try insured.jsonString())}], \"afterSequence\": \"1\"}"
-        let watched = try Subprocess.run(
+        let watched = try await Subprocess.run(
             Self.dh,
             [
                 "call", target, "datahealth.v1.CareRecordService/WatchPatient", "-H", "dh-purpose:treatment", "-H",
@@ -90,25 +92,26 @@ struct ToolTests {
         #expect(lines.allSatisfy { $0.contains("\"KIND_ADDED\"") })
 
         // Refused: the exit status is the status code, the reason is in words.
-        let refused = try Subprocess.run(
+        let refused = try await Subprocess.run(
             Self.dh, ["call", target, "datahealth.v1.CareRecordService/GetPatientSummary", "-d", "{}"] + researcher)
         #expect(refused.status == 7)
         #expect(refused.stderr.contains("PERMISSION_DENIED"))
-        let badJSON = try Subprocess.run(
+        let badJSON = try await Subprocess.run(
             Self.dh, ["call", target, "datahealth.ops.v1.Health/Check", "-d", "{\"nope\": 1}"] + ops)
         #expect(badJSON.status == 3 && badJSON.stderr.contains("no such field"), "\(badJSON.stderr)")
-        let unknown = try Subprocess.run(Self.dh, ["call", target, "datahealth.ops.v1.Health/Nope", "-d", "{}"] + ops)
+        let unknown = try await Subprocess.run(
+            Self.dh, ["call", target, "datahealth.ops.v1.Health/Nope", "-d", "{}"] + ops)
         #expect(unknown.status != 0 && unknown.stderr.contains("no method"), "\(unknown.stderr)")
 
         // Without reflection: the schema from a descriptor set.
         let protos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Protos").path
         let setPath = fixture.directory + "/ops.pb"
-        let compiled = try Subprocess.run(
+        let compiled = try await Subprocess.run(
             URL(fileURLWithPath: Self.dh).deletingLastPathComponent().appendingPathComponent("dh-protoc").path,
             ["-I" + protos, "--include_imports", "--descriptor_set_out=" + setPath, "datahealth/ops/v1/health.proto"])
         #expect(compiled.status == 0, "\(compiled.stderr)")
-        let offline = try Subprocess.run(
+        let offline = try await Subprocess.run(
             Self.dh, ["call", target, "datahealth.ops.v1.Health/List", "-d", "{}", "--descriptor-set", setPath] + ops)
         #expect(offline.status == 0 && offline.stdoutText.contains("\"datahealth.v1.CareRecordService\""))
         server.beginGracefulShutdown()

@@ -32,7 +32,7 @@ struct CompilerParityTests {
     }
 
     @Test("Protos/ through dh-protoc and through protoc's plugin path")
-    func protosMatch() throws {
+    func protosMatch() async throws {
         let protos = Repository.root.appendingPathComponent("Protos")
         var schemas: [String] = []
         if let enumerator = FileManager.default.enumerator(atPath: protos.path) {
@@ -49,10 +49,10 @@ struct CompilerParityTests {
         try FileManager.default.createDirectory(at: ours, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: theirs, withIntermediateDirectories: true)
 
-        _ = try Subprocess.check(
+        _ = try await Subprocess.check(
             try Self.builtExecutable("dh-protoc"),
             ["--proto_path=" + protos.path, "--swift_opt=Visibility=Public", "--swift_out=" + ours.path] + schemas)
-        _ = try Subprocess.check(
+        _ = try await Subprocess.check(
             try Protoc.path(),
             [
                 "--plugin=protoc-gen-dh=" + (try Self.builtExecutable("protoc-gen-dh")), "--proto_path=" + protos.path,

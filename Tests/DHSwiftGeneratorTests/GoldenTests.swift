@@ -11,8 +11,8 @@ struct GoldenTests {
     static let corpusFiles = ["torture.proto", "imported.proto"]
 
     @Test("torture corpus")
-    func tortureCorpus() throws {
-        let set = try Protoc.descriptorSet(files: Self.corpusFiles, includePath: Repository.corpus)
+    func tortureCorpus() async throws {
+        let set = try await Protoc.descriptorSet(files: Self.corpusFiles, includePath: Repository.corpus)
         let generated = try SwiftGenerator().generate(files: set.file, filesToGenerate: Self.corpusFiles)
         #expect(generated.map(\.name) == ["torture.pb.swift", "imported.pb.swift"])
         for file in generated {
@@ -22,9 +22,9 @@ struct GoldenTests {
     }
 
     @Test("the runtime's test messages are the generator's output for their schemas")
-    func runtimeTestMessages() throws {
+    func runtimeTestMessages() async throws {
         let files = ["dhtest.proto", "dhtest_wkt.proto"]
-        let set = try Protoc.descriptorSet(files: files, includePath: Repository.corpus)
+        let set = try await Protoc.descriptorSet(files: files, includePath: Repository.corpus)
         let generated = try SwiftGenerator().generate(files: set.file, filesToGenerate: files)
         for file in generated {
             let committed = try String(
@@ -35,8 +35,8 @@ struct GoldenTests {
     }
 
     @Test("the RPC runtime's test service")
-    func echoService() throws {
-        let set = try Protoc.descriptorSet(files: ["echo.proto"], includePath: Repository.corpus)
+    func echoService() async throws {
+        let set = try await Protoc.descriptorSet(files: ["echo.proto"], includePath: Repository.corpus)
         let generated = try SwiftGenerator().generate(files: set.file, filesToGenerate: ["echo.proto"])
         let committed = try String(
             contentsOf: Repository.root.appendingPathComponent("Tests/DHRPCCallTests/Generated/echo.pb.swift"),

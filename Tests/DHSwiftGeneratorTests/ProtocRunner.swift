@@ -15,9 +15,9 @@ enum Protoc {
     static func path() throws -> String { try Subprocess.find("protoc", package: "protobuf-compiler") }
 
     /// A FileDescriptorSet with imports and source info for `files` under `includePath`.
-    static func descriptorSet(files: [String], includePath: URL?) throws -> FileDescriptorSet {
+    static func descriptorSet(files: [String], includePath: URL?) async throws -> FileDescriptorSet {
         var arguments = ["--include_imports", "--include_source_info", "--descriptor_set_out=/dev/stdout"]
         if let includePath { arguments.append("-I\(includePath.path)") }
-        return try FileDescriptorSet(serializedBytes: try Subprocess.check(try path(), arguments + files))
+        return try FileDescriptorSet(serializedBytes: try await Subprocess.check(try path(), arguments + files))
     }
 }

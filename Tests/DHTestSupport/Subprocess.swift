@@ -28,11 +28,28 @@ public enum Subprocess {
         throw Failure("\(program) is not on PATH; run `make setup` (Debian package \(package))")
     }
 
-    /// Runs `executable` to completion.
+    /// Runs `executable` to completion. The wait happens on a Dispatch thread: tests run in
+    /// parallel on the cooperative pool (one thread per core), and a test blocking a pool thread
+    /// for the seconds a compiler or a venv takes would stall every other test's tasks, handlers
+    /// and deadlines with it.
     public static func run(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL? = nil
+    ) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result { try runBlocking(executable, arguments, stdin: stdin, in: directory) })
+            }
+        }
+    }
+
+    /// Runs `executable` to completion, blocking the calling thread: for synchronous callers
+    /// that are not on the cooperative pool.
+    public static func runBlocking(
+        _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL? = nil
     ) throws -> Output {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dh-subprocess-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dh-subprocess-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let inputURL = scratch.appendingPathComponent("stdin")
@@ -68,10 +85,11 @@ public enum Subprocess {
     /// Runs a program that must succeed and returns its standard output.
     public static func check(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL? = nil
-    ) throws -> [UInt8] {
-        let output = try run(executable, arguments, stdin: stdin, in: directory)
+    ) async throws -> [UInt8] {
+        let output = try await run(executable, arguments, stdin: stdin, in: directory)
         guard output.status == 0 else {
-            throw Failure("`\(executable) \(arguments.joined(separator: " "))` exited \(output.status): \(output.stderr)")
+            throw Failure(
+                "`\(executable) \(arguments.joined(separator: " "))` exited \(output.status): \(output.stderr)")
         }
         return output.stdout
     }

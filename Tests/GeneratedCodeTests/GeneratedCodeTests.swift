@@ -6,7 +6,7 @@ import Testing
 @Suite("Generated code round-trips with protoc")
 struct GeneratedCodeTests {
     @Test("every field kind decodes from protoc's encoding and re-encodes to the same bytes")
-    func outerFromProtoc() throws {
+    func outerFromProtoc() async throws {
         let text = """
             middle { inner { level: INNER_CRITICAL outer_level: TRIAGE_LEVEL_RED id: -7 } inners { id: 1 } inners { id: 2 } }
             type { name: "種別" }
@@ -28,7 +28,7 @@ struct GeneratedCodeTests {
             kind: KIND_PATIENT
             large_number: -5
             """
-        let bytes = try ProtocOracle.encode("dh.torture.v1.Outer", text: text)
+        let bytes = try await ProtocOracle.encode("dh.torture.v1.Outer", text: text)
         let outer = try Dh_Torture_V1_Outer(serializedBytes: bytes)
         #expect(outer.middle.inner.level == .innerCritical)
         #expect(outer.middle.inner.outerLevel == .red)
@@ -36,7 +36,11 @@ struct GeneratedCodeTests {
         #expect(outer.middle.inners.map(\.id) == [1, 2])
         #expect(outer.type.name == "種別")
         #expect(outer.inner.id == 42)
-        if case .inner(let inner)? = outer.choice { #expect(inner.id == 42) } else { Issue.record("choice is not inner") }
+        if case .inner(let inner)? = outer.choice {
+            #expect(inner.id == 42)
+        } else {
+            Issue.record("choice is not inner")
+        }
         #expect(outer.intKeys == [-1: "minus one", 5: "五"])
         #expect(outer.boolKeys[true]?.inner.id == 9)
         #expect(outer.enumValues == [UInt64.max: .black])
@@ -55,20 +59,20 @@ struct GeneratedCodeTests {
         #expect(outer.unknownFields.isEmpty)
 
         // Map entry order is not fixed, so compare what protoc reads back rather than bytes.
-        let again = try ProtocOracle.decode("dh.torture.v1.Outer", bytes: outer.serializedBytes())
-        let original = try ProtocOracle.decode("dh.torture.v1.Outer", bytes: bytes)
+        let again = try await ProtocOracle.decode("dh.torture.v1.Outer", bytes: outer.serializedBytes())
+        let original = try await ProtocOracle.decode("dh.torture.v1.Outer", bytes: bytes)
         #expect(again.split(separator: "\n").sorted() == original.split(separator: "\n").sorted())
         #expect(try Dh_Torture_V1_Outer(serializedBytes: outer.serializedBytes()) == outer)
     }
 
     @Test("without maps, the encoding equals protoc's byte for byte")
-    func exactBytes() throws {
+    func exactBytes() async throws {
         let text = """
             i32: 0 i64: -1 u32: 4294967295 u64: 18446744073709551615 s32: -2147483648 s64: 9223372036854775807
             f32: 7 f64: 8 sf32: -9 sf64: -10 flt: -0.0 dbl: 3.5 flag: false text: "" data: "\\000" level: TRIAGE_LEVEL_UNSPECIFIED
             nested { text: "inner" }
             """
-        let bytes = try ProtocOracle.encode("dh.torture.v1.Presence", text: text)
+        let bytes = try await ProtocOracle.encode("dh.torture.v1.Presence", text: text)
         let presence = try Dh_Torture_V1_Presence(serializedBytes: bytes)
         // proto3 optional: zero values that were set are present and re-emitted.
         #expect(presence.hasI32 && presence.i32 == 0)
@@ -88,7 +92,7 @@ struct GeneratedCodeTests {
     }
 
     @Test("recursive messages nest through fields, oneofs, maps and other messages")
-    func recursion() throws {
+    func recursion() async throws {
         var leaf = Dh_Torture_V1_TreeNode()
         leaf.label = "leaf"
         var root = Dh_Torture_V1_TreeNode()
@@ -103,7 +107,7 @@ struct GeneratedCodeTests {
         var top = Dh_Torture_V1_TreeNode()
         top.parent = root
         let bytes = top.serializedBytes()
-        let text = try ProtocOracle.decode("dh.torture.v1.TreeNode", bytes: bytes)
+        let text = try await ProtocOracle.decode("dh.torture.v1.TreeNode", bytes: bytes)
         #expect(text.contains("alternate {"))
         #expect(text.contains("head {"))
         let decoded = try Dh_Torture_V1_TreeNode(serializedBytes: bytes)
@@ -114,7 +118,7 @@ struct GeneratedCodeTests {
     }
 
     @Test("keywords and reserved names work as fields and enum cases")
-    func keywordNames() throws {
+    func keywordNames() async throws {
         var reserved = Dh_Torture_V1_Reserved()
         reserved.`class` = "c"
         reserved.self_ = 2
@@ -124,7 +128,7 @@ struct GeneratedCodeTests {
         reserved.`in` = ["x"]
         reserved.`default` = ["k": "v"]
         reserved.encode_ = "e"
-        let text = try ProtocOracle.decode("dh.torture.v1.Reserved", bytes: reserved.serializedBytes())
+        let text = try await ProtocOracle.decode("dh.torture.v1.Reserved", bytes: reserved.serializedBytes())
         #expect(text.contains("class: \"c\""))
         #expect(text.contains("hash_value: 5"))
         #expect(text.contains("unknown_fields: \"not the unknown fields\""))

@@ -7,13 +7,16 @@ enum ProtocOracle {
         .appendingPathComponent("DHSwiftGeneratorTests/Corpus")
 
     /// Binary encoding of a text-format message, by protoc.
-    static func encode(_ type: String, text: String) throws -> [UInt8] {
-        try Subprocess.check(protoc(), ["--encode=\(type)", "-I\(corpus.path)", "torture.proto"], stdin: Array(text.utf8))
+    static func encode(_ type: String, text: String) async throws -> [UInt8] {
+        try await Subprocess.check(
+            protoc(), ["--encode=\(type)", "-I\(corpus.path)", "torture.proto"], stdin: Array(text.utf8))
     }
 
     /// Text format of binary bytes, by protoc.
-    static func decode(_ type: String, bytes: [UInt8]) throws -> String {
-        String(decoding: try Subprocess.check(protoc(), ["--decode=\(type)", "-I\(corpus.path)", "torture.proto"], stdin: bytes), as: UTF8.self)
+    static func decode(_ type: String, bytes: [UInt8]) async throws -> String {
+        String(
+            decoding: try await Subprocess.check(
+                protoc(), ["--decode=\(type)", "-I\(corpus.path)", "torture.proto"], stdin: bytes), as: UTF8.self)
     }
 
     static func protoc() throws -> String { try Subprocess.find("protoc", package: "protobuf-compiler") }

@@ -43,15 +43,15 @@ enum InteropHarness {
     @discardableResult
     static func run(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL
-    ) throws -> Subprocess.Output {
-        try Subprocess.run(executable, arguments, stdin: stdin, in: directory)
+    ) async throws -> Subprocess.Output {
+        try await Subprocess.run(executable, arguments, stdin: stdin, in: directory)
     }
 
     /// Runs a command that must succeed; returns its stdout.
     static func check(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], in directory: URL
-    ) throws -> [UInt8] {
-        try Subprocess.check(executable, arguments, stdin: stdin, in: directory)
+    ) async throws -> [UInt8] {
+        try await Subprocess.check(executable, arguments, stdin: stdin, in: directory)
     }
 
     static func write(_ text: String, to url: URL) throws {

@@ -191,56 +191,58 @@ struct ProtobufCInteropTests {
         """#
 
     /// Builds the C program once per process; throws a clear failure when tools are missing.
-    static func buildProgram() throws -> (path: String, directory: URL) {
+    static func buildProgram() async throws -> (path: String, directory: URL) {
         let protocC = try InteropHarness.require("protoc-c", package: "protobuf-c-compiler")
         let cc = try InteropHarness.require("cc", package: "gcc")
         let pkgConfig = try InteropHarness.require("pkg-config", package: "pkg-config")
         let directory = try InteropHarness.scratchDirectory("protobuf-c")
-        try InteropHarness.write(InteropValues.protoWithoutOptional, to: directory.appendingPathComponent(TestSchema.fileName))
+        try InteropHarness.write(
+            InteropValues.protoWithoutOptional, to: directory.appendingPathComponent(TestSchema.fileName))
         try InteropHarness.write(program, to: directory.appendingPathComponent("interop.c"))
-        _ = try InteropHarness.check(protocC, ["--c_out=.", TestSchema.fileName], in: directory)
+        _ = try await InteropHarness.check(protocC, ["--c_out=.", TestSchema.fileName], in: directory)
         let flags = String(
-            decoding: try InteropHarness.check(pkgConfig, ["--cflags", "--libs", "libprotobuf-c"], in: directory),
+            decoding: try await InteropHarness.check(
+                pkgConfig, ["--cflags", "--libs", "libprotobuf-c"], in: directory),
             as: UTF8.self
         ).split(whereSeparator: \.isWhitespace).map(String.init)
-        _ = try InteropHarness.check(
+        _ = try await InteropHarness.check(
             cc, ["-O1", "-Wall", "-o", "interop", "interop.c", "dhtest.pb-c.c", "-I."] + flags, in: directory)
         return (directory.appendingPathComponent("interop").path, directory)
     }
 
     @Test("bytes protobuf-c encodes decode here to the same values, and re-encode to what it accepts")
-    func fromProtobufC() throws {
-        let (program, directory) = try Self.buildProgram()
+    func fromProtobufC() async throws {
+        let (program, directory) = try await Self.buildProgram()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let bytes = try InteropHarness.check(program, ["encode"], in: directory)
+        let bytes = try await InteropHarness.check(program, ["encode"], in: directory)
         let decoded = try Dhtest_CareRecord(serializedBytes: bytes)
         let known = InteropValues.knownRecord(includeOptionals: false)
         #expect(decoded == known)
         #expect(decoded.unknownFields.isEmpty)
         // One-entry maps: both implementations write the same bytes.
         #expect(known.serializedBytes() == bytes)
-        let verdict = try InteropHarness.run(program, ["verify"], stdin: decoded.serializedBytes(), in: directory)
+        let verdict = try await InteropHarness.run(program, ["verify"], stdin: decoded.serializedBytes(), in: directory)
         #expect(verdict.status == 0, "\(verdict.stderr)")
     }
 
     @Test("bytes encoded here decode in protobuf-c to the same values")
-    func toProtobufC() throws {
-        let (program, directory) = try Self.buildProgram()
+    func toProtobufC() async throws {
+        let (program, directory) = try await Self.buildProgram()
         defer { try? FileManager.default.removeItem(at: directory) }
         let known = InteropValues.knownRecord(includeOptionals: false)
-        let verdict = try InteropHarness.run(program, ["verify"], stdin: known.serializedBytes(), in: directory)
+        let verdict = try await InteropHarness.run(program, ["verify"], stdin: known.serializedBytes(), in: directory)
         #expect(verdict.status == 0, "\(verdict.stderr)")
 
         // A different value must not pass the check.
         var other = known
         other.scalars.fSint64 -= 1
-        let rejected = try InteropHarness.run(program, ["verify"], stdin: other.serializedBytes(), in: directory)
+        let rejected = try await InteropHarness.run(program, ["verify"], stdin: other.serializedBytes(), in: directory)
         #expect(rejected.status == 1)
     }
 
     @Test("records round-trip through protobuf-c unchanged, unknown fields included")
-    func roundTripThroughProtobufC() throws {
-        let (program, directory) = try Self.buildProgram()
+    func roundTripThroughProtobufC() async throws {
+        let (program, directory) = try await Self.buildProgram()
         defer { try? FileManager.default.removeItem(at: directory) }
         var records = [Samples.careRecord, InteropValues.knownRecord(includeOptionals: true)]
         // protobuf-c keeps strings NUL-terminated, so its strings cannot hold U+0000.
@@ -248,7 +250,8 @@ struct ProtobufCInteropTests {
         records += (0..<40).map { _ in random.careRecord() }
         for record in records {
             // `optionals` (field 15) is unknown to the C schema: protobuf-c keeps and re-emits it.
-            let back = try InteropHarness.check(program, ["roundtrip"], stdin: record.serializedBytes(), in: directory)
+            let back = try await InteropHarness.check(
+                program, ["roundtrip"], stdin: record.serializedBytes(), in: directory)
             let got = try Dhtest_CareRecord(serializedBytes: back)
             #expect(got == record)
         }

@@ -153,7 +153,7 @@ struct PythonProtobufInteropTests {
 
     /// Creates the venv once (kept under `.build/interop/`), generates the Python code and
     /// writes the script; throws a clear failure when a tool is missing.
-    static func prepare() throws -> (python: String, directory: URL) {
+    static func prepare() async throws -> (python: String, directory: URL) {
         let python3 = try InteropHarness.require("python3", package: "python3-venv")
         let protoc = try InteropHarness.require("protoc", package: "protobuf-compiler")
         let venv = try InteropHarness.cacheDirectory("python-venv")
@@ -161,8 +161,8 @@ struct PythonProtobufInteropTests {
         let marker = venv.appendingPathComponent("installed-\(protobufRequirement)")
         let directory = try InteropHarness.scratchDirectory("python")
         if !FileManager.default.fileExists(atPath: marker.path) {
-            _ = try InteropHarness.check(python3, ["-m", "venv", "--clear", venv.path], in: directory)
-            _ = try InteropHarness.check(
+            _ = try await InteropHarness.check(python3, ["-m", "venv", "--clear", venv.path], in: directory)
+            _ = try await InteropHarness.check(
                 python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", protobufRequirement],
                 in: directory)
             try Data().write(to: marker)
@@ -170,23 +170,23 @@ struct PythonProtobufInteropTests {
         try InteropHarness.write(TestSchema.proto, to: directory.appendingPathComponent(TestSchema.fileName))
         try InteropHarness.write(WellKnownSchema.proto, to: directory.appendingPathComponent(WellKnownSchema.fileName))
         try InteropHarness.write(script, to: directory.appendingPathComponent("interop.py"))
-        _ = try InteropHarness.check(
+        _ = try await InteropHarness.check(
             protoc, ["--python_out=.", TestSchema.fileName, WellKnownSchema.fileName], in: directory)
         return (python, directory)
     }
 
     static func run(
         _ prepared: (python: String, directory: URL), _ mode: String, stdin: [UInt8] = []
-    ) throws -> Subprocess.Output {
-        try InteropHarness.run(
+    ) async throws -> Subprocess.Output {
+        try await InteropHarness.run(
             prepared.python, ["interop.py", prepared.directory.path, mode], stdin: stdin, in: prepared.directory)
     }
 
     @Test("bytes Python encodes decode here to the same values")
-    func fromPython() throws {
-        let prepared = try Self.prepare()
+    func fromPython() async throws {
+        let prepared = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: prepared.directory) }
-        let output = try Self.run(prepared, "encode")
+        let output = try await Self.run(prepared, "encode")
         try #require(output.status == 0, "\(output.stderr)")
         let decoded = try Dhtest_CareRecord(serializedBytes: output.stdout)
         let known = InteropValues.knownRecord(includeOptionals: true)
@@ -197,76 +197,77 @@ struct PythonProtobufInteropTests {
     }
 
     @Test("bytes encoded here decode in Python to the same values")
-    func toPython() throws {
-        let prepared = try Self.prepare()
+    func toPython() async throws {
+        let prepared = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: prepared.directory) }
         let known = InteropValues.knownRecord(includeOptionals: true)
-        let verdict = try Self.run(prepared, "verify", stdin: known.serializedBytes())
+        let verdict = try await Self.run(prepared, "verify", stdin: known.serializedBytes())
         #expect(verdict.status == 0, "\(verdict.stderr)")
 
         // Presence matters: without the explicitly set zero the values differ.
         var other = known
         other.optionals.clearOInt32()
-        let rejected = try Self.run(prepared, "verify", stdin: other.serializedBytes())
+        let rejected = try await Self.run(prepared, "verify", stdin: other.serializedBytes())
         #expect(rejected.status == 1)
     }
 
     @Test("JSON Python writes parses here to the same values, lowerCamel and .proto names alike")
-    func jsonFromPython() throws {
-        let prepared = try Self.prepare()
+    func jsonFromPython() async throws {
+        let prepared = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: prepared.directory) }
         let known = InteropValues.knownRecord(includeOptionals: true)
         for mode in ["json", "json-proto-names"] {
-            let output = try Self.run(prepared, mode)
+            let output = try await Self.run(prepared, mode)
             try #require(output.status == 0, "\(output.stderr)")
             #expect(try Dhtest_CareRecord(jsonUTF8Bytes: output.stdout) == known, "\(mode)")
         }
     }
 
     @Test("JSON written here parses in Python to the same values")
-    func jsonToPython() throws {
-        let prepared = try Self.prepare()
+    func jsonToPython() async throws {
+        let prepared = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: prepared.directory) }
         let known = InteropValues.knownRecord(includeOptionals: true)
-        let verdict = try Self.run(prepared, "verify-json", stdin: known.jsonUTF8Bytes())
+        let verdict = try await Self.run(prepared, "verify-json", stdin: known.jsonUTF8Bytes())
         #expect(verdict.status == 0, "\(verdict.stderr)")
 
         // Random records: Python parses our JSON to the same binary value.
         var random = RandomMessages(seed: 0x150)
         for _ in 0..<20 {
             let record = random.careRecord()
-            let output = try Self.run(prepared, "json-roundtrip", stdin: record.jsonUTF8Bytes())
+            let output = try await Self.run(prepared, "json-roundtrip", stdin: record.jsonUTF8Bytes())
             try #require(output.status == 0, "\(output.stderr)")
             #expect(try Dhtest_CareRecord(serializedBytes: output.stdout) == record)
         }
     }
 
     @Test("well-known types: Python's JSON and binary decode here, and our JSON parses in Python")
-    func wellKnownTypes() throws {
-        let prepared = try Self.prepare()
+    func wellKnownTypes() async throws {
+        let prepared = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: prepared.directory) }
         let known = WellKnownTypesTests.known
-        let json = try Self.run(prepared, "wkt-json")
+        let json = try await Self.run(prepared, "wkt-json")
         try #require(json.status == 0, "\(json.stderr)")
         let reading = JSONReader.Configuration(typeRegistry: WellKnownTypesTests.registry)
         #expect(try Dhtest_WellKnown(jsonUTF8Bytes: json.stdout, configuration: reading) == known)
-        let binary = try Self.run(prepared, "wkt-binary")
+        let binary = try await Self.run(prepared, "wkt-binary")
         try #require(binary.status == 0, "\(binary.stderr)")
         #expect(try Dhtest_WellKnown(serializedBytes: binary.stdout) == known)
         let writing = JSONWriter.Configuration(typeRegistry: WellKnownTypesTests.registry)
-        let verdict = try Self.run(prepared, "wkt-verify-json", stdin: known.jsonUTF8Bytes(configuration: writing))
+        let verdict = try await Self.run(
+            prepared, "wkt-verify-json", stdin: known.jsonUTF8Bytes(configuration: writing))
         #expect(verdict.status == 0, "\(verdict.stderr)")
     }
 
     @Test("records round-trip through Python unchanged")
-    func roundTripThroughPython() throws {
-        let prepared = try Self.prepare()
+    func roundTripThroughPython() async throws {
+        let prepared = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: prepared.directory) }
         var records = [Samples.careRecord, InteropValues.knownRecord(includeOptionals: true)]
         var random = RandomMessages(seed: 0x9E7)
         records += (0..<40).map { _ in random.careRecord() }
         for record in records {
-            let output = try Self.run(prepared, "roundtrip", stdin: record.serializedBytes())
+            let output = try await Self.run(prepared, "roundtrip", stdin: record.serializedBytes())
             try #require(output.status == 0, "\(output.stderr)")
             #expect(try Dhtest_CareRecord(serializedBytes: output.stdout) == record)
         }
