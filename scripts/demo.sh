@@ -119,6 +119,8 @@ for item in items[:8]:
         what = body["test"].get("text", "") + " " + body.get("quantity", {}).get("value", "") + " " + body.get("quantity", {}).get("unit", "")
     elif kind == "prescription":
         what = ", ".join(m["drug"].get("text", "") for m in body.get("medications", []))
+    elif kind == "infection":
+        what = body.get("test", {}).get("text", "") + " " + body.get("interpretation", "").removeprefix("INTERPRETATION_").lower()
     elif kind == "allergy":
         what = body["substance"].get("text", "") + " (" + body.get("reaction", "") + ")"
     else:
