@@ -146,8 +146,8 @@ private final class CallBox: Sendable {
 /// Flow control holds end to end: a delivered message's credit returns only when the reader
 /// takes it from its ``Inbox``, and a writer waits while the stream is not writable.
 final class RPCConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias InboundIn = [UInt8]
+    typealias OutboundOut = [UInt8]
 
     enum Side {
         case client
@@ -260,8 +260,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        process(machine.receive(buffer.readableBytesView, now: now()))
+        process(machine.receive(unwrapInboundIn(data), now: now()))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -582,10 +581,17 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             output.removeAll(keepingCapacity: true)
             return
         }
-        let buffer = context.channel.allocator.copying(output)
-        // A large buffer is not kept: an idle connection should hold little memory.
-        output.removeAll(keepingCapacity: output.capacity <= 256)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        // The bytes go down as they are (the TLS handler encrypts them before `writeAndFlush`
+        // returns); `output` is emptied first, as writing can call back into this handler.
+        var outgoing: [UInt8] = []
+        swap(&outgoing, &output)
+        context.writeAndFlush(wrapOutboundOut(outgoing), promise: nil)
+        // A small buffer is reused; a large one is not kept: an idle connection should hold
+        // little memory.
+        if output.isEmpty, outgoing.capacity <= 256 {
+            outgoing.removeAll(keepingCapacity: true)
+            output = outgoing
+        }
     }
 
     private func scheduleTimer() {

@@ -9,14 +9,15 @@ struct TLSHandshakeCompleted: Sendable {
 }
 
 /// Drives a ``TLSConnection`` (memory BIOs) from the socket: ciphertext in, plaintext up;
-/// plaintext down, ciphertext out. Enforces the handshake timeout. A TLS failure is passed on
+/// plaintext down, ciphertext out. Plaintext travels as `[UInt8]`, as the connection produces
+/// and consumes it (no `ByteBuffer` made and copied for it on either way). Enforces the handshake timeout. A TLS failure is passed on
 /// with `errorCaught` after the alert was written, then the channel closes.
 ///
 /// All state lives on the channel's event loop.
 final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
+    typealias InboundOut = [UInt8]
+    typealias OutboundIn = [UInt8]
     typealias OutboundOut = ByteBuffer
 
     private let connection: TLSConnection
@@ -71,7 +72,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     peerIdentity: connection.peerIdentity, applicationProtocol: connection.applicationProtocol))
         }
         if !output.plaintext.isEmpty {
-            context.fireChannelRead(wrapInboundOut(context.channel.allocator.copying(output.plaintext)))
+            context.fireChannelRead(wrapInboundOut(output.plaintext))
             context.fireChannelReadComplete()
         }
         if let error = output.error {
@@ -85,10 +86,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let buffer = unwrapOutboundIn(data)
-        let result = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(TLSError) in try connection.send(bytes) }
-        }
+        let plaintext = unwrapOutboundIn(data)
+        let result = Result { () throws(TLSError) in try connection.send(plaintext) }
         switch result {
         case .success(let ciphertext):
             context.write(wrapOutboundOut(context.channel.allocator.copying(ciphertext)), promise: promise)

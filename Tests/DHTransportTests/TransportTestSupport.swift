@@ -374,7 +374,7 @@ enum RawEvent: Sendable {
 
 /// Passes plaintext and the handshake to an AsyncStream.
 final class RawCollector: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = [UInt8]
     let input: AsyncStream<RawEvent>.Continuation
 
     init(input: AsyncStream<RawEvent>.Continuation) { self.input = input }
@@ -384,7 +384,7 @@ final class RawCollector: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        input.yield(.data(Array(buffer: unwrapInboundIn(data))))
+        input.yield(.data(unwrapInboundIn(data)))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -419,6 +419,6 @@ struct RawClient {
     }
 
     func send(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+        try await channel.writeAndFlush(bytes)
     }
 }
