@@ -11,7 +11,8 @@
 #    record), varints, and audit-log appends.
 # 3. The wire comparison's throughput (`wire-ops time`) and instructions per operation
 #    (scripts/bench-callgrind.sh; BENCH_CALLGRIND=0 skips it).
-# 4. The RPC transport over mutual TLS 1.3 on loopback (TransportBenchmarks), then its peers
+# 4. The RPC transport over mutual TLS 1.3 on loopback (TransportBenchmarks; its calls a second
+#    time with --event-loops-as-global-executor), then its peers
 #    in the same run: gRPC C++ (scripts/bench-peer-grpc-cpp.sh) and grpc-swift-2
 #    (scripts/bench-peer-grpc-swift.sh, when present), unless BENCH_FILTER excludes "transport".
 # 5. Durable care-record intake into the assembled server with 1, 8 and 32 gateways against a
@@ -56,6 +57,9 @@ if [[ -z "${BENCH_FILTER:-}" ]] || [[ transport =~ ${BENCH_FILTER} ]]; then
     echo "== RPC transport over mutual TLS 1.3 on loopback =="
     swift build -c release --package-path Benchmarks --product TransportBenchmarks >/dev/null || exit 1
     "$(swift build -c release --package-path Benchmarks --show-bin-path)/TransportBenchmarks" || exit 1
+    # The calls again, with the program's tasks on the transport's event loops (an opt-in).
+    "$(swift build -c release --package-path Benchmarks --show-bin-path)/TransportBenchmarks" \
+        --only "a,a',b" --event-loops-as-global-executor || exit 1
     echo
     echo "== Peer: gRPC C++ over mutual TLS on loopback =="
     bash scripts/bench-peer-grpc-cpp.sh || exit 1

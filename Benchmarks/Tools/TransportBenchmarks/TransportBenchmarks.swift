@@ -1,7 +1,8 @@
 // The dh-rpc/1 transport over mutual TLS 1.3 on loopback: one process runs the server and
 // the client, each on its own event loops, as the figures (a)-(c) ask.
 //
-//   swift run -c release --package-path Benchmarks TransportBenchmarks [--quick]
+//   swift run -c release --package-path Benchmarks TransportBenchmarks [--quick] [--only a,a',b,c,d]
+//       [--event-loops-as-global-executor]
 
 import CHeapStats
 import DHIdentity
@@ -47,6 +48,14 @@ struct BenchmarkEcho: RPCService {
 @main
 enum TransportBenchmarks {
     static func main() async throws {
+        // `--event-loops-as-global-executor`: the program opts in to running its tasks on the
+        // transport's event loops (TransportExecution), before any task starts.
+        if CommandLine.arguments.contains("--event-loops-as-global-executor") {
+            guard TransportExecution.useEventLoopsAsGlobalExecutor() else {
+                print("the event loops could not be made the global executor")
+                exit(1)
+            }
+        }
         // `main` is isolated to the main actor; the clients run as callers usually do, in tasks
         // on the global executor.
         try await Task.detached { try await run() }.value
@@ -124,7 +133,10 @@ enum TransportBenchmarks {
             message.payload = [UInt8](repeating: 0x5A, count: 1024)
             return message
         }()
-        print("dh-rpc/1 over mutual TLS 1.3, loopback, 1 KiB messages, one connection")
+        print(
+            "dh-rpc/1 over mutual TLS 1.3, loopback, 1 KiB messages, one connection"
+                + (arguments.contains("--event-loops-as-global-executor")
+                    ? "; tasks on the event loops (TransportExecution.useEventLoopsAsGlobalExecutor)" : ""))
 
         // Warm up: connection, TLS, allocator.
         for _ in 0..<500 { let _: Response = try await client.unary(EchoMethods.get, request: message) }
