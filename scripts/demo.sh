@@ -120,7 +120,12 @@ for item in items[:8]:
     elif kind == "prescription":
         what = ", ".join(m["drug"].get("text", "") for m in body.get("medications", []))
     elif kind == "infection":
-        what = body.get("test", {}).get("text", "") + " " + body.get("interpretation", "").removeprefix("INTERPRETATION_").lower()
+        analytes = {"ANALYTE_SYPHILIS_STS": "梅毒STS", "ANALYTE_SYPHILIS_TP_ANTIBODY": "梅毒TP抗体",
+                    "ANALYTE_HBS_ANTIGEN": "HBs抗原", "ANALYTE_HCV_ANTIBODY": "HCV抗体", "ANALYTE_HIV_ANTIBODY": "HIV抗体"}
+        readings = {"INTERPRETATION_NEGATIVE": "陰性", "INTERPRETATION_POSITIVE": "陽性",
+                    "INTERPRETATION_INDETERMINATE": "判定保留"}
+        test = body.get("test", {}).get("text") or analytes.get(body.get("analyte", ""), "")
+        what = test + " " + readings.get(body.get("interpretation", ""), "")
     elif kind == "allergy":
         what = body["substance"].get("text", "") + " (" + body.get("reaction", "") + ")"
     else:
