@@ -18,8 +18,8 @@ final class Outbox: Sendable {
     private enum End {
         /// Later writes are dropped quietly.
         case quiet
-        /// Later writes throw this.
-        case failing(any Error)
+        /// Later writes throw this (kept as the struct: boxed only when thrown).
+        case failing(RPCError)
 
         var error: (any Error)? {
             if case .failing(let error) = self { return error }
@@ -143,7 +143,7 @@ final class Outbox: Sendable {
 
     /// The call ended: drops what waits, resumes every writer (throwing `error` if given), and
     /// makes later writes throw it (or be dropped quietly).
-    func close(error: (any Error)?) {
+    func close(error: RPCError?) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             guard state.ended == nil else { return [] }
             state.ended = error.map { .failing($0) } ?? .quiet

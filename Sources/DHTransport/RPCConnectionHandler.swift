@@ -594,13 +594,18 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Keeps a timer for the machine's next timeout. A timer that is no longer needed is left to
+    /// fire (the machine then finds nothing due): the idle timeout ends with every call and starts
+    /// again after it, and cancelling and scheduling a timer for each call cost more than one
+    /// spurious tick per idle period.
     private func scheduleTimer() {
-        guard !transportClosed, let next = machine.nextTimeout, let context, let loopBound else {
+        guard !transportClosed, let context, let loopBound else {
             timer?.cancel()
             timer = nil
             timerAt = nil
             return
         }
+        guard let next = machine.nextTimeout else { return }
         if let timerAt, timerAt <= next { return }
         timer?.cancel()
         timerAt = next
