@@ -49,11 +49,12 @@ public enum FrameEncoder {
         buffer.append(contentsOf: message)
     }
 
-    /// The payload size of a CALL, HEADERS or TRAILERS frame, for checking it fits a frame.
+    /// The payload size of a CALL, HEADERS or TRAILERS frame, for checking it fits a frame: the
+    /// payload writer run against a counter, so the same checks fail and nothing is allocated.
     static func payloadSize(of frame: Frame) throws(FrameEncodingError) -> Int {
-        var scratch: [UInt8] = []
-        try writePayload(of: frame, into: &scratch)
-        return scratch.count
+        var counter = ByteCounter()
+        try writePayload(of: frame, into: &counter)
+        return counter.count
     }
 
     private static func estimatedPayloadSize(_ frame: Frame) -> Int {
@@ -72,7 +73,7 @@ public enum FrameEncoder {
         }
     }
 
-    private static func writePayload(of frame: Frame, into buffer: inout [UInt8]) throws(FrameEncodingError) {
+    private static func writePayload(of frame: Frame, into buffer: inout some ByteSink) throws(FrameEncodingError) {
         switch frame {
         case .settings(let settings):
             for setting in settings {
@@ -93,7 +94,7 @@ public enum FrameEncoder {
             try appendMetadata(metadata, to: &buffer)
         case .message(_, let bytes, let endStream):
             guard !bytes.isEmpty || endStream else { throw FrameEncodingError("empty MESSAGE without END_STREAM") }
-            buffer.append(contentsOf: bytes)
+            buffer.appendBytes(bytes)
         case .trailers(_, let status, let metadata):
             buffer.append(status.code.rawValue)
             try appendString16(status.message, to: &buffer)
@@ -119,37 +120,59 @@ public enum FrameEncoder {
         }
     }
 
-    private static func appendMetadata(_ metadata: Metadata, to buffer: inout [UInt8]) throws(FrameEncodingError) {
+    private static func appendMetadata(_ metadata: Metadata, to buffer: inout some ByteSink) throws(FrameEncodingError)
+    {
         if let problem = metadata.validationError { throw FrameEncodingError(problem) }
         appendUInt16(UInt16(metadata.count), to: &buffer)
         for entry in metadata {
-            let key = Array(entry.key.utf8)
-            buffer.append(UInt8(key.count))
-            buffer.append(contentsOf: key)
-            let value = entry.value.bytes
-            appendUInt16(UInt16(value.count), to: &buffer)
-            buffer.append(contentsOf: value)
+            let key = entry.key.utf8
+            buffer.append(UInt8(truncatingIfNeeded: key.count))
+            buffer.appendBytes(key)
+            switch entry.value {
+            case .string(let value):
+                appendUInt16(UInt16(truncatingIfNeeded: value.utf8.count), to: &buffer)
+                buffer.appendBytes(value.utf8)
+            case .binary(let value):
+                appendUInt16(UInt16(truncatingIfNeeded: value.count), to: &buffer)
+                buffer.appendBytes(value)
+            }
         }
     }
 
-    private static func appendString16(_ string: String, to buffer: inout [UInt8]) throws(FrameEncodingError) {
+    private static func appendString16(_ string: String, to buffer: inout some ByteSink) throws(FrameEncodingError) {
         let bytes = string.utf8
         guard bytes.count <= Int(UInt16.max) else { throw FrameEncodingError("string of \(bytes.count) bytes") }
         appendUInt16(UInt16(bytes.count), to: &buffer)
-        buffer.append(contentsOf: bytes)
+        buffer.appendBytes(bytes)
     }
 
-    static func appendUInt16(_ value: UInt16, to buffer: inout [UInt8]) {
+    static func appendUInt16(_ value: UInt16, to buffer: inout some ByteSink) {
         buffer.append(UInt8(truncatingIfNeeded: value >> 8))
         buffer.append(UInt8(truncatingIfNeeded: value))
     }
 
-    static func appendUInt32(_ value: UInt32, to buffer: inout [UInt8]) {
+    static func appendUInt32(_ value: UInt32, to buffer: inout some ByteSink) {
         buffer.append(UInt8(truncatingIfNeeded: value >> 24))
         buffer.append(UInt8(truncatingIfNeeded: value >> 16))
         buffer.append(UInt8(truncatingIfNeeded: value >> 8))
         buffer.append(UInt8(truncatingIfNeeded: value))
     }
+}
+
+/// Where the encoder writes bytes: a buffer, or a counter that only adds up their number.
+protocol ByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func appendBytes(_ bytes: some Collection<UInt8>)
+}
+
+extension Array: ByteSink where Element == UInt8 {
+    mutating func appendBytes(_ bytes: some Collection<UInt8>) { append(contentsOf: bytes) }
+}
+
+struct ByteCounter: ByteSink {
+    var count = 0
+    mutating func append(_ byte: UInt8) { count += 1 }
+    mutating func appendBytes(_ bytes: some Collection<UInt8>) { count += bytes.count }
 }
 
 extension String {

@@ -79,9 +79,11 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     public var validationError: String? {
         if entries.count > Int(UInt16.max) { return "more than \(UInt16.max) metadata entries" }
         for entry in entries {
-            let key = Array(entry.key.utf8)
+            let key = entry.key.utf8
             guard !key.isEmpty, key.count <= 255 else { return "metadata key of \(key.count) bytes" }
-            guard key.allSatisfy(Self.isValidKeyByte) else { return "metadata key '\(entry.key)' has a disallowed character" }
+            guard key.allSatisfy(Self.isValidKeyByte) else {
+                return "metadata key '\(entry.key)' has a disallowed character"
+            }
             let binaryKey = Self.isBinaryKey(entry.key)
             switch entry.value {
             case .binary(let bytes):
@@ -89,7 +91,7 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
                 guard bytes.count <= Int(UInt16.max) else { return "metadata value for '\(entry.key)' too long" }
             case .string(let text):
                 guard !binaryKey else { return "text value for '\(entry.key)', whose name ends in -bin" }
-                let bytes = Array(text.utf8)
+                let bytes = text.utf8
                 guard bytes.count <= Int(UInt16.max) else { return "metadata value for '\(entry.key)' too long" }
                 guard bytes.allSatisfy(Self.isValidTextByte) else {
                     return "metadata value for '\(entry.key)' is not printable ASCII"
@@ -100,11 +102,12 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     }
 
     public var description: String {
-        "[" + entries.map { entry in
-            switch entry.value {
-            case .string(let text): "\(entry.key): \(text)"
-            case .binary(let bytes): "\(entry.key): <\(bytes.count) bytes>"
-            }
-        }.joined(separator: ", ") + "]"
+        "["
+            + entries.map { entry in
+                switch entry.value {
+                case .string(let text): "\(entry.key): \(text)"
+                case .binary(let bytes): "\(entry.key): <\(bytes.count) bytes>"
+                }
+            }.joined(separator: ", ") + "]"
     }
 }
