@@ -64,8 +64,17 @@ struct StreamState: Sendable {
     mutating func takeChunk(connectionWindow: Int, maxFrameSize: Int) -> (bytes: [UInt8], endStream: Bool)? {
         guard pendingCount > 0, sendWindow > 0, connectionWindow > 0 else { return nil }
         let count = min(pendingCount, sendWindow, connectionWindow, maxFrameSize)
-        let chunk = Array(pending[pendingStart..<pendingStart + count])
-        pendingStart += count
+        let chunk: [UInt8]
+        if pendingStart == 0, count == pending.count {
+            // The whole queue goes: hand its buffer over instead of copying it (a copy of the
+            // whole array would share the buffer anyway, and then the queue's next change would
+            // copy it).
+            chunk = pending
+            pending = []
+        } else {
+            chunk = Array(pending[pendingStart..<pendingStart + count])
+            pendingStart += count
+        }
         sendWindow -= count
         let last = pendingCount == 0 && pendingEndStream
         if last { pendingEndStream = false }
@@ -74,7 +83,9 @@ struct StreamState: Sendable {
 
     /// After sending what could be sent: compacts the queue; says whether an empty END_STREAM is
     /// due, whether the stream just became writable again, and the trailers once they are due.
-    mutating func settle(outboundLimit: Int) -> (
+    mutating func settle(
+        outboundLimit: Int
+    ) -> (
         sendEndStream: Bool, becameWritable: Bool, trailers: (status: RPCStatus, metadata: Metadata)?
     ) {
         var sendEndStream = false
