@@ -36,7 +36,9 @@ public struct InMemoryConnectionPair: Sendable {
     }
 
     /// Carries out what the client asked for: frames go on the wire, the rest is recorded.
-    public mutating func executeClient(_ actions: [Action]) {
+    public mutating func executeClient(_ actions: consuming [Action]) {
+        var actions = actions
+        defer { client.recycle(&actions) }
         for action in actions {
             guard case .send(let frame) = action else {
                 clientEvents.append(action)
@@ -56,7 +58,9 @@ public struct InMemoryConnectionPair: Sendable {
     }
 
     /// Carries out what the server asked for.
-    public mutating func executeServer(_ actions: [Action]) {
+    public mutating func executeServer(_ actions: consuming [Action]) {
+        var actions = actions
+        defer { server.recycle(&actions) }
         for action in actions {
             guard case .send(let frame) = action else {
                 serverEvents.append(action)

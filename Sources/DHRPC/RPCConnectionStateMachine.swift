@@ -721,4 +721,12 @@ public struct RPCConnectionStateMachine: Sendable {
         defer { actions = [] }
         return actions
     }
+
+    /// Gives back an array of actions this machine returned, once it has been read: emptied, its
+    /// storage holds the next actions instead of a new array's (every operation returns some).
+    public mutating func recycle(_ buffer: inout [Action]) {
+        guard actions.isEmpty, actions.capacity == 0, buffer.capacity <= 16 else { return }
+        buffer.removeAll(keepingCapacity: true)
+        swap(&actions, &buffer)
+    }
 }

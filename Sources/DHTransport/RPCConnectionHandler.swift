@@ -444,8 +444,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Actions
 
-    private func process(_ actions: [RPCConnectionStateMachine.Action]) {
+    private func process(_ actions: consuming [RPCConnectionStateMachine.Action]) {
+        var actions = actions
         actionQueue.append(contentsOf: actions)
+        machine.recycle(&actions)
         guard !processing else { return }
         processing = true
         while let action = actionQueue.popFirst() { perform(action) }
