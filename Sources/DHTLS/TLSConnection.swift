@@ -237,6 +237,40 @@ public final class TLSConnection {
         return drainOutgoing()
     }
 
+    /// Encrypts application data and hands the records to `output` without an intermediate
+    /// array: `output` gets their size and a function that copies them into memory of at least
+    /// that size and returns how many bytes it copied. It is not called when there is nothing to
+    /// send. Throws as the other `send` methods do.
+    public func send(
+        _ plaintext: UnsafeRawBufferPointer,
+        output: (_ size: Int, _ copy: (UnsafeMutableRawBufferPointer) -> Int) -> Void
+    ) throws(TLSError) {
+        switch state {
+        case .handshaking:
+            throw TLSError(code: .notEstablished, message: "the handshake has not completed")
+        case .closed, .failed:
+            throw TLSError(code: .closed, message: "the connection is \(state)", cause: error)
+        case .established:
+            break
+        }
+        guard !plaintext.isEmpty else { return }
+        OpenSSLErrorQueue.clear()
+        var sent = 0
+        let written = SSL_write_ex(ssl, plaintext.baseAddress, plaintext.count, &sent)
+        guard written == 1, sent == plaintext.count else {
+            var failure = TLSOutput()
+            fail(classify(SSL_get_error(ssl, written), duringHandshake: false), into: &failure)
+            throw failure.error!
+        }
+        guard let bio = SSL_get_wbio(ssl) else { return }
+        let pending = Int(BIO_ctrl_pending(bio))
+        guard pending > 0 else { return }
+        output(pending) { memory in
+            guard let base = memory.baseAddress else { return 0 }
+            return max(0, Int(BIO_read(bio, base, Int32(min(pending, memory.count)))))
+        }
+    }
+
     /// Encrypts application data; returns the records to send.
     public func send(_ plaintext: [UInt8]) throws(TLSError) -> [UInt8] {
         let result = plaintext.withUnsafeBytes { buffer in

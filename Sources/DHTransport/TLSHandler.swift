@@ -87,10 +87,25 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let plaintext = unwrapOutboundIn(data)
-        let result = Result { () throws(TLSError) in try connection.send(plaintext) }
+        let allocator = context.channel.allocator
+        var ciphertext: ByteBuffer?
+        let result = plaintext.withUnsafeBytes { bytes in
+            Result { () throws(TLSError) in
+                // The records go straight from OpenSSL's memory BIO into the buffer the socket writes.
+                try connection.send(bytes) { size, copy in
+                    var buffer = allocator.buffer(capacity: size)
+                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { copy($0) }
+                    ciphertext = buffer
+                }
+            }
+        }
         switch result {
-        case .success(let ciphertext):
-            context.write(wrapOutboundOut(context.channel.allocator.copying(ciphertext)), promise: promise)
+        case .success:
+            if let ciphertext {
+                context.write(wrapOutboundOut(ciphertext), promise: promise)
+            } else {
+                promise?.succeed()
+            }
         case .failure(let error):
             promise?.fail(error)
         }

@@ -1,8 +1,9 @@
-import DHIdentity
 import COpenSSL
-@testable import DHTLS
+import DHIdentity
 import Foundation
 import Testing
+
+@testable import DHTLS
 
 @Suite("TLS engine: mutual TLS 1.3 over memory BIOs")
 struct TLSConnectionTests {
@@ -44,6 +45,25 @@ struct TLSConnectionTests {
         #expect(reply.isEmpty)
         let response = client.receive(try server.send(Array("ok".utf8)))
         #expect(response.plaintext == Array("ok".utf8))
+
+        // The records can go straight into the caller's memory, told their size first.
+        var direct: [UInt8] = []
+        var calls = 0
+        try request.withUnsafeBytes { bytes in
+            try client.send(bytes) { size, copy in
+                calls += 1
+                direct = [UInt8](repeating: 0, count: size + 16)
+                let copied = direct.withUnsafeMutableBytes { copy($0) }
+                #expect(copied == size)
+                direct.removeLast(16)
+            }
+        }
+        #expect(calls == 1)
+        #expect(direct.count > request.count)
+        #expect(server.receive(direct).plaintext == request)
+        try [UInt8]().withUnsafeBytes { bytes in
+            try client.send(bytes) { _, _ in Issue.record("nothing to send, yet output was called") }
+        }
 
         // Inputs above a megabyte reach OpenSSL in pieces; all of it comes out.
         let huge = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 >> 7) }
@@ -137,10 +157,12 @@ struct TLSConnectionTests {
         }
         switch bad {
         case .expired:
-            client = try pki.clientConfiguration(pki.client(notBefore: pki.now - 2 * pki.day, notAfter: pki.now - pki.day))
+            client = try pki.clientConfiguration(
+                pki.client(notBefore: pki.now - 2 * pki.day, notAfter: pki.now - pki.day))
             expected = .expired
         case .notYetValid:
-            client = try pki.clientConfiguration(pki.client(notBefore: pki.now + pki.day, notAfter: pki.now + 2 * pki.day))
+            client = try pki.clientConfiguration(
+                pki.client(notBefore: pki.now + pki.day, notAfter: pki.now + 2 * pki.day))
             expected = .notYetValid
         case .unknownCA:
             client = try pki.clientConfiguration(pki.client(by: otherCA))
@@ -198,7 +220,8 @@ struct TLSConnectionTests {
         #expect(server.receive([0x17, 0x03, 0x03, 0x00, 0x01, 0x00]).error?.code == expected)
 
         // The same server context goes on serving good clients.
-        let good = try TLSConnection(context: TLSContext(configuration: pki.clientConfiguration()), serverName: "localhost")
+        let good = try TLSConnection(
+            context: TLSContext(configuration: pki.clientConfiguration()), serverName: "localhost")
         let next = try TLSConnection(context: serverContext)
         let fine = pump(client: good, server: next)
         #expect(fine.serverError == nil)
@@ -214,7 +237,12 @@ struct TLSConnectionTests {
         let cases: [(String, (Certificate, PrivateKey), TLSError.Code)] = [
             ("db.example.jp", try pki.server(), .hostnameMismatch),
             ("10.0.0.1", try pki.server(), .hostnameMismatch),
-            ("localhost", try pki.issue(.server(commonName: "x", dnsNames: ["localhost"], notBefore: pki.now - 60, notAfter: pki.now + 60), by: otherCA), .unknownCA),
+            (
+                "localhost",
+                try pki.issue(
+                    .server(commonName: "x", dnsNames: ["localhost"], notBefore: pki.now - 60, notAfter: pki.now + 60),
+                    by: otherCA), .unknownCA
+            ),
             ("localhost", try pki.server(notBefore: pki.now - 2 * pki.day, notAfter: pki.now - pki.day), .expired),
             ("localhost", try pki.client(), .wrongKeyUsage),
         ]
@@ -334,7 +362,8 @@ struct TLSConnectionTests {
         // An error left by unrelated code does not fail or taint a good handshake…
         RawPeer.leaveErrorOnQueue()
         #expect(!RawPeer.errorQueueIsEmpty)
-        let client = try TLSConnection(context: TLSContext(configuration: pki.clientConfiguration()), serverName: "localhost")
+        let client = try TLSConnection(
+            context: TLSContext(configuration: pki.clientConfiguration()), serverName: "localhost")
         let server = try TLSConnection(context: serverContext)
         #expect(RawPeer.errorQueueIsEmpty)
         RawPeer.leaveErrorOnQueue()
