@@ -147,7 +147,7 @@ final class Outbox: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             guard state.ended == nil else { return [] }
             state.ended = error.map { .failing($0) } ?? .quiet
-            state.items.removeAll()
+            state.items.removeAll(keepingCapacity: true)
             state.bytes = 0
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
