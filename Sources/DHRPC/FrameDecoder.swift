@@ -11,10 +11,6 @@ public struct FrameDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var failure: RPCConnectionError?
-    /// The largest buffer kept once every received byte has been decoded: small, as an idle
-    /// connection should hold little memory (a new buffer costs one allocation per read).
-    static let idleBufferCapacity = 256
-
     public init(maxFrameSize: Int = FrameLayout.minimumMaxFrameSize) {
         self.maxFrameSize = min(max(maxFrameSize, FrameLayout.minimumMaxFrameSize), FrameLayout.hardMaxFrameSize)
     }
@@ -31,6 +27,12 @@ public struct FrameDecoder: Sendable {
 
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         guard failure == nil else { return }
+        if readIndex == buffer.count, let whole = bytes as? [UInt8] {
+            // Nothing is waiting (the usual case): the received array becomes the buffer, uncopied.
+            buffer = whole
+            readIndex = 0
+            return
+        }
         if readIndex > 0 && readIndex >= buffer.count / 2 {
             buffer.removeSubrange(..<readIndex)
             readIndex = 0
@@ -74,8 +76,9 @@ public struct FrameDecoder: Sendable {
             let frame = try Self.parse(type: type, flags: flags, streamID: rawStream, reader: &reader)
             readIndex = payloadStart + length
             if readIndex == buffer.count {
-                // An idle connection keeps at most a small buffer (memory per idle connection).
-                buffer.removeAll(keepingCapacity: buffer.capacity <= Self.idleBufferCapacity)
+                // Everything is decoded: the buffer goes (the next read usually brings its own
+                // array; an idle connection holds none).
+                buffer = []
                 readIndex = 0
             }
             return frame
@@ -88,7 +91,9 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Decodes every whole frame in `bytes` (and fails if any byte is left over): for tests and tools.
-    public static func decodeAll(_ bytes: [UInt8], maxFrameSize: Int = FrameLayout.hardMaxFrameSize) throws(RPCConnectionError) -> [Frame] {
+    public static func decodeAll(
+        _ bytes: [UInt8], maxFrameSize: Int = FrameLayout.hardMaxFrameSize
+    ) throws(RPCConnectionError) -> [Frame] {
         var decoder = FrameDecoder(maxFrameSize: maxFrameSize)
         decoder.append(bytes)
         var frames: [Frame] = []
@@ -97,7 +102,9 @@ public struct FrameDecoder: Sendable {
         return frames
     }
 
-    private static func parse(type: FrameType, flags: UInt8, streamID: UInt32, reader: inout PayloadReader) throws(RPCConnectionError) -> Frame {
+    private static func parse(
+        type: FrameType, flags: UInt8, streamID: UInt32, reader: inout PayloadReader
+    ) throws(RPCConnectionError) -> Frame {
         let flag = flags & 0x01 != 0
         let frame: Frame
         switch type {
@@ -123,7 +130,8 @@ public struct FrameDecoder: Sendable {
             }
             let timeout = UInt64(try reader.readUInt32()) << 32 | UInt64(try reader.readUInt32())
             let metadata = try reader.readMetadata()
-            frame = .call(streamID: streamID, path: path, timeoutMicroseconds: timeout, metadata: metadata, endStream: flag)
+            frame = .call(
+                streamID: streamID, path: path, timeoutMicroseconds: timeout, metadata: metadata, endStream: flag)
         case .headers:
             frame = .headers(streamID: streamID, metadata: try reader.readMetadata())
         case .message:
@@ -148,7 +156,9 @@ public struct FrameDecoder: Sendable {
             guard increment > 0 else { throw .protocolError("WINDOW_UPDATE with increment 0") }
             frame = .windowUpdate(streamID: streamID, increment: increment)
         case .ping:
-            guard reader.remaining == 8 else { throw .protocolError("PING payload of \(reader.remaining) bytes, not 8") }
+            guard reader.remaining == 8 else {
+                throw .protocolError("PING payload of \(reader.remaining) bytes, not 8")
+            }
             let data = UInt64(try reader.readUInt32()) << 32 | UInt64(try reader.readUInt32())
             frame = .ping(data: data, ack: flag)
         case .goaway:
