@@ -27,6 +27,12 @@ struct MessageDeframer: Sendable {
     /// Feeds bytes; returns the messages they complete.
     mutating func append(_ bytes: [UInt8]) throws(TooLarge) -> [[UInt8]] {
         var messages: [[UInt8]] = []
+        try append(bytes, into: &messages)
+        return messages
+    }
+
+    /// Feeds bytes; appends the messages they complete to `messages` (a caller's reused array).
+    mutating func append(_ bytes: [UInt8], into messages: inout [[UInt8]]) throws(TooLarge) {
         var index = 0
         while index < bytes.count {
             if let expected {
@@ -69,6 +75,5 @@ struct MessageDeframer: Sendable {
                 }
             }
         }
-        return messages
     }
 }

@@ -72,6 +72,8 @@ public struct RPCConnectionStateMachine: Sendable {
     private var peerResetWindowStart = RPCInstant.zero
     private var peerResets = 0
     private var actions: [Action] = []
+    /// The messages one MESSAGE frame completed, in an array kept for the next frame.
+    private var receivedMessages: [[UInt8]] = []
 
     public init(role: Role, configuration: RPCConnectionConfiguration = RPCConnectionConfiguration()) {
         self.role = role
@@ -567,7 +569,10 @@ public struct RPCConnectionStateMachine: Sendable {
             returnConnectionCredit()
             return
         }
-        switch streams.values[index].receive(bytes, endStream: endStream, dropIfAnswered: role == .server) {
+        defer { receivedMessages.removeAll(keepingCapacity: true) }
+        switch streams.values[index].receive(
+            bytes, endStream: endStream, dropIfAnswered: role == .server, into: &receivedMessages)
+        {
         case .beyondWindow:
             throw RPCConnectionError(code: .flowControlError, reason: "MESSAGE beyond the window of stream \(streamID)")
         case .afterEndStream:
@@ -582,8 +587,8 @@ public struct RPCConnectionStateMachine: Sendable {
                 RPCStatus(
                     code: .resourceExhausted,
                     message: "message of \(size) bytes is above the limit of \(configuration.maxMessageSize)"))
-        case .delivered(let messages, let ended, let endedInsideMessage):
-            for message in messages { actions.append(.receivedMessage(streamID: streamID, message: message)) }
+        case .delivered(let ended, let endedInsideMessage):
+            for message in receivedMessages { actions.append(.receivedMessage(streamID: streamID, message: message)) }
             if endedInsideMessage {
                 resetStream(streamID, RPCStatus(code: .internal, message: "stream ended inside a message"))
                 return

@@ -115,12 +115,14 @@ struct StreamState: Sendable {
         case afterEndStream
         case dropped
         case tooLarge(Int)
-        case delivered([[UInt8]], ended: Bool, endedInsideMessage: Bool)
+        case delivered(ended: Bool, endedInsideMessage: Bool)
     }
 
-    /// A MESSAGE frame's payload arrived. `dropIfAnswered`: a server drops request bytes once its
-    /// trailers are queued.
-    mutating func receive(_ bytes: [UInt8], endStream: Bool, dropIfAnswered: Bool) -> ReceiveOutcome {
+    /// A MESSAGE frame's payload arrived; the messages it completes are appended to `messages`.
+    /// `dropIfAnswered`: a server drops request bytes once its trailers are queued.
+    mutating func receive(
+        _ bytes: [UInt8], endStream: Bool, dropIfAnswered: Bool, into messages: inout [[UInt8]]
+    ) -> ReceiveOutcome {
         let count = bytes.count
         guard count <= granted else { return .beyondWindow }
         granted -= count
@@ -131,16 +133,16 @@ struct StreamState: Sendable {
             remoteOpen = !endStream
             return .dropped
         }
-        let messages: [[UInt8]]
+        let before = messages.count
         do {
-            messages = try deframer.append(bytes)
+            try deframer.append(bytes, into: &messages)
         } catch {
             return .tooLarge(error.size)
         }
-        for message in messages { queued += message.count + FrameLayout.messagePrefixSize }
-        if !messages.isEmpty { messageReceived = true }
+        for message in messages[before...] { queued += message.count + FrameLayout.messagePrefixSize }
+        if messages.count > before { messageReceived = true }
         if endStream { remoteOpen = false }
-        return .delivered(messages, ended: endStream, endedInsideMessage: endStream && deframer.hasPartialMessage)
+        return .delivered(ended: endStream, endedInsideMessage: endStream && deframer.hasPartialMessage)
     }
 
     /// The application took `byteCount` bytes (prefixes included) of delivered messages.
