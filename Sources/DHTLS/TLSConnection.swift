@@ -217,24 +217,13 @@ public final class TLSConnection {
     ///   ``TLSError/Code-swift.struct/closed`` after close or failure,
     ///   ``TLSError/Code-swift.struct/connectionFailure`` when OpenSSL refuses.
     public func send(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) -> [UInt8] {
-        switch state {
-        case .handshaking:
-            throw TLSError(code: .notEstablished, message: "the handshake has not completed")
-        case .closed, .failed:
-            throw TLSError(code: .closed, message: "the connection is \(state)", cause: error)
-        case .established:
-            break
+        var records: [UInt8] = []
+        try send(plaintext) { size, copy in
+            records = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                count = copy(UnsafeMutableRawBufferPointer(buffer))
+            }
         }
-        guard !plaintext.isEmpty else { return [] }
-        OpenSSLErrorQueue.clear()
-        var sent = 0
-        let written = SSL_write_ex(ssl, plaintext.baseAddress, plaintext.count, &sent)
-        guard written == 1, sent == plaintext.count else {
-            var output = TLSOutput()
-            fail(classify(SSL_get_error(ssl, written), duringHandshake: false), into: &output)
-            throw output.error!
-        }
-        return drainOutgoing()
+        return records
     }
 
     /// Encrypts application data and hands the records to `output` without an intermediate
