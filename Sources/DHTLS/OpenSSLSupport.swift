@@ -43,11 +43,26 @@ enum OpenSSLSupport {
 
     /// Reads everything pending in a memory BIO.
     static func readAll(_ bio: OpaquePointer) -> [UInt8] {
+        var bytes: [UInt8] = []
+        readPending(bio) { size, copy in
+            bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                count = copy(UnsafeMutableRawBufferPointer(buffer))
+            }
+        }
+        return bytes
+    }
+
+    /// Hands what is pending in a memory BIO to `output`: its size, and a function that copies
+    /// it into memory of at least that size and returns how many bytes it copied. `output` is
+    /// not called when nothing is pending.
+    static func readPending(
+        _ bio: OpaquePointer, output: (_ size: Int, _ copy: (UnsafeMutableRawBufferPointer) -> Int) -> Void
+    ) {
         let pending = Int(BIO_ctrl_pending(bio))
-        guard pending > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: pending) { buffer, count in
-            let read = BIO_read(bio, buffer.baseAddress, Int32(pending))
-            count = max(0, Int(read))
+        guard pending > 0 else { return }
+        output(pending) { memory in
+            guard let base = memory.baseAddress else { return 0 }
+            return max(0, Int(BIO_read(bio, base, Int32(min(pending, memory.count)))))
         }
     }
 

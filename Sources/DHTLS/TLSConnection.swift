@@ -217,13 +217,8 @@ public final class TLSConnection {
     ///   ``TLSError/Code-swift.struct/closed`` after close or failure,
     ///   ``TLSError/Code-swift.struct/connectionFailure`` when OpenSSL refuses.
     public func send(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) -> [UInt8] {
-        var records: [UInt8] = []
-        try send(plaintext) { size, copy in
-            records = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-                count = copy(UnsafeMutableRawBufferPointer(buffer))
-            }
-        }
-        return records
+        guard try write(plaintext) else { return [] }
+        return drainOutgoing()
     }
 
     /// Encrypts application data and hands the records to `output` without an intermediate
@@ -234,6 +229,12 @@ public final class TLSConnection {
         _ plaintext: UnsafeRawBufferPointer,
         output: (_ size: Int, _ copy: (UnsafeMutableRawBufferPointer) -> Int) -> Void
     ) throws(TLSError) {
+        guard try write(plaintext), let bio = SSL_get_wbio(ssl) else { return }
+        OpenSSLSupport.readPending(bio, output: output)
+    }
+
+    /// Hands application data to OpenSSL; false when there was none.
+    private func write(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) -> Bool {
         switch state {
         case .handshaking:
             throw TLSError(code: .notEstablished, message: "the handshake has not completed")
@@ -242,22 +243,16 @@ public final class TLSConnection {
         case .established:
             break
         }
-        guard !plaintext.isEmpty else { return }
+        guard !plaintext.isEmpty else { return false }
         OpenSSLErrorQueue.clear()
         var sent = 0
         let written = SSL_write_ex(ssl, plaintext.baseAddress, plaintext.count, &sent)
         guard written == 1, sent == plaintext.count else {
-            var failure = TLSOutput()
-            fail(classify(SSL_get_error(ssl, written), duringHandshake: false), into: &failure)
-            throw failure.error!
+            var output = TLSOutput()
+            fail(classify(SSL_get_error(ssl, written), duringHandshake: false), into: &output)
+            throw output.error!
         }
-        guard let bio = SSL_get_wbio(ssl) else { return }
-        let pending = Int(BIO_ctrl_pending(bio))
-        guard pending > 0 else { return }
-        output(pending) { memory in
-            guard let base = memory.baseAddress else { return 0 }
-            return max(0, Int(BIO_read(bio, base, Int32(min(pending, memory.count)))))
-        }
+        return true
     }
 
     /// Encrypts application data; returns the records to send.

@@ -10,8 +10,9 @@ struct TLSHandshakeCompleted: Sendable {
 
 /// Drives a ``TLSConnection`` (memory BIOs) from the socket: ciphertext in, plaintext up;
 /// plaintext down, ciphertext out. Plaintext travels as `[UInt8]`, as the connection produces
-/// and consumes it (no `ByteBuffer` made and copied for it on either way). Enforces the handshake timeout. A TLS failure is passed on
-/// with `errorCaught` after the alert was written, then the channel closes.
+/// and consumes it (no `ByteBuffer` made and copied for it either way). Enforces the handshake
+/// timeout. A TLS failure is passed on with `errorCaught` after the alert was written, then the
+/// channel closes.
 ///
 /// All state lives on the channel's event loop.
 final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
