@@ -59,7 +59,7 @@ final class CallCancellation: Sendable {
     func finished() { state.withLock { $0.task = nil } }
 }
 
-/// A handle on a connection's handler, usable from any task: every operation hops to the
+/// A handle on a connection's handler, usable from any task: every operation runs on the
 /// channel's event loop.
 struct ConnectionHandle: Sendable {
     let channel: any Channel
@@ -67,9 +67,16 @@ struct ConnectionHandle: Sendable {
 
     var eventLoop: any EventLoop { channel.eventLoop }
 
+    /// Runs `body` on the connection's event loop: at once when called there (a task that runs
+    /// on the loop, between its I/O, or the handler itself, whose `process` queues what `body`
+    /// adds), otherwise queued behind the loop's other work.
     func run(_ body: @escaping @Sendable (RPCConnectionHandler) -> Void) {
         let handler = self.handler
-        channel.eventLoop.execute { body(handler.value) }
+        if channel.eventLoop.inEventLoop {
+            body(handler.value)
+        } else {
+            channel.eventLoop.execute { body(handler.value) }
+        }
     }
 }
 
@@ -216,6 +223,11 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         return false
     }
 
+    /// Reads the state machine in place. A non-mutating call made on the stored property itself
+    /// first copies the whole machine (a retain and a release for each of its references).
+    @inline(__always)
+    private func inspect<T>(_ read: (inout RPCConnectionStateMachine) -> T) -> T { read(&machine) }
+
     private func now() -> RPCInstant { RPCInstant(offset: ContinuousClock.now - origin) }
 
     // MARK: Channel events
@@ -294,12 +306,12 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     /// that cannot open ends with a status; one this connection can no longer carry is marked
     /// refused (nothing was sent, so it may be retried elsewhere).
     func openCall(_ call: ClientCall, path: String, metadata: Metadata, deadline: ContinuousClock.Instant?) {
-        guard !transportClosed, !machine.isClosed, !machine.isDraining else {
+        guard !transportClosed, !inspect({ $0.isClosed }), !inspect({ $0.isDraining }) else {
             call.markRefused()
             call.closed(status: RPCStatus(code: .unavailable, message: "connection is closing"), trailers: Metadata())
             return
         }
-        if machine.canStartCall, pendingOpens.isEmpty {
+        if inspect({ $0.canStartCall }), pendingOpens.isEmpty {
             start(call, path: path, metadata: metadata, deadline: deadline)
             return
         }
@@ -346,7 +358,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     private func startPendingOpens() {
-        while machine.canStartCall, let open = pendingOpens.popFirst() {
+        while inspect({ $0.canStartCall }), let open = pendingOpens.popFirst() {
             open.timeout?.cancel()
             start(open.call, path: open.path, metadata: open.metadata, deadline: open.deadline)
         }
@@ -418,7 +430,9 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     func drain(streamID: UInt32) {
         guard let outbox = streams[streamID]?.outbox else { return }
         outbox.beginDrain()
-        while streams[streamID] != nil, let item = outbox.next(messageAllowed: machine.isWritable(streamID: streamID)) {
+        while streams[streamID] != nil,
+            let item = outbox.next(messageAllowed: inspect { $0.isWritable(streamID: streamID) })
+        {
             switch item {
             case .message(let bytes):
                 do {
@@ -437,7 +451,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             observer(
                 .writeParked(
                     streamID: streamID,
-                    bufferedOutboundBytes: machine.bufferedOutboundBytes(streamID: streamID) + outbox.bufferedBytes))
+                    bufferedOutboundBytes: inspect { $0.bufferedOutboundBytes(streamID: streamID) }
+                        + outbox.bufferedBytes))
         }
         outbox.resumeWritersIfBelowLimit()
     }
@@ -497,7 +512,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             if let call = entry.call { call.responses.push(.message(message)) }
             observer?(
                 .messageReceived(
-                    streamID: streamID, bufferedInboundBytes: machine.bufferedInboundBytes(streamID: streamID)))
+                    streamID: streamID, bufferedInboundBytes: inspect { $0.bufferedInboundBytes(streamID: streamID) }))
         case .receivedEndOfStream(let streamID):
             streams[streamID]?.requests?.finish()
         case .streamWritable(let streamID):
@@ -534,7 +549,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             byteCount: { $0.count },
             scheduleReport: { handle.run { $0.consumed(streamID: streamID) } })
         let cancellation = CallCancellation()
-        let outbox = Outbox(limit: machine.configuration.outboundBufferLimit) {
+        let outbox = Outbox(limit: inspect { $0.configuration.outboundBufferLimit }) {
             handle.run { $0.drain(streamID: streamID) }
         }
         let sink = ServerResponseSink(
@@ -607,7 +622,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             timerAt = nil
             return
         }
-        guard let next = machine.nextTimeout else { return }
+        guard let next = inspect({ $0.nextTimeout }) else { return }
         if let timerAt, timerAt <= next { return }
         timer?.cancel()
         timerAt = next
