@@ -81,17 +81,34 @@ struct ConnectionHandle: Sendable {
 }
 
 /// A client call on a connection. It is made by the calling task and opened on the event loop
-/// without waiting: what the task writes meanwhile waits in its outbox, and a call that cannot
-/// open ends with a status in its responses like any other.
+/// by its first write or read, in the same step as that write (a unary call's request, its
+/// half-close and the stream's opening go to the loop together); what the task writes before
+/// the stream opens waits in its outbox, and a call that cannot open ends with a status in its
+/// responses like any other.
 final class ClientCall: Sendable {
+    /// Where the call goes, until the call is handed to the event loop.
+    struct Target: Sendable {
+        var path: String
+        var metadata: Metadata
+        var deadline: ContinuousClock.Instant?
+    }
+
+    private struct Flags {
+        var target: Target?
+        var streamID: UInt32?
+        var refused = false
+        var closed = false
+    }
+
     let connection: ConnectionHandle
     let responses: Inbox<ClientResponsePart>
     let requests: Outbox
-    private let flags = Mutex<(streamID: UInt32?, refused: Bool, closed: Bool)>((nil, false, false))
+    private let flags: Mutex<Flags>
     private let box: CallBox
 
-    init(connection: ConnectionHandle, outboundLimit: Int) {
+    init(connection: ConnectionHandle, outboundLimit: Int, target: Target) {
         self.connection = connection
+        self.flags = Mutex(Flags(target: target))
         // The closures reach this call through a box set right after init and emptied when the
         // call ends, which breaks the cycle call → inbox → closure → call.
         let box = CallBox()
@@ -105,9 +122,7 @@ final class ClientCall: Sendable {
             scheduleReport: { [connection] in
                 connection.run { handler in box.call.map { handler.consumed(call: $0) } }
             })
-        self.requests = Outbox(limit: outboundLimit) { [connection] in
-            connection.run { handler in box.call.map { handler.drain(call: $0) } }
-        }
+        self.requests = Outbox(limit: outboundLimit) { box.call?.scheduleDrain() }
         box.set(self)
     }
 
@@ -118,7 +133,33 @@ final class ClientCall: Sendable {
     func opened(streamID: UInt32) { flags.withLock { $0.streamID = streamID } }
     func markRefused() { flags.withLock { $0.refused = true } }
 
-    /// Ends the call with `status` (event loop): the responses end, later writes are dropped.
+    /// The target, to the first caller only: that caller hands the call to the event loop.
+    private func takeTarget() -> Target? {
+        flags.withLock { flags in
+            defer { flags.target = nil }
+            return flags.target
+        }
+    }
+
+    /// The outbox has items: the first time, the call opens (and the opening drains them).
+    private func scheduleDrain() {
+        if let target = takeTarget() {
+            connection.run {
+                $0.openCall(self, path: target.path, metadata: target.metadata, deadline: target.deadline)
+            }
+        } else {
+            connection.run { $0.drain(call: self) }
+        }
+    }
+
+    /// The task reads responses: a call nothing was written to opens now.
+    func openIfNeeded() {
+        guard let target = takeTarget() else { return }
+        connection.run { $0.openCall(self, path: target.path, metadata: target.metadata, deadline: target.deadline) }
+    }
+
+    /// Ends the call with `status` (event loop, or the task for a call never handed to the
+    /// loop): the responses end, later writes are dropped.
     func closed(status: RPCStatus, trailers: Metadata) {
         flags.withLock { $0.closed = true }
         box.clear()
@@ -134,8 +175,31 @@ final class ClientCall: Sendable {
     func writeLast(_ bytes: [UInt8]) async throws { try await requests.write(.message(bytes), then: .halfClose) }
 
     func cancel() {
+        if takeTarget() != nil {
+            // Never handed to the event loop: nothing was sent and nothing there knows the call.
+            closed(status: RPCStatus(code: .cancelled, message: "cancelled"), trailers: Metadata())
+            return
+        }
         connection.run { $0.cancel(call: self) }
     }
+}
+
+/// A client call's responses. The first read opens a call nothing was written to.
+struct ClientCallResponses: AsyncSequence, Sendable {
+    typealias Element = ClientResponsePart
+    typealias Failure = any Error
+    let call: ClientCall
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let call: ClientCall
+
+        mutating func next() async throws -> ClientResponsePart? {
+            call.openIfNeeded()
+            return try await call.responses.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(call: call) }
 }
 
 /// Lets a call's inbox and outbox reach the call without a retain cycle at init.

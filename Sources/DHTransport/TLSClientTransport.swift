@@ -149,16 +149,15 @@ public final class TLSClientTransport: ClientTransport {
             attempt += 1
             let canRetry = attempt <= configuration.maxRefusedRetries
             let connection = try await self.connection(deadline: deadline)
+            // Opened on the event loop by its first write or read.
             let call = ClientCall(
-                connection: connection, outboundLimit: configuration.connection.clamped.outboundBufferLimit)
-            connection.run {
-                $0.openCall(call, path: method.path, metadata: options.metadata, deadline: deadline)
-            }
+                connection: connection, outboundLimit: configuration.connection.clamped.outboundBufferLimit,
+                target: ClientCall.Target(path: method.path, metadata: options.metadata, deadline: deadline))
             let stream = ClientStream(
                 requests: RPCWriter { bytes in try await call.write(bytes) },
                 finishRequests: { try await call.halfClose() },
                 writeLastRequest: { bytes in try await call.writeLast(bytes) },
-                responses: RPCAsyncSequence(InboxSequence(inbox: call.responses)))
+                responses: RPCAsyncSequence(ClientCallResponses(call: call)))
             do {
                 let result = try await body(stream)
                 if !call.isClosed { call.cancel() }
