@@ -231,6 +231,8 @@ struct PayloadReader {
     mutating func readString16() throws(RPCConnectionError) -> String {
         let count = Int(try readUInt16())
         let bytes = try readBytes(count, "string")
+        // Method paths are ASCII, which is valid UTF-8 as it is.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         guard let string = String(validating: bytes, as: UTF8.self) else {
             throw .protocolError("\(type) carries a string that is not UTF-8")
         }

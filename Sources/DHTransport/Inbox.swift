@@ -6,7 +6,9 @@ internal import Synchronization
 /// Never grows without bound: the connection delivers a message only within the flow-control
 /// credit, and the credit returns (through `onConsumed`) only when the reader takes the message.
 /// One reader at a time.
-final class Inbox<Element: Sendable>: Sendable {
+final class Inbox: Sendable {
+    typealias Element = ClientResponsePart
+
     private struct State {
         var buffer: [Element] = []
         var head = 0
@@ -17,19 +19,13 @@ final class Inbox<Element: Sendable>: Sendable {
     private let state = Mutex(State())
     /// Consumption not yet reported: bytes and messages taken, and whether a report is due.
     private let consumed = Mutex<(bytes: Int, messages: Int, scheduled: Bool)>((0, 0, false))
-    /// The bytes of a message element; nil for elements that are not flow controlled.
-    private let byteCount: @Sendable (Element) -> Int?
     /// Asks the event loop to call ``takeConsumed()``; called once per batch of consumption.
     private let scheduleReport: @Sendable () -> Void
     /// The end comes only once the stream closed, which returned its credit: what the reader
     /// takes after the end needs no report.
     private let endClosesStream: Bool
 
-    init(
-        byteCount: @escaping @Sendable (Element) -> Int?, endClosesStream: Bool = false,
-        scheduleReport: @escaping @Sendable () -> Void
-    ) {
-        self.byteCount = byteCount
+    init(endClosesStream: Bool = false, scheduleReport: @escaping @Sendable () -> Void) {
         self.endClosesStream = endClosesStream
         self.scheduleReport = scheduleReport
     }
@@ -37,7 +33,9 @@ final class Inbox<Element: Sendable>: Sendable {
     /// The reader took an element: its credit is reported in a batch.
     private func onConsumed(_ element: Element, ended: Bool = false) {
         if ended && endClosesStream { return }
-        guard let bytes = byteCount(element) else { return }
+        // Only messages are flow controlled.
+        guard case .message(let message) = element else { return }
+        let bytes = message.count
         let schedule = consumed.withLock { consumed -> Bool in
             consumed.bytes += bytes
             consumed.messages += 1
@@ -124,10 +122,6 @@ final class Inbox<Element: Sendable>: Sendable {
         return .wait
     }
 
-    // Reached through `RPCAsyncSequence`'s type erasure, where nothing is specialized: the
-    // transport's two element types get their own copies (no generic metadata look-ups per call).
-    @_specialize(where Element == ClientResponsePart)
-    @_specialize(where Element == [UInt8])
     func next() async throws -> Element? {
         switch state.withLock({ take(&$0) }) {
         case .element(let element, let ended):
@@ -169,16 +163,22 @@ final class Inbox<Element: Sendable>: Sendable {
     }
 }
 
-/// An inbox as an `AsyncSequence`.
-struct InboxSequence<Element: Sendable>: AsyncSequence, Sendable {
+/// A server call's request messages from its inbox, as an `AsyncSequence`.
+struct InboxMessages: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
     typealias Failure = any Error
-    let inbox: Inbox<Element>
+    let inbox: Inbox
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        let inbox: Inbox<Element>
-        @_specialize(where Element == ClientResponsePart)
-        @_specialize(where Element == [UInt8])
-        mutating func next() async throws -> Element? { try await inbox.next() }
+        let inbox: Inbox
+
+        mutating func next() async throws -> [UInt8]? {
+            // A server's inbox holds only messages (and its end).
+            while let part = try await inbox.next() {
+                if case .message(let bytes) = part { return bytes }
+            }
+            return nil
+        }
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inbox: inbox) }

@@ -101,7 +101,7 @@ final class ClientCall: Sendable {
     }
 
     let connection: ConnectionHandle
-    let responses: Inbox<ClientResponsePart>
+    let responses: Inbox
     let requests: Outbox
     private let flags: Mutex<Flags>
     private let box: CallBox
@@ -113,11 +113,7 @@ final class ClientCall: Sendable {
         // call ends, which breaks the cycle call → inbox → closure → call.
         let box = CallBox()
         self.box = box
-        self.responses = Inbox<ClientResponsePart>(
-            byteCount: { part in
-                if case .message(let bytes) = part { return bytes.count }
-                return nil
-            },
+        self.responses = Inbox(
             endClosesStream: true,
             scheduleReport: { [connection] in
                 connection.run { handler in box.call.map { handler.consumed(call: $0) } }
@@ -227,7 +223,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     private struct StreamEntry {
         var outbox: Outbox
-        var requests: Inbox<[UInt8]>?
+        var requests: Inbox?
         var cancellation: CallCancellation?
         var call: ClientCall?
         /// Server: the application ended the call (trailers given to the machine).
@@ -572,7 +568,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             streams[streamID]?.call?.responses.push(.headers(metadata))
         case .receivedMessage(let streamID, let message):
             guard let entry = streams[streamID] else { return }
-            if let requests = entry.requests { requests.push(message) }
+            if let requests = entry.requests { requests.push(.message(message)) }
             if let call = entry.call { call.responses.push(.message(message)) }
             observer?(
                 .messageReceived(
@@ -609,8 +605,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             return
         }
         let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
-        let requests = Inbox<[UInt8]>(
-            byteCount: { $0.count },
+        let requests = Inbox(
             scheduleReport: { handle.run { $0.consumed(streamID: streamID) } })
         let cancellation = CallCancellation()
         let outbox = Outbox(limit: inspect { $0.configuration.outboundBufferLimit }) {
@@ -634,7 +629,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         onCall(
             IncomingCall(
                 stream: ServerStream(
-                    info: info, requests: RPCAsyncSequence(InboxSequence(inbox: requests)), responses: sink),
+                    info: info, requests: RPCAsyncSequence(InboxMessages(inbox: requests)), responses: sink),
                 cancellation: cancellation, executor: executor))
     }
 
