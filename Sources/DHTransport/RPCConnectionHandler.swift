@@ -629,7 +629,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         onCall(
             IncomingCall(
                 stream: ServerStream(
-                    info: info, requests: RPCAsyncSequence(InboxMessages(inbox: requests)), responses: sink),
+                    info: info, requests: RPCAsyncSequence(InboxMessages(inbox: requests)), responses: sink,
+                    // The state machine's timer ends the call at its deadline; closeEntry then
+                    // cancels the handler.
+                    transportEnforcesDeadline: true),
                 cancellation: cancellation, executor: executor))
     }
 

@@ -197,11 +197,18 @@ public struct ServerStream: Sendable {
     /// returns its flow-control credit to the client.
     public var requests: RPCAsyncSequence<[UInt8]>
     public var responses: ServerResponseSink
+    /// The transport itself ends the call with `DEADLINE_EXCEEDED` and cancels its handler when
+    /// `info.deadline` passes, so ``RPCServer`` need not keep a timer of its own for it.
+    public var transportEnforcesDeadline: Bool
 
-    public init(info: ServerCallInfo, requests: RPCAsyncSequence<[UInt8]>, responses: ServerResponseSink) {
+    public init(
+        info: ServerCallInfo, requests: RPCAsyncSequence<[UInt8]>, responses: ServerResponseSink,
+        transportEnforcesDeadline: Bool = false
+    ) {
         self.info = info
         self.requests = requests
         self.responses = responses
+        self.transportEnforcesDeadline = transportEnforcesDeadline
     }
 }
 

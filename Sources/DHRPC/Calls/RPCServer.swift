@@ -140,8 +140,12 @@ public struct RPCServer: Sendable {
         }
         let context = ServerContext(method: route.method, call: stream.info)
         do {
-            try await withDeadline(stream.info.deadline) {
-                try await self.run(context, index: 0) { context in try await route.handler(stream, context) }
+            if stream.transportEnforcesDeadline || stream.info.deadline == nil {
+                try await run(context, index: 0) { context in try await route.handler(stream, context) }
+            } else {
+                try await withDeadline(stream.info.deadline) {
+                    try await self.run(context, index: 0) { context in try await route.handler(stream, context) }
+                }
             }
             await stream.responses.finish(.ok, Metadata())
         } catch {
