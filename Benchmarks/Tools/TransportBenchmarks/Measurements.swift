@@ -37,6 +37,19 @@ func cpuTime() -> Duration {
     return duration(usage.ru_utime) + duration(usage.ru_stime)
 }
 
+/// CPU time (user and system) another process used so far: fields 14 and 15 of
+/// /proc/PID/stat, in clock ticks.
+func processCPUTime(pid: Int32) -> Duration {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return .zero }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return .zero }
+    let ticks = Int(sysconf(Int32(_SC_CLK_TCK)))
+    return .microseconds((user + system) * 1_000_000 / max(ticks, 1))
+}
+
 /// The process's resident memory (VmRSS), in bytes.
 func residentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }

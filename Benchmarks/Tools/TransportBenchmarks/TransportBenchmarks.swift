@@ -80,6 +80,31 @@ enum TransportBenchmarks {
         for transport in idle { await transport.close() }
     }
 
+    /// `--serve DIRECTORY`: the echo server alone, with the PKI in DIRECTORY; prints its port and
+    /// serves until standard input closes (the server process of `--two-processes`).
+    static func serveAlone(directory: String) async throws {
+        func path(_ name: String) -> TLSConfiguration.Material { .file(directory + "/" + name) }
+        let serverTLS = try TLSContext(
+            configuration: .server(
+                certificateChain: path("server.crt.pem"), privateKey: path("server.key.pem"),
+                trustRoots: [path("ca.crt.pem")], revocationLists: [path("ca.crl.pem")]))
+        let transport = TLSServerTransport(
+            tls: serverTLS, configuration: .init(handlerExecution: .connectionEventLoop))
+        let server = RPCServer(services: [BenchmarkEcho()])
+        let serving = Task { try await server.serve(on: transport) }
+        let port = try await transport.listeningPort()
+        FileHandle.standardOutput.write(Data("port \(port)\n".utf8))
+        // Waits for standard input to close on a thread of its own.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                while readLine() != nil {}
+                continuation.resume()
+            }
+        }
+        transport.beginGracefulShutdown()
+        try await serving.value
+    }
+
     static func run() async throws {
         let arguments = CommandLine.arguments
         if let index = arguments.firstIndex(of: "--idle-clients"), index + 3 < arguments.count,
@@ -88,6 +113,13 @@ enum TransportBenchmarks {
             try await idleClients(port: port, count: count, directory: arguments[index + 3])
             return
         }
+        if let index = arguments.firstIndex(of: "--serve"), index + 1 < arguments.count {
+            try await serveAlone(directory: arguments[index + 1])
+            return
+        }
+        // `--two-processes`: the server runs in a child process, as gRPC C++'s does; CPU time then
+        // adds the child's.
+        let twoProcesses = arguments.contains("--two-processes")
         let quick = arguments.contains("--quick")
         // `--only a,c` runs just those figures (for profiling one of them).
         let only = arguments.firstIndex(of: "--only").flatMap { index in
@@ -124,7 +156,29 @@ enum TransportBenchmarks {
             tls: serverTLS, configuration: .init(handlerExecution: .connectionEventLoop))
         let server = RPCServer(services: [BenchmarkEcho()])
         let serving = Task { try await server.serve(on: transport) }
-        let port = try await transport.listeningPort()
+        var port = try await transport.listeningPort()
+        var serverProcess: (process: Process, input: Pipe)?
+        if twoProcesses {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            child.arguments = ["--serve", directory.path]
+            let input = Pipe()
+            let output = Pipe()
+            child.standardInput = input
+            child.standardOutput = output
+            try child.run()
+            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            guard line.hasPrefix("port "), let childPort = Int(line.dropFirst(5).prefix { $0.isNumber }) else {
+                print("the server process did not start: \(line)")
+                exit(1)
+            }
+            port = childPort
+            serverProcess = (child, input)
+        }
+        // CPU time of the client and the server, wherever the server runs.
+        func callsCPUTime() -> Duration {
+            cpuTime() + (serverProcess.map { processCPUTime(pid: $0.process.processIdentifier) } ?? .zero)
+        }
         let clientTransport = TLSClientTransport(host: "127.0.0.1", port: port, tls: clientTLS)
         let client = RPCClient(transport: clientTransport)
 
@@ -135,12 +189,16 @@ enum TransportBenchmarks {
         }()
         print(
             "dh-rpc/1 over mutual TLS 1.3, loopback, 1 KiB messages, one connection"
+                + (twoProcesses ? "; server and client in two processes" : "; server and client in one process")
                 + (arguments.contains("--event-loops-as-global-executor")
                     ? "; tasks on the event loops (TransportExecution.useEventLoopsAsGlobalExecutor)" : ""))
 
         // Warm up: connection, TLS, allocator.
         for _ in 0..<500 { let _: Response = try await client.unary(EchoMethods.get, request: message) }
 
+        // `--deadline`: sequential calls carry a deadline (10 s), as callers' calls usually do.
+        var callOptions = CallOptions()
+        if arguments.contains("--deadline") { callOptions.timeout = .seconds(10) }
         let clock = ContinuousClock()
         // (a) Sequential unary: from a task on Swift's global executor, as most callers are,
         // and (a') from a task that prefers the connection's event loop (`client.executor`).
@@ -148,16 +206,16 @@ enum TransportBenchmarks {
             var sequential = Latencies()
             sequential.samples.reserveCapacity(sequentialCalls)
             let sequentialStart = clock.now
-            let sequentialCPU = cpuTime()
+            let sequentialCPU = callsCPUTime()
             for index in 0..<sequentialCalls {
                 var request = message
                 request.sequence = Int64(index)
                 let start = clock.now
-                let _: Response = try await client.unary(EchoMethods.get, request: request)
+                let _: Response = try await client.unary(EchoMethods.get, request: request, options: callOptions)
                 sequential.samples.append(clock.now - start)
             }
             let sequentialTime = clock.now - sequentialStart
-            let sequentialCPUPerCall = (cpuTime() - sequentialCPU) / sequentialCalls
+            let sequentialCPUPerCall = (callsCPUTime() - sequentialCPU) / sequentialCalls
             print(
                 "\(label): \(sequentialCalls) calls, \(Int(Double(sequentialCalls) / seconds(sequentialTime))) calls/s, "
                     + "p50 \(microseconds(sequential.percentile(0.5))), p99 \(microseconds(sequential.percentile(0.99))), "
@@ -177,7 +235,7 @@ enum TransportBenchmarks {
             let inFlight = 32
             let perTask = concurrentCalls / inFlight
             let concurrentStart = clock.now
-            let concurrentCPU = cpuTime()
+            let concurrentCPU = callsCPUTime()
             let concurrent = try await withThrowingTaskGroup(of: [Duration].self) { group in
                 for _ in 0..<inFlight {
                     group.addTask {
@@ -196,7 +254,7 @@ enum TransportBenchmarks {
                 return all
             }
             let concurrentTime = clock.now - concurrentStart
-            let concurrentCPUPerCall = (cpuTime() - concurrentCPU) / (perTask * inFlight)
+            let concurrentCPUPerCall = (callsCPUTime() - concurrentCPU) / (perTask * inFlight)
             print(
                 "(b) unary, 32 in flight: \(perTask * inFlight) calls, "
                     + "\(Int(Double(perTask * inFlight) / seconds(concurrentTime))) calls/s, "
@@ -207,7 +265,7 @@ enum TransportBenchmarks {
         // (c) Client streaming.
         if runs("c") {
             let streamStart = clock.now
-            let streamCPU = cpuTime()
+            let streamCPU = callsCPUTime()
             let summary: Response = try await client.clientStreaming(EchoMethods.collect) {
                 (writer: RPCWriter<Request>) in
                 for _ in 0..<streamMessages { try await writer.write(message) }
@@ -215,14 +273,14 @@ enum TransportBenchmarks {
             let streamTime = clock.now - streamStart
             precondition(summary.sequence == Int64(streamMessages))
             let rate = Double(streamMessages) / seconds(streamTime)
-            let streamCPUPerMessage = (cpuTime() - streamCPU) / streamMessages
+            let streamCPUPerMessage = (callsCPUTime() - streamCPU) / streamMessages
             print(
                 "(c) client stream: \(streamMessages) × 1 KiB, \(Int(rate)) msgs/s, "
                     + String(format: "%.1f MB/s", rate * 1024 / 1_000_000)
                     + ", CPU \(microseconds(streamCPUPerMessage)) per message")
         }
 
-        if runs("tls-memory") {
+        if runs("tls-memory"), !twoProcesses {
             // The TLS layer's share of (d): server TLS connections after their handshakes with
             // in-process clients, the clients then released.
             var servers: [TLSConnection] = []
@@ -254,7 +312,7 @@ enum TransportBenchmarks {
         // (d) The server's memory per idle connection: its resident memory before and after
         // another process (this program with `--idle-clients`) opened idle connections, each
         // made by one call and then left open.
-        if runs("d") {
+        if runs("d"), !twoProcesses {
             let idleConnections = quick ? 50 : 200
             let before = residentBytes()
             let heapBefore = dh_heap_in_use()
@@ -285,6 +343,10 @@ enum TransportBenchmarks {
         }
 
         await clientTransport.close()
+        if let serverProcess {
+            try serverProcess.input.fileHandleForWriting.close()
+            serverProcess.process.waitUntilExit()
+        }
         transport.beginGracefulShutdown()
         try await serving.value
     }
