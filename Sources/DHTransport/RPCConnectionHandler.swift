@@ -525,7 +525,15 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         machine.recycle(&actions)
         guard !processing else { return }
         processing = true
-        while let action = actionQueue.popFirst() { perform(action) }
+        while let action = actionQueue.popFirst() {
+            // A server call's last frames leave before its call is torn down (and its task
+            // ends), so the client reads the response while the server cleans up; when other
+            // handlers' jobs wait to run, their output joins this in one write instead.
+            if case .callClosed = action, isServer, !output.isEmpty, executor?.hasQueuedJobs == false {
+                flushOutput()
+            }
+            perform(action)
+        }
         processing = false
         if closeRequested, !transportClosed {
             flushOutput()
