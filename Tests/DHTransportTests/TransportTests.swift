@@ -177,6 +177,68 @@ struct TransportCallTests {
         }
     }
 
+    @Test("a call opens with its first read when nothing was written yet, and the read then gets the responses")
+    func openedByRead() async throws {
+        let recorder = MetadataRecorder()
+        try await withServer(interceptors: [recorder]) { server in
+            let transport = makeClient(port: server.port, tls: try server.pki.clientContext())
+            let texts: [String] = try await transport.withStream(method: EchoMethods.update, options: CallOptions()) {
+                stream in
+                try await withThrowingTaskGroup(of: [String].self) { group in
+                    group.addTask {
+                        var texts: [String] = []
+                        for try await part in stream.responses {
+                            if case .message(let bytes) = part {
+                                texts.append(try Response(serializedBytes: bytes).text)
+                            }
+                        }
+                        return texts
+                    }
+                    // The server sees the call although nothing was written: the read opened it.
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    while recorder.seen.withLock({ $0.isEmpty }) {
+                        guard clock.now - start < .seconds(20) else {
+                            Issue.record("the read did not open the call")
+                            group.cancelAll()
+                            return []
+                        }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    try await stream.requests.write(request("after the read").serializedBytes())
+                    try await stream.finishRequests()
+                    return try await group.next() ?? []
+                }
+            }
+            #expect(texts == ["after the read"])
+            await transport.close()
+        }
+    }
+
+    @Test("a call left before it wrote or read anything never reaches the server; the connection goes on")
+    func abandonedBeforeOpening() async throws {
+        let recorder = MetadataRecorder()
+        try await withServer(interceptors: [recorder]) { server in
+            let transport = makeClient(port: server.port, tls: try server.pki.clientContext())
+            let client = RPCClient(transport: transport)
+            // The connection is up first, so an opened call would surely reach the server.
+            let first: Response = try await client.unary(EchoMethods.get, request: request("first"))
+            #expect(first.text == "first")
+            struct Abandoned: Error {}
+            await #expect(throws: Abandoned.self) {
+                try await transport.withStream(method: EchoMethods.get, options: CallOptions()) { _ in
+                    throw Abandoned()
+                }
+            }
+            let second: Response = try await client.unary(EchoMethods.get, request: request("second"))
+            #expect(second.text == "second")
+            // The interceptor saw the two unary calls and nothing between them.
+            #expect(recorder.seen.withLock { $0.count } == 2)
+            #expect(server.transport.connectionCount == 1)
+            await transport.close()
+        }
+    }
+
     @Test("cancelling the calling task is CANCELLED on the client and cancels the handler")
     func taskCancellation() async throws {
         try await withServer { server in
