@@ -78,6 +78,14 @@ struct ConnectionHandle: Sendable {
             channel.eventLoop.execute { body(handler.value) }
         }
     }
+
+    /// Runs `body` on the connection's event loop after the work queued there now, even when
+    /// called there: a reader's consumption is reported this way, so that what a task takes in
+    /// one go (many messages of a stream) returns its credit in one report, not one per message.
+    func runLater(_ body: @escaping @Sendable (RPCConnectionHandler) -> Void) {
+        let handler = self.handler
+        channel.eventLoop.execute { body(handler.value) }
+    }
 }
 
 /// A client call on a connection. It is made by the calling task and opened on the event loop
@@ -116,7 +124,7 @@ final class ClientCall: Sendable {
         self.responses = Inbox(
             endClosesStream: true,
             scheduleReport: { [connection] in
-                connection.run { handler in box.call.map { handler.consumed(call: $0) } }
+                connection.runLater { handler in box.call.map { handler.consumed(call: $0) } }
             })
         self.requests = Outbox(limit: outboundLimit) { box.call?.scheduleDrain() }
         box.set(self)
@@ -614,7 +622,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         }
         let handle = ConnectionHandle(channel: context.channel, handler: loopBound)
         let requests = Inbox(
-            scheduleReport: { handle.run { $0.consumed(streamID: streamID) } })
+            scheduleReport: { handle.runLater { $0.consumed(streamID: streamID) } })
         let cancellation = CallCancellation()
         let outbox = Outbox(limit: inspect { $0.configuration.outboundBufferLimit }) {
             handle.run { $0.drain(streamID: streamID) }
