@@ -83,15 +83,7 @@ enum TransportBenchmarks {
     /// `--serve DIRECTORY`: the echo server alone, with the PKI in DIRECTORY; prints its port and
     /// serves until standard input closes (the server process of `--two-processes`).
     static func serveAlone(directory: String) async throws {
-        func path(_ name: String) -> TLSConfiguration.Material { .file(directory + "/" + name) }
-        let serverTLS = try TLSContext(
-            configuration: .server(
-                certificateChain: path("server.crt.pem"), privateKey: path("server.key.pem"),
-                trustRoots: [path("ca.crt.pem")], revocationLists: [path("ca.crl.pem")]))
-        let transport = TLSServerTransport(
-            tls: serverTLS, configuration: .init(handlerExecution: .connectionEventLoop))
-        let server = RPCServer(services: [BenchmarkEcho()])
-        let serving = Task { try await server.serve(on: transport) }
+        let (transport, serving) = try startServer(tls: serverContext(directory: directory))
         let port = try await transport.listeningPort()
         FileHandle.standardOutput.write(Data("port \(port)\n".utf8))
         // Waits for standard input to close on a thread of its own.
@@ -103,6 +95,23 @@ enum TransportBenchmarks {
         }
         transport.beginGracefulShutdown()
         try await serving.value
+    }
+
+    /// The server's TLS context, from the PKI in `directory`.
+    static func serverContext(directory: String) throws -> TLSContext {
+        func path(_ name: String) -> TLSConfiguration.Material { .file(directory + "/" + name) }
+        return try TLSContext(
+            configuration: .server(
+                certificateChain: path("server.crt.pem"), privateKey: path("server.key.pem"),
+                trustRoots: [path("ca.crt.pem")], revocationLists: [path("ca.crl.pem")]))
+    }
+
+    /// The echo server on 127.0.0.1. Its handlers are short and never block: they run on their
+    /// connection's event loop, as gRPC C++'s callback handlers run on its polling threads.
+    static func startServer(tls: TLSContext) -> (TLSServerTransport, Task<Void, any Error>) {
+        let transport = TLSServerTransport(tls: tls, configuration: .init(handlerExecution: .connectionEventLoop))
+        let server = RPCServer(services: [BenchmarkEcho()])
+        return (transport, Task { try await server.serve(on: transport) })
     }
 
     static func run() async throws {
@@ -141,21 +150,13 @@ enum TransportBenchmarks {
             try file.contents.write(to: url, atomically: true, encoding: .utf8)
         }
         func path(_ name: String) -> TLSConfiguration.Material { .file(directory.appendingPathComponent(name).path) }
-        let serverTLS = try TLSContext(
-            configuration: .server(
-                certificateChain: path("server.crt.pem"), privateKey: path("server.key.pem"),
-                trustRoots: [path("ca.crt.pem")], revocationLists: [path("ca.crl.pem")]))
+        let serverTLS = try serverContext(directory: directory.path)
         let clientTLS = try TLSContext(
             configuration: .client(
                 certificateChain: path("clients/gateway.crt.pem"), privateKey: path("clients/gateway.key.pem"),
                 trustRoots: [path("ca.crt.pem")]))
 
-        // The echo handlers are short and never block: they run on their connection's event loop,
-        // as gRPC C++'s callback handlers run on its polling threads.
-        let transport = TLSServerTransport(
-            tls: serverTLS, configuration: .init(handlerExecution: .connectionEventLoop))
-        let server = RPCServer(services: [BenchmarkEcho()])
-        let serving = Task { try await server.serve(on: transport) }
+        let (transport, serving) = startServer(tls: serverTLS)
         var port = try await transport.listeningPort()
         var serverProcess: (process: Process, input: Pipe)?
         if twoProcesses {
