@@ -4,6 +4,7 @@
 //
 //   echo_client --target 127.0.0.1:PORT --server-pid PID --ca ca.crt.pem
 //               --cert client.crt.pem --key client.key.pem [--in-flight callback|threads] [--quick]
+//               [--deadline]
 //
 // (a) uses the synchronous stub; (b) keeps 32 calls in flight on one channel with the callback
 // API (or, with --in-flight threads, 32 threads sharing the channel through the synchronous
@@ -281,7 +282,7 @@ std::vector<Nanoseconds> RunThreads(Echo::Stub* stub, const EchoRequest& request
 [[noreturn]] void Usage() {
     std::fprintf(stderr,
                  "usage: echo_client --target HOST:PORT --server-pid PID --ca FILE --cert FILE --key FILE "
-                 "[--in-flight callback|threads] [--quick]\n");
+                 "[--in-flight callback|threads] [--quick] [--deadline]\n");
     std::exit(2);
 }
 
@@ -290,10 +291,16 @@ std::vector<Nanoseconds> RunThreads(Echo::Stub* stub, const EchoRequest& request
 int main(int argc, char** argv) {
     std::string target, server_pid, ca, cert, key, in_flight_api = "callback";
     bool quick = false;
+    // --deadline: (a)'s calls carry a deadline (10 s), as TransportBenchmarks --deadline.
+    bool deadline = false;
     for (int index = 1; index < argc; ++index) {
         std::string option = argv[index];
         if (option == "--quick") {
             quick = true;
+            continue;
+        }
+        if (option == "--deadline") {
+            deadline = true;
             continue;
         }
         if (index + 1 >= argc) Usage();
@@ -351,6 +358,7 @@ int main(int argc, char** argv) {
         for (int index = 0; index < sequential_calls; ++index) {
             request.set_sequence(index);
             grpc::ClientContext context;
+            if (deadline) context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
             EchoResponse response;
             Clock::time_point call_start = Clock::now();
             Check(stub->Get(&context, request, &response), "(a) unary call");
