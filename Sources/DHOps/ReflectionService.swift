@@ -1,4 +1,4 @@
-public import DHDescriptor
+import DHDescriptor
 public import DHRPC
 public import DHSchemas
 public import DHWire

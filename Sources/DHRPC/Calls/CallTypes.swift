@@ -11,18 +11,21 @@ public enum CallKind: Sendable, Hashable {
 /// A method as generated code names it: `/package.Service/Method` and its kind.
 public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// The fully-qualified service, e.g. `datahealth.v1.CareRecordService`.
-    public var service: String
-    public var method: String
+    public var service: String { didSet { path = Self.path(service, method) } }
+    public var method: String { didSet { path = Self.path(service, method) } }
     public var kind: CallKind
+    /// `/package.Service/Method`, kept with the names (every call sends it).
+    public private(set) var path: String
 
     public init(service: String, method: String, kind: CallKind) {
         self.service = service
         self.method = method
         self.kind = kind
+        self.path = Self.path(service, method)
     }
 
-    /// `/package.Service/Method`.
-    public var path: String { "/\(service)/\(method)" }
+    private static func path(_ service: String, _ method: String) -> String { "/\(service)/\(method)" }
+
     public var description: String { path }
 }
 
