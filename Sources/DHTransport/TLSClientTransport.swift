@@ -143,6 +143,29 @@ public final class TLSClientTransport: ClientTransport {
         method: MethodDescriptor, options: CallOptions,
         _ body: @escaping @Sendable (ClientStream) async throws -> Result
     ) async throws -> Result {
+        try await withCall(method: method, options: options) { call in
+            let stream = ClientStream(
+                requests: RPCWriter { bytes in try await call.write(bytes) },
+                finishRequests: { try await call.halfClose() },
+                writeLastRequest: { bytes in try await call.writeLast(bytes) },
+                responses: RPCAsyncSequence(ClientCallResponses(call: call)))
+            return try await body(stream)
+        }
+    }
+
+    /// A unary call straight on the call's outbox and inbox, without a ``ClientStream``.
+    public func unaryCall(method: MethodDescriptor, options: CallOptions, request: [UInt8]) async throws -> [UInt8] {
+        try await withCall(method: method, options: options) { call in
+            try await call.writeLast(request)
+            return try await RPCClient.singleResponse(method: method) { try await call.responses.next() }
+        }
+    }
+
+    /// Makes a call on a connection and runs `body` with it; retries a call the server refused
+    /// (nothing of it was processed) on a fresh connection.
+    private func withCall<Result: Sendable>(
+        method: MethodDescriptor, options: CallOptions, _ body: (ClientCall) async throws -> Result
+    ) async throws -> Result {
         let deadline = options.timeout.map { ContinuousClock.now.advanced(by: $0) }
         var attempt = 0
         while true {
@@ -153,13 +176,8 @@ public final class TLSClientTransport: ClientTransport {
             let call = ClientCall(
                 connection: connection, outboundLimit: configuration.connection.clamped.outboundBufferLimit,
                 target: ClientCall.Target(path: method.path, metadata: options.metadata, deadline: deadline))
-            let stream = ClientStream(
-                requests: RPCWriter { bytes in try await call.write(bytes) },
-                finishRequests: { try await call.halfClose() },
-                writeLastRequest: { bytes in try await call.writeLast(bytes) },
-                responses: RPCAsyncSequence(ClientCallResponses(call: call)))
             do {
-                let result = try await body(stream)
+                let result = try await body(call)
                 if !call.isClosed { call.cancel() }
                 return result
             } catch {

@@ -191,6 +191,21 @@ public protocol ClientTransport: Sendable {
         method: MethodDescriptor, options: CallOptions,
         _ body: @escaping @Sendable (ClientStream) async throws -> Result
     ) async throws -> Result
+
+    /// A unary call with an encoded request: returns the encoded response. Throws
+    /// ``RPCError`` as ``RPCClient/unary(_:request:options:)`` documents. The default opens a
+    /// stream with ``withStream(method:options:_:)``; a transport may take a shorter way.
+    func unaryCall(method: MethodDescriptor, options: CallOptions, request: [UInt8]) async throws -> [UInt8]
+}
+
+extension ClientTransport {
+    public func unaryCall(method: MethodDescriptor, options: CallOptions, request: [UInt8]) async throws -> [UInt8] {
+        try await withStream(method: method, options: options) { stream in
+            try await stream.writeLastRequest(request)
+            var parts = stream.responses.makeAsyncIterator()
+            return try await RPCClient.singleResponse(method: method) { try await parts.next() }
+        }
+    }
 }
 
 /// The server's side of one call: request messages in, response parts out.

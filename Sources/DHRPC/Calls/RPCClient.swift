@@ -16,10 +16,7 @@ public struct RPCClient: Sendable {
     public func unary<Request: DHWire.Message, Response: DHWire.Message>(
         _ method: MethodDescriptor, request: Request, options: CallOptions = CallOptions()
     ) async throws -> Response {
-        try await transport.withStream(method: method, options: options) { stream in
-            try await stream.writeLastRequest(request.serializedBytes())
-            return try await Self.singleResponse(stream.responses, method: method)
-        }
+        try Self.decode(await transport.unaryCall(method: method, options: options, request: request.serializedBytes()))
     }
 
     /// Many requests, written by `requests`, then one response.
@@ -138,8 +135,18 @@ public struct RPCClient: Sendable {
     static func singleResponse<Response: DHWire.Message>(
         _ parts: RPCAsyncSequence<ClientResponsePart>, method: MethodDescriptor
     ) async throws -> Response {
-        var response: Response?
-        for try await part in parts {
+        var iterator = parts.makeAsyncIterator()
+        return try decode(await singleResponse(method: method) { try await iterator.next() })
+    }
+
+    /// The one response message of a call whose parts `next` gives, once its trailers said OK.
+    /// Throws the status of trailers other than OK, `INTERNAL` for no message or more than one, and
+    /// `UNAVAILABLE` when the parts end without trailers.
+    public static func singleResponse(
+        method: MethodDescriptor, next: () async throws -> ClientResponsePart?
+    ) async throws -> [UInt8] {
+        var response: [UInt8]?
+        while let part = try await next() {
             switch part {
             case .headers:
                 continue
@@ -147,7 +154,7 @@ public struct RPCClient: Sendable {
                 guard response == nil else {
                     throw RPCError(code: .internal, message: "\(method.path) sent more than one response")
                 }
-                response = try decode(bytes)
+                response = bytes
             case .trailers(let status, let metadata):
                 if let error = RPCError(status: status, metadata: metadata) { throw error }
                 guard let response else {
