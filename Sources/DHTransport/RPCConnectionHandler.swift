@@ -145,21 +145,18 @@ final class ClientCall: Sendable {
         }
     }
 
-    /// The outbox has items: the first time, the call opens (and the opening drains them).
-    private func scheduleDrain() {
-        if let target = takeTarget() {
-            connection.run {
-                $0.openCall(self, path: target.path, metadata: target.metadata, deadline: target.deadline)
-            }
-        } else {
-            connection.run { $0.drain(call: self) }
-        }
+    /// Hands the call to the event loop, if no one has yet (its first write, or a read when
+    /// nothing was written); returns whether this did.
+    @discardableResult
+    func openIfNeeded() -> Bool {
+        guard let target = takeTarget() else { return false }
+        connection.run { $0.openCall(self, path: target.path, metadata: target.metadata, deadline: target.deadline) }
+        return true
     }
 
-    /// The task reads responses: a call nothing was written to opens now.
-    func openIfNeeded() {
-        guard let target = takeTarget() else { return }
-        connection.run { $0.openCall(self, path: target.path, metadata: target.metadata, deadline: target.deadline) }
+    /// The outbox has items: the first time, the call opens (and the opening drains them).
+    private func scheduleDrain() {
+        if !openIfNeeded() { connection.run { $0.drain(call: self) } }
     }
 
     /// Ends the call with `status` (event loop, or the task for a call never handed to the
